@@ -1,0 +1,100 @@
+import type { ToolPolicy } from './tools';
+
+/** A file placed in a query's private workspace before the agent starts. */
+export interface WorkspaceFile {
+  /** Relative POSIX path inside the workspace, already checked by the runtime. */
+  readonly path: string;
+  readonly content: string;
+}
+
+/**
+ * One query to Claude, built by the runtime only from a plugin's declaration and the
+ * operator's config. Nothing in it comes from a request body except `prompt` and `files`.
+ */
+export interface ClaudeRequest {
+  readonly requestId: string;
+  readonly pluginId: string;
+  readonly operation: string;
+  readonly systemPrompt: string;
+  readonly prompt: string;
+  readonly files: readonly WorkspaceFile[];
+  readonly tools: ToolPolicy;
+  readonly model?: string;
+  readonly maxTurns?: number;
+  readonly maxBudgetUsd?: number;
+  /** JSON Schema the final answer must satisfy; sent as the SDK's `outputFormat`. */
+  readonly outputSchema?: Record<string, unknown>;
+  /** Hard limit for the whole query; the runtime aborts the query when it passes. */
+  readonly timeoutMs: number;
+  /** Fires when the caller goes away; the query and its `claude` process are stopped. */
+  readonly signal?: AbortSignal;
+}
+
+/** Token counts as the SDK reports them for a query. */
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadInputTokens: number;
+  readonly cacheCreationInputTokens: number;
+}
+
+/** The final event of a successful query. */
+export interface ClaudeResult {
+  readonly type: 'result';
+  /** The structured output when an output schema was given, else the final text. */
+  readonly output: unknown;
+  readonly text: string;
+  readonly usage: TokenUsage;
+  readonly costUsd: number;
+  readonly durationMs: number;
+  readonly numTurns: number;
+  readonly sessionId: string;
+  /** Tool calls the permission layer refused (name only: inputs may hold caller data). */
+  readonly deniedTools: readonly string[];
+}
+
+/** What a running query reports, in order: one `start`, any `text`/`tool`, then one `result`. */
+export type ClaudeEvent =
+  | { readonly type: 'start'; readonly sessionId: string; readonly model: string; readonly tools: readonly string[] }
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool'; readonly name: string; readonly summary: string }
+  | ClaudeResult;
+
+/** The one interface every plugin's queries go through. */
+export interface ClaudeClient {
+  /** Runs a query; the iterator throws a {@link ClaudeError} when the query fails. */
+  run(request: ClaudeRequest): AsyncIterable<ClaudeEvent>;
+}
+
+/**
+ * Why a query failed. The circuit breaker counts only the upstream kinds
+ * (`overloaded`, `rate_limited`, `api_error`, `timeout`, `crash`).
+ */
+export type ClaudeFailureKind =
+  | 'overloaded'
+  | 'rate_limited'
+  | 'api_error'
+  | 'timeout'
+  | 'crash'
+  | 'bad_request'
+  | 'auth'
+  | 'aborted'
+  | 'circuit_open'
+  | 'max_turns'
+  | 'budget'
+  | 'invalid_output';
+
+/** A failed query, with a kind the breaker and the HTTP layer both understand. */
+export class ClaudeError extends Error {
+  override readonly name = 'ClaudeError';
+  constructor(
+    readonly kind: ClaudeFailureKind,
+    message: string,
+    /** HTTP status the Messages API answered, where there was one. */
+    readonly apiStatus?: number,
+    /** When the caller may usefully try again (breaker open, upstream overloaded). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}

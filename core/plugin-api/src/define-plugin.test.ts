@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { checkPlugin, definePlugin, PluginDefinitionError } from './define-plugin';
+
+const good = {
+  id: 'sql-review',
+  version: '1.2.0',
+  description: 'Reviews SQL.',
+  systemPrompt: 'You review SQL migrations for safety and correctness.',
+  tools: { allow: ['Read', 'Grep'] as const, mode: 'dontAsk' as const },
+  operations: {
+    review: {
+      description: 'Review a migration.',
+      input: z.strictObject({ sql: z.string() }),
+      output: z.strictObject({ ok: z.boolean() }),
+      prepare: (i: { sql: string }) => ({ prompt: i.sql }),
+      example: { sql: 'select 1' },
+    },
+  },
+};
+
+describe('definePlugin', () => {
+  it('accepts a plugin that satisfies the contract and freezes it', () => {
+    const plugin = definePlugin({ ...good, tools: { allow: ['Read', 'Grep'], mode: 'dontAsk' } });
+    expect(Object.isFrozen(plugin)).toBe(true);
+    expect(checkPlugin(plugin)).toEqual([]);
+  });
+
+  it('lists every problem of a broken plugin at once, naming it', () => {
+    const broken = {
+      ...good,
+      id: 'SQL_Review',
+      version: 'one',
+      systemPrompt: 'short',
+      tools: { allow: ['Read', 'Teleport'], mode: 'bypassPermissions' },
+      operations: {},
+    };
+    let error: unknown;
+    try {
+      definePlugin(broken as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PluginDefinitionError);
+    const problems = (error as PluginDefinitionError).problems.join('\n');
+    expect((error as Error).message).toContain('plugin "SQL_Review"');
+    for (const path of ['id:', 'version:', 'systemPrompt:', 'tools.allow.1:', 'tools.mode:', 'operations:']) {
+      expect(problems).toContain(path);
+    }
+  });
+
+  it('refuses unknown keys, so a typo in a policy field cannot pass silently', () => {
+    expect(checkPlugin({ ...good, permissionMode: 'bypassPermissions' }).join()).toContain('permissionMode');
+  });
+
+  it('refuses an operation whose schemas are not zod schemas', () => {
+    const problems = checkPlugin({ ...good, operations: { review: { ...good.operations.review, input: { type: 'object' } } } });
+    expect(problems.join()).toContain('operations.review.input: must be a zod 4 schema');
+  });
+});

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { PluginDefinition } from './plugin';
+import { BUILTIN_TOOLS, PERMISSION_MODES } from './tools';
+
+const kebab = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const semver = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
+
+// Duck-typed, so a plugin package that brings its own copy of zod 4 still passes.
+const zodSchema = z.custom<z.ZodType>(
+  (v) => typeof v === 'object' && v !== null && '_zod' in v && typeof (v as z.ZodType).safeParse === 'function',
+  'must be a zod 4 schema',
+);
+
+const operationShape = z.strictObject({
+  description: z.string().min(1),
+  input: zodSchema,
+  output: zodSchema,
+  prepare: z.custom<(i: unknown) => unknown>((v) => typeof v === 'function', 'must be a function'),
+  example: z.unknown(),
+});
+
+/** The shape every plugin must have; the registry applies it to plugins loaded from config too. */
+export const pluginShape = z.strictObject({
+  id: z.string().regex(kebab, 'must be kebab-case, e.g. code-review'),
+  version: z.string().regex(semver, 'must be a semantic version, e.g. 1.0.0'),
+  description: z.string().min(1),
+  systemPrompt: z.string().min(20, 'must be a real system prompt (20 characters or more)'),
+  tools: z.strictObject({
+    allow: z.array(z.enum(BUILTIN_TOOLS)).refine((a) => new Set(a).size === a.length, 'must not repeat a tool'),
+    mode: z.enum(PERMISSION_MODES),
+  }),
+  model: z.string().min(1).optional(),
+  maxTurns: z.number().int().positive().optional(),
+  maxBudgetUsd: z.number().positive().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  operations: z
+    .record(z.string().regex(kebab, 'operation names must be kebab-case'), operationShape)
+    .refine((o) => Object.keys(o).length > 0, 'must declare at least one operation'),
+});
+
+/** Thrown when a plugin does not satisfy the contract; lists every problem at once. */
+export class PluginDefinitionError extends Error {
+  override readonly name = 'PluginDefinitionError';
+  constructor(
+    readonly pluginId: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`plugin "${pluginId}" does not satisfy the plugin contract:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** Checks a value against the plugin contract and returns every problem found. */
+export function checkPlugin(value: unknown): string[] {
+  const parsed = pluginShape.safeParse(value);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(plugin)'}: ${i.message}`);
+}
+
+/**
+ * Declares a plugin. Checks the declaration at once so a broken plugin fails when its
+ * module loads, naming the plugin and every problem, not at its first request.
+ */
+export function definePlugin<P extends PluginDefinition>(plugin: P): Readonly<P> {
+  const problems = checkPlugin(plugin);
+  if (problems.length > 0) {
+    const id = typeof (plugin as { id?: unknown }).id === 'string' ? plugin.id : '(unnamed)';
+    throw new PluginDefinitionError(id, problems);
+  }
+  return Object.freeze(plugin);
+}
+
+/** Reads a prompt file that ships beside the plugin (e.g. `prompt('prompt.md', __dirname + '/..')`). */
+export function readPrompt(file: string, baseDir: string): string {
+  return readFileSync(`${baseDir}/${file}`, 'utf8').trim();
+}

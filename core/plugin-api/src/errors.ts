@@ -1,0 +1,98 @@
+/**
+ * Every error code the platform can answer with, its HTTP status and title.
+ * `docs/errors.md` documents each one; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  invalid_input: { status: 400, title: 'The request body does not match the operation input schema' },
+  invalid_json: { status: 400, title: 'The request body is not valid JSON' },
+  unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
+  body_too_large: { status: 413, title: 'The request body is larger than the configured limit' },
+  plugin_not_found: { status: 404, title: 'No such plugin' },
+  operation_not_found: { status: 404, title: 'No such operation' },
+  route_not_found: { status: 404, title: 'No such route' },
+  credentials_missing: { status: 503, title: 'No Anthropic credentials are configured' },
+  circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },
+  upstream_overloaded: { status: 503, title: 'The Claude API is overloaded or rate limited' },
+  upstream_error: { status: 502, title: 'The Claude API failed' },
+  upstream_auth: { status: 502, title: 'The Claude API refused the configured credentials' },
+  upstream_bad_request: { status: 502, title: 'The Claude API rejected the request' },
+  upstream_timeout: { status: 504, title: 'The query did not finish in time' },
+  agent_crashed: { status: 502, title: 'The Claude Code process ended unexpectedly' },
+  agent_max_turns: { status: 502, title: 'The agent reached its turn limit before answering' },
+  agent_budget_exceeded: { status: 502, title: 'The agent reached its cost limit before answering' },
+  invalid_agent_output: { status: 502, title: 'The agent answer does not match the operation output schema' },
+  client_closed_request: { status: 499, title: 'The client closed the request' },
+  internal_error: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A known error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One field-level problem in a request body. */
+export interface FieldError {
+  /** Dotted path of the offending field, e.g. `files.0.path`; empty for the body itself. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Extra members of a problem document. */
+export interface ProblemExtras {
+  readonly errors?: readonly FieldError[];
+  /** Seconds the caller should wait; also sent as `Retry-After`. */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * An error that becomes an RFC 9457 problem. `detail` says what was wrong and
+ * what to do next; it never carries a stack trace, a secret or an internal path.
+ */
+export class PlatformError extends Error {
+  override readonly name: string = 'PlatformError';
+  readonly status: number;
+  readonly title: string;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extras: ProblemExtras = {},
+  ) {
+    super(detail);
+    this.status = ERROR_CODES[code].status;
+    this.title = ERROR_CODES[code].title;
+  }
+}
+
+type CodesWithStatus<S extends number> = {
+  [K in ErrorCode]: (typeof ERROR_CODES)[K]['status'] extends S ? K : never;
+}[ErrorCode];
+
+/** The request itself is wrong (4xx other than 404). */
+export class InputError extends PlatformError {
+  override readonly name = 'InputError';
+  constructor(code: CodesWithStatus<400 | 413 | 415> = 'invalid_input', detail: string, extras?: ProblemExtras) {
+    super(code, detail, extras);
+  }
+}
+
+/** The named plugin, operation or route does not exist. */
+export class NotFoundError extends PlatformError {
+  override readonly name = 'NotFoundError';
+  constructor(code: CodesWithStatus<404>, detail: string) {
+    super(code, detail);
+  }
+}
+
+/** The platform cannot serve the request now; the caller may retry later. */
+export class UnavailableError extends PlatformError {
+  override readonly name = 'UnavailableError';
+  constructor(code: CodesWithStatus<503 | 504>, detail: string, extras?: ProblemExtras) {
+    super(code, detail, extras);
+  }
+}
+
+/** Claude or its CLI failed in a way the caller cannot fix by changing the request. */
+export class UpstreamError extends PlatformError {
+  override readonly name = 'UpstreamError';
+  constructor(code: CodesWithStatus<502>, detail: string) {
+    super(code, detail);
+  }
+}

@@ -1,0 +1,7 @@
+export * from './claude';
+export * from './define-plugin';
+export * from './errors';
+export * from './plugin';
+export * from './tokens';
+export * from './tools';
+export * from './workspace-files';

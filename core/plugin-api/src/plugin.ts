@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { WorkspaceFile } from './claude';
+import type { ToolPolicy } from './tools';
+
+/** What an operation hands the agent: the user prompt and the files for its workspace. */
+export interface PreparedQuery {
+  readonly prompt: string;
+  readonly files?: readonly WorkspaceFile[];
+}
+
+/**
+ * One REST operation of a plugin: `POST /v1/plugins/:id/:operation`.
+ * `input` validates the request body; `output` is turned into a JSON Schema, sent as
+ * the SDK's `outputFormat`, and the agent's answer is validated against it again.
+ */
+export interface OperationDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  readonly description: string;
+  readonly input: I;
+  readonly output: O;
+  /** Turns validated input into the prompt and the workspace files. Pure; no I/O. */
+  prepare(input: z.output<I>): PreparedQuery;
+  /** A valid input, used by the contract test, the docs and the demo. */
+  readonly example: z.input<I>;
+}
+
+/** Limits an operator may also set per plugin in config. */
+export interface PluginLimits {
+  readonly model?: string;
+  readonly maxTurns?: number;
+  readonly maxBudgetUsd?: number;
+  readonly timeoutMs?: number;
+}
+
+/** A plugin: data plus small functions. No classes, no container, no express. */
+export interface PluginDefinition extends PluginLimits {
+  /** kebab-case, unique; the URL segment in `/v1/plugins/:id`. */
+  readonly id: string;
+  /** Semantic version of the plugin (its prompt and schemas). */
+  readonly version: string;
+  readonly description: string;
+  readonly systemPrompt: string;
+  readonly tools: ToolPolicy;
+  readonly operations: Readonly<Record<string, OperationDefinition>>;
+}
+
+/** Declares one operation with its input type inferred for `prepare` and `example`. */
+export function defineOperation<I extends z.ZodType, O extends z.ZodType>(
+  operation: OperationDefinition<I, O>,
+): OperationDefinition {
+  return operation as unknown as OperationDefinition;
+}

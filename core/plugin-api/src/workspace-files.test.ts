@@ -1,0 +1,39 @@
+import { unsafePathReason, workspaceFiles } from './workspace-files';
+
+describe('unsafePathReason', () => {
+  it.each([
+    ['src/a.ts', undefined],
+    ['a/b/c.d.ts', undefined],
+    ['', 'must not be empty'],
+    ['/etc/passwd', 'must be relative to the workspace, not absolute'],
+    ['C:/x', 'must be relative to the workspace, not absolute'],
+    ['../x', 'must not contain ".." segments'],
+    ['a/../../x', 'must not contain ".." segments'],
+    ['a\\b', 'must use forward slashes'],
+    ['a\0b', 'must not contain NUL bytes'],
+    ['a\nb', 'must not contain control characters'],
+    ['dir/', 'must name a file'],
+    ['e\u0301.ts', 'must be NFC-normalised unicode'],
+  ])('%j -> %s', (path, reason) => {
+    expect(unsafePathReason(path)).toBe(reason);
+  });
+});
+
+describe('workspaceFiles', () => {
+  const schema = workspaceFiles({ maxFiles: 2, maxFileBytes: 10, maxTotalBytes: 15 });
+
+  it('names the offending field for each limit', () => {
+    const r = schema.safeParse([
+      { path: 'a.ts', content: 'x'.repeat(11) },
+      { path: './a.ts', content: 'y'.repeat(5) },
+    ]);
+    expect(r.success).toBe(false);
+    const issues = r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(issues).toEqual(expect.arrayContaining(['0.content: is 11 bytes; the limit is 10', '1.path: repeats "./a.ts"', ': files total 16 bytes; the limit is 15']));
+  });
+
+  it('rejects too many files and unknown fields', () => {
+    expect(schema.safeParse([{ path: 'a', content: '' }, { path: 'b', content: '' }, { path: 'c', content: '' }]).success).toBe(false);
+    expect(schema.safeParse([{ path: 'a', content: '', mode: 0o777 }]).success).toBe(false);
+  });
+});

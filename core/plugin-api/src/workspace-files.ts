@@ -1,0 +1,63 @@
+import { posix } from 'node:path';
+import { z } from 'zod';
+
+/** Limits for submitted files; defaults fit a code-review sized request. */
+export interface WorkspaceFileLimits {
+  readonly maxFiles?: number;
+  readonly maxFileBytes?: number;
+  readonly maxTotalBytes?: number;
+}
+
+/** Why a relative path is refused, or `undefined` when it is safe inside a workspace. */
+export function unsafePathReason(path: string): string | undefined {
+  if (path.length === 0) return 'must not be empty';
+  if (path.length > 512) return 'must be at most 512 characters';
+  if (path.includes('\0')) return 'must not contain NUL bytes';
+  if (path.includes('\\')) return 'must use forward slashes';
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'must be relative to the workspace, not absolute';
+  if (path !== path.normalize('NFC')) return 'must be NFC-normalised unicode';
+  if (path.split('/').some((part) => part === '..')) return 'must not contain ".." segments';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'must not contain control characters';
+  const normal = posix.normalize(path);
+  if (normal === '.' || normal.endsWith('/')) return 'must name a file';
+  return undefined;
+}
+
+/** One submitted file: a safe relative path and its text. */
+export const workspaceFile = z.strictObject({
+  path: z.string().superRefine((p, ctx) => {
+    const reason = unsafePathReason(p);
+    if (reason) ctx.addIssue({ code: 'custom', message: reason });
+  }),
+  content: z.string(),
+});
+
+/**
+ * A list of submitted files with limits on count and size. Paths must be unique
+ * after normalisation, so two entries can never write the same workspace file.
+ */
+export function workspaceFiles(limits: WorkspaceFileLimits = {}) {
+  const { maxFiles = 50, maxFileBytes = 256 * 1024, maxTotalBytes = 1024 * 1024 } = limits;
+  return z
+    .array(workspaceFile)
+    .min(1, 'submit at least one file')
+    .max(maxFiles, `submit at most ${maxFiles} files`)
+    .superRefine((files, ctx) => {
+      const seen = new Set<string>();
+      let total = 0;
+      files.forEach((f, i) => {
+        const bytes = Buffer.byteLength(f.content, 'utf8');
+        total += bytes;
+        if (bytes > maxFileBytes) {
+          ctx.addIssue({ code: 'custom', path: [i, 'content'], message: `is ${bytes} bytes; the limit is ${maxFileBytes}` });
+        }
+        const key = posix.normalize(f.path);
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'path'], message: `repeats "${f.path}"` });
+        seen.add(key);
+      });
+      if (total > maxTotalBytes) {
+        ctx.addIssue({ code: 'custom', message: `files total ${total} bytes; the limit is ${maxTotalBytes}` });
+      }
+    });
+}

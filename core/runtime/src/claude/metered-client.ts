@@ -1,0 +1,46 @@
+import { ClaudeError, type ClaudeClient, type ClaudeEvent, type ClaudeRequest } from '@ccp/plugin-api';
+import type { Metrics } from '../metrics/metrics';
+
+/** Records every query's outcome, duration, time to first token, tokens and cost. */
+export class MeteredClaudeClient implements ClaudeClient {
+  constructor(
+    private readonly inner: ClaudeClient,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
+    const plugin = request.pluginId;
+    const { metrics } = this;
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let firstOutput = true;
+    let outcome = 'aborted';
+    metrics.inFlight.inc({ plugin });
+    try {
+      for await (const event of this.inner.run(request)) {
+        if (firstOutput && (event.type === 'text' || event.type === 'tool' || event.type === 'result')) {
+          firstOutput = false;
+          metrics.timeToFirstToken.observe({ plugin }, seconds());
+        }
+        if (event.type === 'result') {
+          outcome = 'success';
+          const u = event.usage;
+          metrics.tokens.inc({ plugin, type: 'input' }, u.inputTokens);
+          metrics.tokens.inc({ plugin, type: 'output' }, u.outputTokens);
+          metrics.tokens.inc({ plugin, type: 'cache_read' }, u.cacheReadInputTokens);
+          metrics.tokens.inc({ plugin, type: 'cache_creation' }, u.cacheCreationInputTokens);
+          metrics.costUsd.inc({ plugin }, event.costUsd);
+          for (const tool of event.deniedTools) metrics.deniedToolCalls.inc({ plugin, tool });
+        }
+        yield event;
+      }
+    } catch (err) {
+      outcome = err instanceof ClaudeError ? err.kind : 'internal_error';
+      throw err;
+    } finally {
+      metrics.inFlight.dec({ plugin });
+      metrics.queries.inc({ plugin, outcome });
+      metrics.queryDuration.observe({ plugin, outcome }, seconds());
+    }
+  }
+}

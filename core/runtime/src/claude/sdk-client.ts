@@ -1,0 +1,87 @@
+import { ClaudeError, type ClaudeClient, type ClaudeEvent, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
+import type { Options, Query } from '@anthropic-ai/claude-agent-sdk';
+import { ClaudeProcess } from './child-process';
+import { mapMessage, resultEvent } from './map-messages';
+import { buildQueryOptions } from './query-options';
+import { createWorkspace } from './workspace';
+
+/** The SDK's `query` function, injected so unit tests never load the ESM SDK. */
+export type QueryFn = (params: { prompt: string; options?: Options }) => Query;
+
+/** Loads the ESM-only SDK from CommonJS output with a native dynamic import. */
+export async function loadSdkQuery(): Promise<QueryFn> {
+  const sdk = await import('@anthropic-ai/claude-agent-sdk');
+  return sdk.query as QueryFn;
+}
+
+/** Settings the real client needs besides each request. */
+export interface SdkClientSettings {
+  readonly query: QueryFn;
+  readonly env: Record<string, string>;
+  readonly workspaceRoot: string;
+  readonly executable?: string;
+  readonly logger: Logger;
+}
+
+class TimeoutSignal extends Error {}
+class CallerGone extends Error {}
+
+/**
+ * The one real Claude client: each query runs the `claude` CLI through the Agent SDK in a
+ * fresh workspace with its own AbortController (fired on timeout and when the caller goes
+ * away). The workspace is removed and the child is gone before the iterator finishes.
+ */
+export class SdkClaudeClient implements ClaudeClient {
+  constructor(private readonly settings: SdkClientSettings) {}
+
+  async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
+    const { query, env, workspaceRoot, executable, logger } = this.settings;
+    const workspace = await createWorkspace(workspaceRoot, request.files);
+    const abortController = new AbortController();
+    const process = new ClaudeProcess();
+    const timer = setTimeout(() => abortController.abort(new TimeoutSignal()), request.timeoutMs);
+    const onCallerGone = () => abortController.abort(new CallerGone());
+    request.signal?.addEventListener('abort', onCallerGone, { once: true });
+    if (request.signal?.aborted) onCallerGone();
+    let finished = false;
+    try {
+      const q = query({
+        prompt: request.prompt,
+        options: buildQueryOptions(request, { cwd: workspace.dir, env, abortController, executable, spawnClaudeCodeProcess: process.spawn }),
+      });
+      let result: ClaudeEvent | undefined;
+      let failure: unknown;
+      try {
+        for await (const message of q) {
+          if (message.type === 'result') {
+            try {
+              result = resultEvent(message, request.outputSchema !== undefined);
+            } catch (err) {
+              failure = err;
+            }
+            break;
+          }
+          yield* mapMessage(message, workspace.dir);
+        }
+      } catch (err) {
+        failure ??= err;
+      }
+      if (abortController.signal.aborted) {
+        const reason: unknown = abortController.signal.reason;
+        if (reason instanceof TimeoutSignal) throw new ClaudeError('timeout', `the query did not finish within ${request.timeoutMs} ms`);
+        if (reason instanceof CallerGone) throw new ClaudeError('aborted', 'the caller went away');
+      }
+      if (failure instanceof ClaudeError) throw failure;
+      if (failure) throw new ClaudeError('crash', failure instanceof Error ? failure.message : String(failure));
+      if (!result) throw new ClaudeError('crash', 'the Claude Code process ended without a result');
+      finished = true;
+      yield result;
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerGone);
+      if (!finished && !abortController.signal.aborted) abortController.abort(new CallerGone());
+      await process.ensureExited();
+      await workspace.remove().catch((err: unknown) => logger.warn({ err, requestId: request.requestId }, 'could not remove a query workspace'));
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import 'reflect-metadata';
+import { CLAUDE_CLIENT, LOGGER, type ClaudeClient, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
+import type { Express } from 'express';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { BreakerClaudeClient } from './claude/breaker-client';
+import { buildChildEnv } from './claude/child-env';
+import { MeteredClaudeClient } from './claude/metered-client';
+import { loadSdkQuery, SdkClaudeClient } from './claude/sdk-client';
+import type { PlatformConfig, Secrets } from './config/schema';
+import { healthChecks } from './health-checks';
+import { createApp } from './http/app';
+import { OperationInvoker } from './invoke/invoker';
+import { createLogger } from './logging/logger';
+import { Metrics } from './metrics/metrics';
+import { BUILTIN_PLUGINS } from './plugins/builtin';
+import { buildRegistry } from './plugins/build-registry';
+import type { PluginRegistry } from './plugins/registry';
+import { APP, BREAKER, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS } from './tokens';
+
+/** What a caller of {@link createRuntime} may supply instead of the defaults. */
+export interface RuntimeOptions {
+  readonly config: PlatformConfig;
+  readonly secrets: Secrets;
+  /** Directory that relative plugin module paths resolve against. */
+  readonly baseDir?: string;
+  readonly logger?: Logger;
+  /** The environment the `claude` child's allowlist is picked from. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Replaces the whole Claude client stack (unit tests inject a fake through this token). */
+  readonly claudeClient?: ClaudeClient;
+  readonly builtins?: readonly PluginDefinition[];
+}
+
+/** A composed platform. */
+export interface Runtime {
+  readonly app: Express;
+  readonly config: PlatformConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly registry: PluginRegistry;
+  /** Stops timers and releases what the runtime holds. */
+  dispose(): Promise<void>;
+}
+
+/** Tokens every runtime must have before it serves; checked together at boot. */
+const REQUIRED: readonly Token<unknown>[] = [CONFIG, SECRETS, LOGGER, METRICS, PLUGIN_REGISTRY, CLAUDE_CLIENT, INVOKER, HEALTH_CHECKS, APP];
+
+/** Thrown when the container lacks registrations; names all of them. */
+export class MissingDependenciesError extends Error {
+  override readonly name = 'MissingDependenciesError';
+  constructor(readonly missing: readonly string[]) {
+    super(`the runtime is missing registrations for: ${missing.join(', ')}`);
+  }
+}
+
+function resolve<T>(c: DependencyContainer, t: Token<T>): T {
+  return c.resolve<T>(t);
+}
+
+/**
+ * The composition root: the only place that touches the tsyringe container. Each runtime
+ * gets its own child container, so several can live in one process (tests, replicas).
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const c = rootContainer.createChildContainer();
+  const { config, secrets } = options;
+  c.register(CONFIG, { useValue: config });
+  c.register(SECRETS, { useValue: secrets });
+  c.register(LOGGER, { useValue: options.logger ?? createLogger(config.logging.level) });
+  c.register(METRICS, { useValue: new Metrics() });
+  c.register(PLUGIN_REGISTRY, { useValue: buildRegistry(config, options.builtins ?? BUILTIN_PLUGINS, options.baseDir ?? process.cwd()) });
+
+  if (options.claudeClient) {
+    c.register(CLAUDE_CLIENT, { useValue: options.claudeClient });
+  } else {
+    c.register(SDK_QUERY, { useValue: await loadSdkQuery() });
+    const sdkClient = new SdkClaudeClient({
+      query: resolve(c, SDK_QUERY),
+      env: buildChildEnv(options.env ?? process.env, secrets, config.claude),
+      workspaceRoot: config.claude.workspaceRoot,
+      executable: config.claude.executable,
+      logger: resolve(c, LOGGER),
+    });
+    c.register(BREAKER, { useValue: new BreakerClaudeClient(sdkClient, config.breaker, resolve(c, METRICS)) });
+    c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(resolve(c, BREAKER), resolve(c, METRICS)) });
+  }
+  const breaker = c.isRegistered(BREAKER) ? resolve(c, BREAKER) : undefined;
+  c.register(INVOKER, {
+    useFactory: (k) => new OperationInvoker(resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER)),
+  });
+  c.register(HEALTH_CHECKS, { useFactory: (k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), breaker) });
+  c.register(APP, {
+    useFactory: (k): Express =>
+      createApp({
+        config: resolve(k, CONFIG),
+        logger: resolve(k, LOGGER),
+        metrics: resolve(k, METRICS),
+        registry: resolve(k, PLUGIN_REGISTRY),
+        invoker: resolve(k, INVOKER),
+        health: resolve(k, HEALTH_CHECKS),
+      }),
+  });
+
+  const missing = REQUIRED.filter((t) => !c.isRegistered(t)).map((t) => t.description ?? String(t));
+  if (missing.length > 0) throw new MissingDependenciesError(missing);
+
+  return {
+    app: resolve(c, APP),
+    config,
+    logger: resolve(c, LOGGER),
+    metrics: resolve(c, METRICS),
+    registry: resolve(c, PLUGIN_REGISTRY),
+    dispose: async () => {
+      breaker?.shutdown();
+      await c.dispose();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUILTIN_TOOLS } from '@ccp/plugin-api';
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+/** Per-plugin settings an operator may give; they can narrow a plugin, never widen it. */
+export const pluginConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** A module path (relative to the config file) or package name exporting a plugin. */
+  module: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  maxTurns: positiveInt.optional(),
+  maxBudgetUsd: z.number().positive().optional(),
+  timeoutMs: positiveInt.optional(),
+  /** A subset of the plugin's declared tools. */
+  tools: z.array(z.enum(BUILTIN_TOOLS)).optional(),
+});
+
+/** The whole platform configuration. Secrets are never part of it: they come from the environment. */
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).default(8080),
+      host: z.string().min(1).default('0.0.0.0'),
+      /** Largest JSON body accepted, in bytes. */
+      bodyLimitBytes: positiveInt.default(2 * 1024 * 1024),
+      /** `trust proxy` for express; false unless the platform sits behind a known proxy. */
+      trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  claude: z
+    .strictObject({
+      /** Default model for plugins that name none; the CLI's default when unset. */
+      model: z.string().min(1).optional(),
+      /** Upper bound for one query, from spawn to result. */
+      timeoutMs: positiveInt.default(300_000),
+      /** Retries the CLI makes on its own for API errors before it reports one (CLAUDE_CODE_MAX_RETRIES). */
+      maxRetries: z.number().int().min(0).max(10).default(2),
+      /** Where each query's private workspace directory is made. */
+      workspaceRoot: z.string().min(1).default(join(tmpdir(), 'ccp-workspaces')),
+      /** CLAUDE_CONFIG_DIR for the CLI, kept apart from any user's ~/.claude. */
+      configDir: z.string().min(1).default(join(tmpdir(), 'ccp-claude-config')),
+      /** Path to a `claude` executable; the SDK's bundled binary when unset. */
+      executable: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  breaker: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Failed share of queries in the window that opens the breaker. */
+      errorThresholdPercentage: z.number().min(1).max(100).default(50),
+      /** Queries the window must hold before the breaker may open. */
+      volumeThreshold: positiveInt.default(5),
+      /** Length of the rolling window. */
+      rollingWindowMs: positiveInt.default(60_000),
+      /** How long the breaker stays open before it lets one trial query through. */
+      resetTimeoutMs: positiveInt.default(30_000),
+    })
+    .prefault({}),
+  plugins: z.record(z.string(), pluginConfigSchema).default({ 'code-review': { enabled: true } }),
+});
+
+/** Validated, frozen platform configuration. */
+export type PlatformConfig = z.output<typeof configSchema>;
+/** One plugin's section of the config. */
+export type PluginConfig = z.output<typeof pluginConfigSchema>;
+
+/** Secrets, read from the environment only and kept out of the config object. */
+export interface Secrets {
+  readonly anthropicApiKey?: string;
+  readonly claudeOauthToken?: string;
+  readonly anthropicBaseUrl?: string;
+}

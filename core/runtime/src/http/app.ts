@@ -1,0 +1,39 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from '@ccp/plugin-api';
+import type { PlatformConfig } from '../config/schema';
+import type { OperationInvoker } from '../invoke/invoker';
+import type { Metrics } from '../metrics/metrics';
+import type { PluginRegistry } from '../plugins/registry';
+import { errorHandler, notFound } from './errors';
+import { httpMetrics, mountedAt } from './http-metrics';
+import { requestId } from './request-id';
+import { healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
+import { pluginRoutes } from './routes/plugins';
+
+/** Everything the HTTP surface needs, built by the composition root. */
+export interface AppDeps {
+  readonly config: PlatformConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly registry: PluginRegistry;
+  readonly invoker: OperationInvoker;
+  readonly health: Readonly<Record<string, HealthCheck>>;
+}
+
+/** Builds the express app. It does not listen: `server.ts` does, tests use supertest. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.server.trustProxy);
+  app.use(requestId);
+  app.use(httpMetrics(deps.metrics));
+  app.use(helmet());
+  app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
+  app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
+  app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
+  app.use('/v1/plugins', mountedAt('/v1/plugins'), pluginRoutes(deps.registry, deps.invoker));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger, deps.config.server.bodyLimitBytes));
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { NextFunction, Request, Response } from 'express';
+import { InputError, NotFoundError, PlatformError, type Logger } from '@ccp/plugin-api';
+import { toPlatformError } from '../invoke/to-problem';
+import { sendProblem } from './problem';
+
+/** What body-parser attaches to the errors it throws. */
+interface ParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+function fromParser(err: ParserError, limit: number): PlatformError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new InputError('body_too_large', `The body is larger than ${limit} bytes. Send less, or split the work into several calls.`);
+    case 'entity.parse.failed':
+      return new InputError('invalid_json', 'The body is not valid JSON. Send a JSON object with Content-Type: application/json.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new InputError('unsupported_media_type', 'The body must be UTF-8 JSON (Content-Type: application/json; charset=utf-8).');
+    default:
+      return undefined;
+  }
+}
+
+/** The 404 for any path no route matched. */
+export function notFound(req: Request, _res: Response, next: NextFunction): void {
+  next(new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}. GET /v1/plugins lists the operations; GET /health/ready the status.`));
+}
+
+/**
+ * The one error middleware: everything becomes an RFC 9457 problem. Unknown errors are
+ * logged with their stack and answered with a bare `internal_error`: no stack, no path.
+ */
+export function errorHandler(logger: Logger, bodyLimitBytes: number) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const problem = fromParser(err as ParserError, bodyLimitBytes) ?? toPlatformError(err);
+    if (problem.code === 'internal_error') logger.error({ err, requestId: req.id, path: req.path }, 'unhandled error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(res, problem, req.id, req.originalUrl.split('?')[0]);
+  };
+}

@@ -1,0 +1,12 @@
+export { BreakerClaudeClient } from './claude/breaker-client';
+export { buildChildEnv, PASSED_THROUGH } from './claude/child-env';
+export { BREAKER_FAILURES, countsAgainstBreaker } from './claude/classify';
+export { buildQueryOptions } from './claude/query-options';
+export { SdkClaudeClient, loadSdkQuery, type QueryFn } from './claude/sdk-client';
+export { createRuntime, MissingDependenciesError, type Runtime, type RuntimeOptions } from './composition-root';
+export { ENV_OVERRIDES, readSecrets } from './config/env-overrides';
+export { ConfigError, loadConfig, parseConfig, DEFAULT_CONFIG_FILE, type LoadedConfig } from './config/load-config';
+export { configSchema, type PlatformConfig, type Secrets } from './config/schema';
+export { createApp } from './http/app';
+export { Metrics } from './metrics/metrics';
+export { PluginLoadError } from './plugins/build-registry';

@@ -1,0 +1,94 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Buckets for queries that take from a fraction of a second to many minutes. */
+const QUERY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/** Breaker states as the `ccp_circuit_breaker_state` gauge reports them. */
+export const BREAKER_STATE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/**
+ * Every metric the platform exports, on one registry per runtime (so several
+ * runtimes in one process never collide). Names follow Prometheus conventions and
+ * pass `promtool check metrics`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'ccp_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route template and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly queries = new Counter({
+    name: 'ccp_claude_queries_total',
+    help: 'Claude queries by plugin and outcome (success, or the failure kind).',
+    labelNames: ['plugin', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queryDuration = new Histogram({
+    name: 'ccp_claude_query_duration_seconds',
+    help: 'Claude query duration from start to result, by plugin and outcome.',
+    labelNames: ['plugin', 'outcome'] as const,
+    buckets: QUERY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly timeToFirstToken = new Histogram({
+    name: 'ccp_claude_time_to_first_token_seconds',
+    help: 'Time from query start to the first streamed model output, by plugin.',
+    labelNames: ['plugin'] as const,
+    buckets: QUERY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly tokens = new Counter({
+    name: 'ccp_claude_tokens_total',
+    help: 'Tokens used by plugin and type (input, output, cache_read, cache_creation).',
+    labelNames: ['plugin', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly costUsd = new Counter({
+    name: 'ccp_claude_cost_usd_total',
+    help: 'Estimated cost in US dollars as the SDK reports it, by plugin.',
+    labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'ccp_claude_queries_in_flight',
+    help: 'Claude queries running now, by plugin.',
+    labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deniedToolCalls = new Counter({
+    name: 'ccp_claude_denied_tool_calls_total',
+    help: 'Tool calls the permission layer refused, by plugin and tool.',
+    labelNames: ['plugin', 'tool'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerState = new Gauge({
+    name: 'ccp_circuit_breaker_state',
+    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+    registers: [this.registry],
+  });
+
+  readonly breakerTransitions = new Counter({
+    name: 'ccp_circuit_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by the state entered.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.breakerState.set(BREAKER_STATE.closed);
+  }
+}

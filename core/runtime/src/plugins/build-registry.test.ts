@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { codeReviewPlugin } from '@ccp/plugin-code-review';
+import { parseConfig } from '../config/load-config';
+import { BUILTIN_PLUGINS } from './builtin';
+import { buildRegistry, PluginLoadError } from './build-registry';
+
+const fixtures = join(__dirname, '../../../../test/fixtures/plugins');
+
+function problemsOf(plugins: Record<string, unknown>): string[] {
+  try {
+    buildRegistry(parseConfig({ plugins }), BUILTIN_PLUGINS, fixtures);
+  } catch (err) {
+    if (err instanceof PluginLoadError) return [...err.problems];
+    throw err;
+  }
+  throw new Error('expected a PluginLoadError');
+}
+
+describe('buildRegistry', () => {
+  it('registers built-ins by id and applies config overrides', () => {
+    const registry = buildRegistry(parseConfig({ plugins: { 'code-review': { model: 'claude-x', maxTurns: 3, timeoutMs: 1000, tools: ['Read'] } } }), BUILTIN_PLUGINS, fixtures);
+    const plugin = registry.get('code-review');
+    expect(plugin).toMatchObject({ model: 'claude-x', maxTurns: 3, timeoutMs: 1000, tools: { allow: ['Read'], mode: 'dontAsk' }, source: 'builtin' });
+    expect(plugin?.definition).toBe(codeReviewPlugin);
+    expect(plugin?.operations.get('review')?.outputSchema).toMatchObject({ type: 'object', additionalProperties: false });
+  });
+
+  it('skips disabled plugins', () => {
+    expect(buildRegistry(parseConfig({ plugins: { 'code-review': { enabled: false } } }), BUILTIN_PLUGINS, fixtures).list()).toEqual([]);
+  });
+
+  it('loads a plugin module named in config', () => {
+    const registry = buildRegistry(parseConfig({ plugins: { echo: { module: './echo-plugin.js' } } }), BUILTIN_PLUGINS, fixtures);
+    expect(registry.get('echo')).toMatchObject({ source: './echo-plugin.js', tools: { allow: [] } });
+  });
+
+  it('reports every problem across plugins at once', () => {
+    const problems = problemsOf({
+      'code-review': { tools: ['Read', 'Bash'] },
+      nope: {},
+      missing: { module: './does-not-exist.js' },
+      'Broken_Plugin': { module: './broken-plugin.js' },
+      wrongid: { module: './echo-plugin.js' },
+    });
+    const text = problems.join('\n');
+    expect(text).toContain('plugins.code-review.tools: Bash not declared by the plugin; config may only narrow');
+    expect(text).toContain('plugins.nope: no built-in plugin has this id');
+    expect(text).toContain('plugins.missing.module: cannot load "./does-not-exist.js"');
+    expect(text).toMatch(/plugins\.Broken_Plugin \(\.\/broken-plugin\.js\): id: must be kebab-case/);
+    expect(text).toMatch(/plugins\.Broken_Plugin \(\.\/broken-plugin\.js\): tools\.mode/);
+    expect(text).toContain('plugins.wrongid: the module declares id "echo"');
+  });
+});

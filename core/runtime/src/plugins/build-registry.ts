@@ -1,0 +1,93 @@
+import { checkPlugin, type PluginDefinition } from '@ccp/plugin-api';
+import { z } from 'zod';
+import type { PlatformConfig, PluginConfig } from '../config/schema';
+import { loadPluginModule } from './load-module';
+import type { RegisteredOperation, RegisteredPlugin } from './registered-plugin';
+import { PluginRegistry } from './registry';
+
+/** Every problem found while building the plugin set, reported together. */
+export class PluginLoadError extends Error {
+  override readonly name = 'PluginLoadError';
+  constructor(readonly problems: readonly string[]) {
+    super(`cannot load the configured plugins:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+function operationsOf(plugin: PluginDefinition, problems: string[]): Map<string, RegisteredOperation> {
+  const ops = new Map<string, RegisteredOperation>();
+  for (const [name, definition] of Object.entries(plugin.operations)) {
+    try {
+      const outputSchema = z.toJSONSchema(definition.output, { target: 'draft-2020-12' }) as Record<string, unknown>;
+      delete outputSchema.$schema;
+      z.toJSONSchema(definition.input, { io: 'input' });
+      ops.set(name, { name, definition, outputSchema });
+    } catch (err) {
+      problems.push(`plugins.${plugin.id}.operations.${name}: schema cannot be turned into JSON Schema (${(err as Error).message})`);
+    }
+  }
+  return ops;
+}
+
+function applyConfig(plugin: PluginDefinition, cfg: PluginConfig, claude: PlatformConfig['claude'], source: string, problems: string[]): RegisteredPlugin {
+  const where = `plugins.${plugin.id}`;
+  const declared = new Set(plugin.tools.allow);
+  const widened = (cfg.tools ?? []).filter((t) => !declared.has(t));
+  if (widened.length > 0) {
+    problems.push(`${where}.tools: ${widened.join(', ')} not declared by the plugin; config may only narrow its tools (${[...declared].join(', ') || 'none'})`);
+  }
+  return {
+    definition: plugin,
+    tools: { mode: plugin.tools.mode, allow: cfg.tools ? plugin.tools.allow.filter((t) => cfg.tools?.includes(t)) : plugin.tools.allow },
+    model: cfg.model ?? plugin.model ?? claude.model,
+    maxTurns: cfg.maxTurns ?? plugin.maxTurns,
+    maxBudgetUsd: cfg.maxBudgetUsd ?? plugin.maxBudgetUsd,
+    timeoutMs: cfg.timeoutMs ?? plugin.timeoutMs ?? claude.timeoutMs,
+    source,
+    operations: operationsOf(plugin, problems),
+  };
+}
+
+/**
+ * Builds the registry from the config: each enabled plugin is a built-in (by id) or
+ * loaded from the module the config names, then checked against the contract. Every
+ * problem across all plugins is collected and thrown as one {@link PluginLoadError}.
+ */
+export function buildRegistry(
+  config: PlatformConfig,
+  builtins: readonly PluginDefinition[],
+  baseDir: string,
+): PluginRegistry {
+  const problems: string[] = [];
+  const plugins: RegisteredPlugin[] = [];
+  const known = new Map(builtins.map((p) => [p.id, p]));
+  for (const [id, cfg] of Object.entries(config.plugins)) {
+    if (!cfg.enabled) continue;
+    let candidate: unknown = known.get(id);
+    const source = cfg.module ?? 'builtin';
+    if (cfg.module) {
+      try {
+        candidate = loadPluginModule(cfg.module, baseDir);
+      } catch (err) {
+        problems.push(`plugins.${id}.module: cannot load "${cfg.module}": ${(err as Error).message.split('\n')[0]}`);
+        continue;
+      }
+    }
+    if (candidate === undefined) {
+      problems.push(`plugins.${id}: no built-in plugin has this id (built-ins: ${[...known.keys()].join(', ')}); set "module" to load one`);
+      continue;
+    }
+    const contract = checkPlugin(candidate);
+    if (contract.length > 0) {
+      problems.push(...contract.map((p) => `plugins.${id} (${source}): ${p}`));
+      continue;
+    }
+    const plugin = candidate as PluginDefinition;
+    if (plugin.id !== id) {
+      problems.push(`plugins.${id}: the module declares id "${plugin.id}"; the config key must match it`);
+      continue;
+    }
+    plugins.push(applyConfig(plugin, cfg, config.claude, source, problems));
+  }
+  if (problems.length > 0) throw new PluginLoadError(problems);
+  return new PluginRegistry(plugins);
+}

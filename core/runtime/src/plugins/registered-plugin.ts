@@ -1,0 +1,22 @@
+import type { OperationDefinition, PluginDefinition, ToolPolicy } from '@ccp/plugin-api';
+
+/** An operation ready to serve: its definition and the JSON Schema sent as `outputFormat`. */
+export interface RegisteredOperation {
+  readonly name: string;
+  readonly definition: OperationDefinition;
+  readonly outputSchema: Record<string, unknown>;
+}
+
+/** A plugin with the operator's config applied: what the runtime actually uses. */
+export interface RegisteredPlugin {
+  readonly definition: PluginDefinition;
+  /** Tools after the operator's narrowing; never wider than the declaration. */
+  readonly tools: ToolPolicy;
+  readonly model?: string;
+  readonly maxTurns?: number;
+  readonly maxBudgetUsd?: number;
+  readonly timeoutMs: number;
+  /** Where the plugin came from: `builtin` or the module named in config. */
+  readonly source: string;
+  readonly operations: ReadonlyMap<string, RegisteredOperation>;
+}

@@ -1,0 +1,45 @@
+import type { ClaudeClient, ClaudeEvent, ClaudeRequest, ClaudeResult } from '@ccp/plugin-api';
+
+/** What the fake does for one call: answer with an output, throw, or wait for the caller's signal. */
+export type FakeStep = { output: unknown } | { error: Error } | { waitForAbort: true };
+
+/**
+ * A scripted {@link ClaudeClient} for unit tests, injected through the CLAUDE_CLIENT
+ * token. It records every request it receives. End-to-end tests never use it.
+ */
+export class FakeClaudeClient implements ClaudeClient {
+  readonly requests: ClaudeRequest[] = [];
+  private readonly steps: FakeStep[] = [];
+
+  constructor(private readonly fallback: FakeStep = { output: {} }) {}
+
+  /** Queues what the next calls do, in order. */
+  script(...steps: FakeStep[]): this {
+    this.steps.push(...steps);
+    return this;
+  }
+
+  async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
+    this.requests.push(request);
+    const step = this.steps.shift() ?? this.fallback;
+    yield { type: 'start', sessionId: `fake-${this.requests.length}`, model: 'fake', tools: [...request.tools.allow] };
+    if ('error' in step) throw step.error;
+    if ('waitForAbort' in step) {
+      await new Promise<void>((resolve) => request.signal?.addEventListener('abort', () => resolve(), { once: true }));
+      throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+    }
+    yield { type: 'text', text: 'fake answer' };
+    const result: ClaudeResult = {
+      type: 'result',
+      output: step.output,
+      text: JSON.stringify(step.output),
+      usage: { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+      costUsd: 0.001,
+      durationMs: 5,
+      numTurns: 1,
+      sessionId: `fake-${this.requests.length}`,
+      deniedTools: [],
+    };
+    yield result;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './simulator';
+export { processesUnder, waitUntil } from './processes';
+export { startTestRuntime, type TestRuntime, type TestRuntimeOptions } from './start-test-runtime';
+export { FakeClaudeClient, type FakeStep } from './fake-client';

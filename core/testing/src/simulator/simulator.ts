@@ -1,0 +1,136 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { autoReply } from './auto-model';
+import { estimateTokens, faultAnswer, jsonAnswer, streamAnswer } from './answer';
+import type { RecordedRequest, SimReply } from './types';
+
+/** A running Messages API simulator. */
+export interface Simulator {
+  /** Base URL for `ANTHROPIC_BASE_URL`, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** Every request received, oldest first. */
+  readonly requests: readonly RecordedRequest[];
+  /** Requests to `POST /v1/messages` only. */
+  messageRequests(): RecordedRequest[];
+  /** Queues replies for the next Messages API requests, in order. */
+  enqueue(...replies: SimReply[]): void;
+  /** The reply used when the queue is empty; `undefined` restores the default model. */
+  setFallback(reply: SimReply | undefined): void;
+  /** Clears the record, the queue and the fallback. */
+  reset(): void;
+  /** Resolves once `n` Messages API requests have arrived. */
+  waitForMessageRequests(n: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function systemText(system: unknown): string {
+  if (typeof system === 'string') return system;
+  if (Array.isArray(system)) return system.map((b: { text?: string }) => b.text ?? '').join('\n\n');
+  return '';
+}
+
+function record(seq: number, req: IncomingMessage, raw: string): RecordedRequest {
+  let body: Record<string, unknown> | undefined;
+  try {
+    body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
+  } catch {
+    body = { unparsable: raw.slice(0, 200) };
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
+  return {
+    seq,
+    at: Date.now(),
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    headers,
+    body,
+    system: systemText(body?.system),
+    tools: ((body?.tools as { name: string }[] | undefined) ?? []).map((t) => t.name),
+    messages: (body?.messages as RecordedRequest['messages'] | undefined) ?? [],
+    model: body?.model as string | undefined,
+    stream: body?.stream === true,
+  };
+}
+
+/**
+ * Starts an HTTP server on 127.0.0.1 that speaks enough of the Anthropic Messages API
+ * for the real `claude` CLI: streamed and plain answers, tool calls (including the
+ * `StructuredOutput` tool), scripted faults and hangs, and a record of every request.
+ */
+export async function startSimulator(options: { port?: number } = {}): Promise<Simulator> {
+  const requests: RecordedRequest[] = [];
+  const queue: SimReply[] = [];
+  const waiters = new Set<() => void>();
+  let fallback: SimReply | undefined;
+
+  const messageRequests = () => requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens'));
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const rec = record(requests.length + 1, req, raw);
+    requests.push(rec);
+    const path = rec.path.split('?')[0];
+    if (req.method === 'HEAD' || req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(req.method === 'GET' ? '{}' : undefined);
+      return;
+    }
+    if (path === '/v1/messages/count_tokens') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: estimateTokens(raw) }));
+      return;
+    }
+    if (path !== '/v1/messages' || !rec.body) {
+      faultAnswer(res, 404);
+      return;
+    }
+    for (const wake of waiters) wake();
+    const reply = queue.shift() ?? fallback ?? { auto: true };
+    const model = rec.model ?? 'claude-simulated';
+    const inputTokens = estimateTokens(raw);
+    if ('fault' in reply) return faultAnswer(res, reply.fault, reply.retryAfterSeconds);
+    if ('hang' in reply) return; // the socket stays open until the client or close() ends it
+    const blocks = 'blocks' in reply ? reply.blocks : autoReply(rec.body);
+    if (!rec.stream) return jsonAnswer(res, model, inputTokens, blocks);
+    await streamAnswer(res, model, inputTokens, blocks, reply.chunkDelayMs);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    messageRequests,
+    enqueue: (...replies) => void queue.push(...replies),
+    setFallback: (reply) => void (fallback = reply),
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+      fallback = undefined;
+    },
+    waitForMessageRequests: (n, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (messageRequests().length < n) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`simulator saw ${messageRequests().length} of ${n} expected requests`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,33 @@
+/** One content block the simulated model answers with. */
+export type SimBlock =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool_use'; readonly name: string; readonly input: unknown; readonly id?: string };
+
+/** What the simulator does with one Messages API request. */
+export type SimReply =
+  /** Answer with these blocks, streamed in small pieces `chunkDelayMs` apart. */
+  | { readonly blocks: readonly SimBlock[]; readonly chunkDelayMs?: number }
+  /** Answer with an HTTP error as the Messages API does (429, 500, 529 …). */
+  | { readonly fault: number; readonly retryAfterSeconds?: number }
+  /** Accept the request and never answer (until the client goes away or the simulator closes). */
+  | { readonly hang: true }
+  /** Answer as the default model would, but stream it slowly. */
+  | { readonly auto: true; readonly chunkDelayMs?: number };
+
+/** A request the simulator received, as tests read it. */
+export interface RecordedRequest {
+  readonly seq: number;
+  readonly at: number;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed JSON body (undefined for HEAD/GET). */
+  readonly body: Record<string, unknown> | undefined;
+  /** Every system text block joined with blank lines. */
+  readonly system: string;
+  /** Names of the tools the model was offered, in order. */
+  readonly tools: readonly string[];
+  readonly messages: readonly { role: string; content: unknown }[];
+  readonly model: string | undefined;
+  readonly stream: boolean;
+}

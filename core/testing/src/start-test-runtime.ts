@@ -1,0 +1,89 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { ClaudeClient, Logger } from '@ccp/plugin-api';
+import { createRuntime, parseConfig, type Runtime } from '@ccp/runtime';
+import { startSimulator, type Simulator } from './simulator';
+
+/** A plain-object config overlay; merged over the test defaults. */
+export type ConfigOverlay = Record<string, unknown>;
+
+/** Options for {@link startTestRuntime}. */
+export interface TestRuntimeOptions {
+  readonly config?: ConfigOverlay;
+  /** Use this simulator instead of starting one (several runtimes can share it). */
+  readonly simulator?: Simulator;
+  /** Inject a fake client instead of the real CLI (unit tests only). */
+  readonly claudeClient?: ClaudeClient;
+  /** The ANTHROPIC_API_KEY the CLI gets; `null` starts without credentials. */
+  readonly apiKey?: string | null;
+  readonly logger?: Logger;
+  readonly baseDir?: string;
+}
+
+/** A platform listening on 127.0.0.1 with its own simulator and workspace root. */
+export interface TestRuntime {
+  readonly url: string;
+  readonly runtime: Runtime;
+  readonly simulator: Simulator;
+  /** Root of every query workspace of this runtime; `processesUnder(root)` finds its children. */
+  readonly workspaceRoot: string;
+  close(): Promise<void>;
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' ? merge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/**
+ * Starts the real platform (real composition root, real CLI unless a fake client is
+ * given) against a Messages API simulator, listening on an ephemeral loopback port.
+ */
+export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  const root = await mkdtemp(join(tmpdir(), 'ccp-test-'));
+  const workspaceRoot = join(root, 'workspaces');
+  const ownSimulator = !options.simulator;
+  const simulator = options.simulator ?? (await startSimulator());
+  const config = parseConfig(
+    merge(
+      {
+        logging: { level: 'silent' },
+        claude: { workspaceRoot, configDir: join(root, 'claude-config'), maxRetries: 0 },
+      },
+      options.config ?? {},
+    ),
+  );
+  const apiKey = options.apiKey === undefined ? 'sk-ant-test-0000' : options.apiKey;
+  const runtime = await createRuntime({
+    config,
+    secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url },
+    env: { PATH: process.env.PATH, HOME: root },
+    claudeClient: options.claudeClient,
+    logger: options.logger,
+    baseDir: options.baseDir,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = runtime.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    runtime,
+    simulator,
+    workspaceRoot,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.dispose();
+      if (ownSimulator) await simulator.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// Two projects: fast tests (unit tests beside the code, plus cross-package contract tests
+// with a fake client) and end-to-end tests that drive the real `claude` CLI against the
+// Messages API simulator. `npm test` runs both; see scripts/test.js.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+    },
+    module: { type: 'commonjs', ignoreDynamic: true },
+  },
+];
+
+const moduleNameMapper = {
+  '^@ccp/plugin-api$': '<rootDir>/core/plugin-api/src/index.ts',
+  '^@ccp/runtime$': '<rootDir>/core/runtime/src/index.ts',
+  '^@ccp/testing$': '<rootDir>/core/testing/src/index.ts',
+  '^@ccp/plugin-code-review$': '<rootDir>/plugins/code-review/src/index.ts',
+};
+
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/core/*/src/**/*.test.ts', '<rootDir>/plugins/*/src/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,2 @@
+export { codeReviewPlugin, renderReviewPrompt } from './plugin';
+export * from './schemas';

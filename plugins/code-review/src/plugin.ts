@@ -1,0 +1,40 @@
+import { definePlugin, readPrompt, READ_ONLY_TOOLS, type PreparedQuery } from '@ccp/plugin-api';
+import { reviewInput, reviewOutput, type ReviewInput } from './schemas';
+
+/** Builds the user prompt for one review; the files go to the workspace, not the prompt. */
+export function renderReviewPrompt(input: ReviewInput): PreparedQuery {
+  const lines: string[] = [];
+  if (input.diff !== undefined) {
+    lines.push('Review the change in `review.diff` (a unified diff).');
+  } else {
+    const paths = input.files?.map((f) => `- ${f.path}`) ?? [];
+    lines.push(`Review these ${paths.length} file(s) in your working directory:`, ...paths);
+  }
+  if (input.language) lines.push(`The code is written in ${input.language}.`);
+  if (input.focus) lines.push(`Focus on: ${input.focus.join(', ')}.`);
+  const files = input.diff !== undefined ? [{ path: 'review.diff', content: input.diff }] : (input.files ?? []);
+  return { prompt: lines.join('\n'), files };
+}
+
+/** Reviews submitted files or a diff and returns structured findings. Read-only. */
+export const codeReviewPlugin = definePlugin({
+  id: 'code-review',
+  version: '1.0.0',
+  description: 'Reviews source files or a unified diff and returns structured findings with severities and suggestions.',
+  systemPrompt: readPrompt('prompt.md', `${__dirname}/..`),
+  tools: { allow: READ_ONLY_TOOLS, mode: 'dontAsk' },
+  maxTurns: 30,
+  operations: {
+    review: {
+      description: 'Review files or a diff for correctness, security, performance and maintainability problems.',
+      input: reviewInput,
+      output: reviewOutput,
+      prepare: renderReviewPrompt,
+      example: {
+        files: [{ path: 'src/sum.ts', content: 'export function sum(xs: number[]) {\n  let t = 0;\n  for (let i = 0; i <= xs.length; i++) t += xs[i];\n  return t;\n}\n' }],
+        language: 'typescript',
+        focus: ['correctness'],
+      },
+    },
+  },
+});

@@ -1,0 +1,37 @@
+import { workspaceFiles } from '@ccp/plugin-api';
+import { z } from 'zod';
+
+/** Areas a caller can ask the reviewer to concentrate on. */
+export const FOCUS_AREAS = ['correctness', 'security', 'performance', 'maintainability', 'style'] as const;
+
+/** `review` input: either files or a unified diff, never both. */
+export const reviewInput = z
+  .strictObject({
+    files: workspaceFiles({ maxFiles: 50, maxFileBytes: 256 * 1024, maxTotalBytes: 1024 * 1024 }).optional(),
+    diff: z.string().min(1).max(1024 * 1024, 'diff must be at most 1 MiB').optional(),
+    language: z.string().min(1).max(40).optional(),
+    focus: z.array(z.enum(FOCUS_AREAS)).min(1).max(FOCUS_AREAS.length).optional(),
+  })
+  .refine((i) => (i.files === undefined) !== (i.diff === undefined), {
+    message: 'give either "files" or "diff" (exactly one of them)',
+  });
+
+/** One problem the reviewer found. */
+export const finding = z.strictObject({
+  file: z.string().describe('Path of the file exactly as submitted'),
+  line: z.number().int().min(1).describe('1-based line number in that file'),
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+  category: z.enum(FOCUS_AREAS),
+  message: z.string().describe('What is wrong and why it matters'),
+  suggestion: z.string().describe('The concrete change to make'),
+});
+
+/** `review` output, structured so tools can act on it. */
+export const reviewOutput = z.strictObject({
+  summary: z.string().describe('Two to four sentences on the overall state'),
+  findings: z.array(finding),
+  filesReviewed: z.array(z.string()).describe('Every path actually read and reviewed'),
+});
+
+export type ReviewInput = z.output<typeof reviewInput>;
+export type ReviewOutput = z.output<typeof reviewOutput>;

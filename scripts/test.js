@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Runs the test suite and ends with one plain line, `tests: N passed, N failed`, computed
+// from jest's own JSON results, so a run that executed nothing is visible as such.
+// The fast project runs in parallel; the end-to-end project runs in band, because each of
+// its tests spawns the CPU-hungry `claude` CLI and parallel spawns only slow each other.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { readFileSync, rmSync } = require('node:fs');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const extra = process.argv.slice(2);
+const chosen = extra.includes('--selectProjects') ? [null] : ['unit', 'e2e'];
+const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() };
+const jest = require.resolve('jest/bin/jest');
+const totals = { passed: 0, failed: 0, skipped: 0, suitesFailed: 0 };
+let status = 0;
+
+for (const project of chosen) {
+  const out = join(root, `.jest-results${project ? `-${project}` : ''}.json`);
+  rmSync(out, { force: true });
+  const args = [jest, '--json', `--outputFile=${out}`, ...(project ? ['--selectProjects', project] : []), ...extra];
+  if (project === 'e2e') args.push('--runInBand');
+  const run = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+  if (run.status !== 0) status = run.status ?? 1;
+  try {
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    totals.passed += r.numPassedTests;
+    totals.failed += r.numFailedTests;
+    totals.skipped += r.numPendingTests + r.numTodoTests;
+    totals.suitesFailed += r.numRuntimeErrorTestSuites;
+  } catch {
+    totals.suitesFailed += 1;
+  }
+}
+
+if (totals.suitesFailed > 0) process.stdout.write(`test suites that failed to run: ${totals.suitesFailed}\n`);
+if (totals.passed + totals.failed === 0) status = status || 1;
+process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
+process.exit(status);
