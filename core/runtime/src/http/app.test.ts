@@ -18,7 +18,7 @@ async function runtimeWith(client: FakeClaudeClient, options: { apiKey?: string 
 function expectProblem(res: request.Response, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code, title: expect.any(String), detail: expect.any(String), type: expect.stringContaining('errors.md#') });
+  expect(res.body).toMatchObject({ status, code, title: expect.any(String), detail: expect.any(String), type: `urn:claude-code-platform:problem:${code.replaceAll('_', '-')}` });
   expect(res.body.requestId).toBe(res.headers['x-request-id']);
   expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+|node_modules|\/work\//);
 }

@@ -1,8 +1,11 @@
 import type { Response } from 'express';
 import type { PlatformError } from '@ccp/plugin-api';
 
-/** Base of the `type` URIs; each code's section in docs/errors.md. */
-export const PROBLEM_TYPE_BASE = 'https://github.com/claude-code-platform/claude-code-platform/blob/main/docs/errors.md#';
+/**
+ * Base of the `type` URIs. They identify a code and are not meant to resolve (RFC 9457
+ * allows that); docs/errors.md has a section per code under the same name.
+ */
+export const PROBLEM_TYPE_BASE = 'urn:claude-code-platform:problem:';
 
 /** The RFC 9457 document for an error. */
 export function problemBody(err: PlatformError, requestId: string, instance?: string): Record<string, unknown> {

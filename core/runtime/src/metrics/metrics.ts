@@ -4,6 +4,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 const QUERY_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** Breaker states as the `ccp_circuit_breaker_state` gauge reports them. */
 export const BREAKER_STATE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -88,7 +90,12 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names these gauges `*_total`, which promtool rejects; the same counts
+      // are in nodejs_active_handles / nodejs_active_requests / nodejs_active_resources.
+      for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
     this.breakerState.set(BREAKER_STATE.closed);
   }
 }

@@ -1,0 +1,59 @@
+import { checkPlugin, unsafePathReason } from '@ccp/plugin-api';
+import { BUILTIN_PLUGINS } from '../../core/runtime/src/plugins/builtin';
+import { buildRegistry } from '../../core/runtime/src/plugins/build-registry';
+import { loadConfig } from '@ccp/runtime';
+import { sampleFromSchema } from '@ccp/testing';
+import { z } from 'zod';
+
+// Walks every plugin the shipped config registers and holds each to the contract.
+
+/** Tools no plugin may hold: they run code or reach the network from the server. */
+const NEVER = ['Bash', 'WebFetch', 'WebSearch'];
+
+const { config, baseDir } = loadConfig({});
+const registry = buildRegistry(config, BUILTIN_PLUGINS, baseDir);
+const plugins = registry.list();
+
+describe('plugin contract', () => {
+  it('registers at least the built-in code-review plugin', () => {
+    expect(plugins.map((p) => p.definition.id)).toContain('code-review');
+  });
+
+  describe.each(plugins.map((p) => [p.definition.id, p] as const))('%s', (_id, plugin) => {
+    const d = plugin.definition;
+
+    it('satisfies the contract shape, with a kebab-case id and a real prompt', () => {
+      expect(checkPlugin(d)).toEqual([]);
+      expect(d.id).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+      expect(d.systemPrompt.length).toBeGreaterThan(200);
+    });
+
+    it('keeps its tools within the platform policy', () => {
+      for (const tool of plugin.tools.allow) expect(NEVER).not.toContain(tool);
+      expect(['dontAsk', 'acceptEdits', 'plan']).toContain(plugin.tools.mode);
+      if (plugin.tools.allow.every((t) => ['Read', 'Grep', 'Glob'].includes(t))) expect(plugin.tools.mode).toBe('dontAsk');
+    });
+
+    describe.each([...plugin.operations.values()].map((op) => [op.name, op] as const))('operation %s', (_name, op) => {
+      it('has schemas that compile to JSON Schema', () => {
+        expect(z.toJSONSchema(op.definition.input, { io: 'input' })).toMatchObject({ type: 'object' });
+        expect(op.outputSchema).toMatchObject({ type: 'object' });
+      });
+
+      it('accepts its own example and prepares a prompt with safe workspace paths', () => {
+        const input = op.definition.input.parse(op.definition.example);
+        const prepared = op.definition.prepare(input);
+        expect(prepared.prompt.length).toBeGreaterThan(0);
+        for (const file of prepared.files ?? []) expect(unsafePathReason(file.path)).toBeUndefined();
+      });
+
+      it('rejects unknown fields in its input', () => {
+        expect(op.definition.input.safeParse({ ...(op.definition.example as object), tools: ['Bash'] }).success).toBe(false);
+      });
+
+      it('has an output schema the simulator can answer', () => {
+        expect(op.definition.output.safeParse(sampleFromSchema(op.outputSchema)).success).toBe(true);
+      });
+    });
+  });
+});
