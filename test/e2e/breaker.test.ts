@@ -1,4 +1,4 @@
-import { startTestRuntime, waitUntil, type TestRuntime } from '@ccp/testing';
+import { postJson, startTestRuntime, waitUntil, type TestRuntime } from '@ccp/testing';
 
 // The circuit breaker against a simulator that answers 529 (overloaded): it opens after
 // the threshold, fails fast without calling the API, and closes again once healthy.
@@ -7,11 +7,7 @@ const RESET_MS = 3000;
 
 async function review(rt: TestRuntime) {
   const started = performance.now();
-  const res = await fetch(`${rt.url}/v1/plugins/code-review/review`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ files: [{ path: 'a.ts', content: 'x' }] }),
-  });
+  const res = await postJson(`${rt.url}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] });
   return { res, body: (await res.json()) as { code?: string; result?: unknown }, ms: performance.now() - started };
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { processesUnder, startTestRuntime, waitUntil, type TestRuntime } from '@ccp/testing';
+import { postJson, processesUnder, startTestRuntime, waitUntil, type TestRuntime } from '@ccp/testing';
 
 // No `claude` child outlives its request: client disconnects and timeouts end the query,
 // its process and its workspace.
@@ -26,12 +26,7 @@ describe('query lifecycle with the real CLI', () => {
   it('a client that disconnects mid-query leaves no claude process behind', async () => {
     rt.simulator.setFallback({ hang: true });
     const client = new AbortController();
-    const pending = fetch(`${rt.url}/v1/plugins/code-review/review`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(review),
-      signal: client.signal,
-    }).catch((err: unknown) => err);
+    const pending = postJson(`${rt.url}/v1/plugins/code-review/review`, review, { signal: client.signal }).catch((err: unknown) => err);
     await rt.simulator.waitForMessageRequests(1);
     expect(processesUnder(rt.workspaceRoot).length).toBeGreaterThan(0);
     expect(await inFlight(rt)).toBe(1);
@@ -47,11 +42,7 @@ describe('query lifecycle with the real CLI', () => {
 
   it('a query that passes its timeout answers 504 and leaves nothing behind', async () => {
     rt.simulator.setFallback({ hang: true });
-    const res = await fetch(`${rt.url}/v1/plugins/code-review/review`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(review),
-    });
+    const res = await postJson(`${rt.url}/v1/plugins/code-review/review`, review);
     expect(res.status).toBe(504);
     expect(((await res.json()) as { code: string }).code).toBe('upstream_timeout');
     expect(processesUnder(rt.workspaceRoot)).toEqual([]);
@@ -60,11 +51,7 @@ describe('query lifecycle with the real CLI', () => {
   });
 
   it('serves the next request normally afterwards', async () => {
-    const res = await fetch(`${rt.url}/v1/plugins/code-review/review`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(review),
-    });
+    const res = await postJson(`${rt.url}/v1/plugins/code-review/review`, review);
     expect(res.status).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { startTestRuntime, type TestRuntime } from '@ccp/testing';
+import { postJson, startTestRuntime, type TestRuntime } from '@ccp/testing';
 
 // /metrics from a live instance, after real queries, passes `promtool check metrics`
 // (from Debian's prometheus package; .ci/run installs it).
@@ -12,8 +12,7 @@ describe('/metrics', () => {
   afterAll(() => rt.close());
 
   it('exports every platform metric and passes promtool check metrics', async () => {
-    const post = (body: unknown) =>
-      fetch(`${rt.url}/v1/plugins/code-review/review`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) => postJson(`${rt.url}/v1/plugins/code-review/review`, body);
     expect((await post({ files: [{ path: 'a.ts', content: 'x' }] })).status).toBe(200);
     expect((await post({ nope: true })).status).toBe(400);
     const res = await fetch(`${rt.url}/metrics`);

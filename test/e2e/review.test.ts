@@ -1,17 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { codeReviewPlugin, reviewOutput } from '@ccp/plugin-code-review';
-import { startTestRuntime, type TestRuntime } from '@ccp/testing';
+import { postJson, startTestRuntime, type TestRuntime } from '@ccp/testing';
 
 // Drives the real `claude` CLI through HTTP against the Messages API simulator.
 
 const INTERNAL_TOOLS = ['StructuredOutput', 'DeferredToolPlaceholder'];
 
 function post(rt: TestRuntime, body: unknown) {
-  return fetch(`${rt.url}/v1/plugins/code-review/review`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  return postJson(`${rt.url}/v1/plugins/code-review/review`, body);
 }
 
 describe('code-review end to end with the real CLI', () => {

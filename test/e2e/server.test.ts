@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimulator, waitUntil, type Simulator } from '@ccp/testing';
+import { postJson, startSimulator, waitUntil, type Simulator } from '@ccp/testing';
 
 // `npm start` as an operator runs it: the built server process, configured only through
 // the environment and a YAML file. Needs the build (`npm run build`, run by `npm test`).
@@ -47,9 +47,7 @@ describe('the server process', () => {
       const ready = await fetch(`${base}/health/ready`);
       expect(ready.status).toBe(503);
       expect(JSON.stringify(await ready.json())).toContain('ANTHROPIC_API_KEY');
-      const res = await fetch(`${base}/v1/plugins/code-review/review`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files: [{ path: 'a.ts', content: 'x' }] }),
-      });
+      const res = await postJson(`${base}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { code: string }).code).toBe('credentials_missing');
     } finally {
@@ -62,11 +60,7 @@ describe('the server process', () => {
     const { child, output } = start({ PORT: '0', HOST: '127.0.0.1', ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: sim.url, LOG_LEVEL: 'debug' });
     try {
       expect(await waitUntil(() => port(output()) > 0, 15_000)).toBe(true);
-      const res = await fetch(`http://127.0.0.1:${port(output())}/v1/plugins/code-review/review`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ files: [{ path: 'a.ts', content: 'x' }] }),
-      });
+      const res = await postJson(`http://127.0.0.1:${port(output())}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: { authorization: `Bearer ${key}` } });
       expect(res.status).toBe(200);
       expect(sim.messageRequests().at(-1)?.headers['x-api-key']).toBe(key);
     } finally {

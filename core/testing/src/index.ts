@@ -2,3 +2,4 @@ export * from './simulator';
 export { processesUnder, waitUntil } from './processes';
 export { startTestRuntime, type TestRuntime, type TestRuntimeOptions } from './start-test-runtime';
 export { FakeClaudeClient, type FakeStep } from './fake-client';
+export { postJson } from './http';

@@ -25,7 +25,11 @@ export class ClaudeProcess {
     this.exited = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       child.once('exit', () => resolve());
-      child.once('error', () => resolve());
+      // An abort makes node kill the child and emit 'error' at once, before the child has
+      // exited; only a child that never started is finished by an error.
+      child.once('error', () => {
+        if (child.pid === undefined) resolve();
+      });
     });
     return child as unknown as SpawnedProcess;
   };
@@ -36,6 +40,11 @@ export class ClaudeProcess {
 
   private get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
+  }
+
+  /** Asks a running child to end now (SIGTERM). */
+  terminate(): void {
+    if (this.running) this.child?.kill('SIGTERM');
   }
 
   /** Waits for the child to exit, ending it if it does not go within the grace period. */

@@ -39,6 +39,9 @@ export class SdkClaudeClient implements ClaudeClient {
     const workspace = await createWorkspace(workspaceRoot, request.files);
     const abortController = new AbortController();
     const process = new ClaudeProcess();
+    // An aborted query (timeout, caller gone) has nothing left to save, so its child is
+    // ended at once rather than after the SDK's graceful-exit window (about 2 s).
+    abortController.signal.addEventListener('abort', () => process.terminate(), { once: true });
     const timer = setTimeout(() => abortController.abort(new TimeoutSignal()), request.timeoutMs);
     const onCallerGone = () => abortController.abort(new CallerGone());
     request.signal?.addEventListener('abort', onCallerGone, { once: true });
