@@ -53,6 +53,12 @@ export class MissingDependenciesError extends Error {
   }
 }
 
+/** Throws one error naming every token in `required` that is not registered. */
+export function assertRegistered(isRegistered: (t: Token<unknown>) => boolean, required: readonly Token<unknown>[]): void {
+  const missing = required.filter((t) => !isRegistered(t)).map((t) => t.description ?? String(t));
+  if (missing.length > 0) throw new MissingDependenciesError(missing);
+}
+
 function resolve<T>(c: DependencyContainer, t: Token<T>): T {
   return c.resolve<T>(t);
 }
@@ -101,8 +107,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       }),
   });
 
-  const missing = REQUIRED.filter((t) => !c.isRegistered(t)).map((t) => t.description ?? String(t));
-  if (missing.length > 0) throw new MissingDependenciesError(missing);
+  assertRegistered((t) => c.isRegistered(t), REQUIRED);
 
   return {
     app: resolve(c, APP),
