@@ -17,7 +17,7 @@ const moduleNameMapper = {
   '^@ccp/plugin-api$': '<rootDir>/core/plugin-api/src/index.ts',
   '^@ccp/runtime$': '<rootDir>/core/runtime/src/index.ts',
   '^@ccp/testing$': '<rootDir>/core/testing/src/index.ts',
-  '^@ccp/plugin-code-review$': '<rootDir>/plugins/code-review/src/index.ts',
+  '^@ccp/plugin-(code-review|doc-generator|test-helper|migration-advisor)$': '<rootDir>/plugins/$1/src/index.ts',
 };
 
 const common = {

@@ -51,6 +51,8 @@ export interface ClaudeResult {
   readonly sessionId: string;
   /** Tool calls the permission layer refused (name only: inputs may hold caller data). */
   readonly deniedTools: readonly string[];
+  /** Files the agent created or changed in its workspace; empty for read-only plugins. */
+  readonly writtenFiles: readonly WorkspaceFile[];
 }
 
 /** What a running query reports, in order: one `start`, any `text`/`tool`, then one `result`. */

@@ -18,6 +18,8 @@ const operationShape = z.strictObject({
   output: zodSchema,
   prepare: z.custom<(i: unknown) => unknown>((v) => typeof v === 'function', 'must be a function'),
   example: z.unknown(),
+  finish: z.custom<(o: unknown, c: unknown) => unknown>((v) => typeof v === 'function', 'must be a function').optional(),
+  result: zodSchema.optional(),
 });
 
 /** The shape every plugin must have; the registry applies it to plugins loaded from config too. */

@@ -21,6 +21,20 @@ export interface OperationDefinition<I extends z.ZodType = z.ZodType, O extends 
   prepare(input: z.output<I>): PreparedQuery;
   /** A valid input, used by the contract test, the docs and the demo. */
   readonly example: z.input<I>;
+  /**
+   * Turns the agent's validated answer into the response `result`, with what the platform
+   * saw (e.g. the files the agent wrote in its workspace). Identity when absent.
+   */
+  finish?(output: z.output<O>, context: FinishContext<z.output<I>>): unknown;
+  /** Schema of what `finish` returns, for the API description; `output` when absent. */
+  readonly result?: z.ZodType;
+}
+
+/** What `finish` learns besides the agent's answer. */
+export interface FinishContext<I = unknown> {
+  readonly input: I;
+  /** Files the agent created or changed in its workspace (only for plugins that may write). */
+  readonly written: readonly WorkspaceFile[];
 }
 
 /** Limits an operator may also set per plugin in config. */

@@ -19,6 +19,9 @@ export const BUILTIN_TOOLS = [
 /** A built-in tool name. */
 export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
 
+/** Tools that change files; a plugin holding one gets the files it wrote back. */
+export const WRITE_TOOLS: readonly BuiltinTool[] = ['Write', 'Edit', 'MultiEdit', 'NotebookEdit'];
+
 /** Tools that only read. Plugins that declare nothing else are cacheable and safe by construction. */
 export const READ_ONLY_TOOLS: readonly BuiltinTool[] = ['Read', 'Grep', 'Glob'];
 

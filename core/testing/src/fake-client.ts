@@ -39,6 +39,7 @@ export class FakeClaudeClient implements ClaudeClient {
       numTurns: 1,
       sessionId: `fake-${this.requests.length}`,
       deniedTools: [],
+      writtenFiles: [],
     };
     yield result;
   }

@@ -1,5 +1,5 @@
-import { definePlugin, readPrompt, READ_ONLY_TOOLS, type PreparedQuery } from '@ccp/plugin-api';
-import { reviewInput, reviewOutput, type ReviewInput } from './schemas';
+import { defineOperation, definePlugin, readPrompt, READ_ONLY_TOOLS, type PreparedQuery } from '@ccp/plugin-api';
+import { reviewInput, reviewOutput, reviewResult, type ReviewInput } from './schemas';
 
 /** Builds the user prompt for one review; the files go to the workspace, not the prompt. */
 export function renderReviewPrompt(input: ReviewInput): PreparedQuery {
@@ -25,16 +25,22 @@ export const codeReviewPlugin = definePlugin({
   tools: { allow: READ_ONLY_TOOLS, mode: 'dontAsk' },
   maxTurns: 30,
   operations: {
-    review: {
+    review: defineOperation({
       description: 'Review files or a diff for correctness, security, performance and maintainability problems.',
       input: reviewInput,
       output: reviewOutput,
       prepare: renderReviewPrompt,
+      result: reviewResult,
+      finish: (output, { input }) => {
+        const submitted = input.diff !== undefined ? ['review.diff'] : (input.files ?? []).map((f) => f.path);
+        const reviewed = new Set(output.filesReviewed);
+        return { ...output, filesNotReviewed: submitted.filter((p) => !reviewed.has(p)) };
+      },
       example: {
         files: [{ path: 'src/sum.ts', content: 'export function sum(xs: number[]) {\n  let t = 0;\n  for (let i = 0; i <= xs.length; i++) t += xs[i];\n  return t;\n}\n' }],
         language: 'typescript',
         focus: ['correctness'],
       },
-    },
+    }),
   },
 });

@@ -35,3 +35,10 @@ export const reviewOutput = z.strictObject({
 
 export type ReviewInput = z.output<typeof reviewInput>;
 export type ReviewOutput = z.output<typeof reviewOutput>;
+
+/** The response: the review plus the submitted files the agent did not review, so a partial review is never silent. */
+export const reviewResult = reviewOutput.extend({
+  filesNotReviewed: z.array(z.string()).describe('Submitted paths missing from filesReviewed'),
+});
+
+export type ReviewResult = z.output<typeof reviewResult>;

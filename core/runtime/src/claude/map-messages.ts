@@ -54,6 +54,7 @@ export function resultEvent(result: SDKResultMessage, wantsStructured: boolean):
     numTurns: result.num_turns,
     sessionId: result.session_id,
     deniedTools: (result.permission_denials ?? []).map((d) => d.tool_name),
+    writtenFiles: [],
   };
 }
 

@@ -1,5 +1,6 @@
 import { BUILTIN_TOOLS, type ClaudeRequest } from '@ccp/plugin-api';
 import type { Options } from '@anthropic-ai/claude-agent-sdk';
+import { workspaceGuard } from './permission-guard';
 
 /** Tools that are never offered, whatever a plugin declares: subagents and in-process helpers. */
 const ALWAYS_DENIED = ['Task', 'Agent', 'Skill', 'SlashCommand', 'KillShell', 'BashOutput'];
@@ -29,6 +30,7 @@ export function buildQueryOptions(request: ClaudeRequest, host: QueryHost): Opti
     disallowedTools: [...BUILTIN_TOOLS.filter((t) => !allowed.has(t)), ...ALWAYS_DENIED],
     allowedTools: [],
     permissionMode: request.tools.mode,
+    canUseTool: workspaceGuard(host.cwd, request.tools.allow),
     settingSources: [],
     persistSession: false,
     includePartialMessages: true,

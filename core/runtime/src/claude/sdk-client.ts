@@ -1,4 +1,4 @@
-import { ClaudeError, type ClaudeClient, type ClaudeEvent, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
+import { ClaudeError, WRITE_TOOLS, type ClaudeClient, type ClaudeEvent, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
 import type { Options, Query } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeProcess } from './child-process';
 import { mapMessage, resultEvent } from './map-messages';
@@ -77,6 +77,9 @@ export class SdkClaudeClient implements ClaudeClient {
       if (failure instanceof ClaudeError) throw failure;
       if (failure) throw new ClaudeError('crash', failure instanceof Error ? failure.message : String(failure));
       if (!result) throw new ClaudeError('crash', 'the Claude Code process ended without a result');
+      if (result.type === 'result' && request.tools.allow.some((t) => WRITE_TOOLS.includes(t))) {
+        result = { ...result, writtenFiles: await workspace.changedFiles() };
+      }
       finished = true;
       yield result;
     } finally {

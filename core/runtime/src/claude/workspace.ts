@@ -1,11 +1,26 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { unsafePathReason, type WorkspaceFile } from '@ccp/plugin-api';
 
 /** A query's private working directory. */
 export interface Workspace {
   readonly dir: string;
+  /** Files created or changed since the workspace was made (text files, within limits). */
+  changedFiles(): Promise<WorkspaceFile[]>;
   remove(): Promise<void>;
+}
+
+/** Limits on what is read back from a workspace, so an agent cannot flood a response. */
+export const COLLECT_LIMITS = { maxFiles: 100, maxFileBytes: 512 * 1024 } as const;
+
+async function walk(dir: string, base = dir): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(full, base)));
+    else if (entry.isFile()) out.push(relative(base, full).split(sep).join('/'));
+  }
+  return out.sort();
 }
 
 /**
@@ -29,5 +44,20 @@ export async function createWorkspace(root: string, files: readonly WorkspaceFil
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  return { dir, remove: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }) };
+  const original = new Map(files.map((f) => [relative(dir, resolve(dir, f.path)).split(sep).join('/'), f.content]));
+  return {
+    dir,
+    changedFiles: async () => {
+      const changed: WorkspaceFile[] = [];
+      for (const path of await walk(dir)) {
+        if (changed.length >= COLLECT_LIMITS.maxFiles) break;
+        const full = join(dir, path);
+        if ((await stat(full)).size > COLLECT_LIMITS.maxFileBytes) continue;
+        const content = await readFile(full, 'utf8');
+        if (original.get(path) !== content) changed.push({ path, content });
+      }
+      return changed;
+    },
+    remove: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }),
+  };
 }

@@ -10,6 +10,8 @@ export const pluginConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** A module path (relative to the config file) or package name exporting a plugin. */
   module: z.string().min(1).optional(),
+  /** A plugin written in YAML: the definition itself, or the path of a YAML file holding it. */
+  definition: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   model: z.string().min(1).optional(),
   maxTurns: positiveInt.optional(),
   maxBudgetUsd: z.number().positive().optional(),
@@ -62,7 +64,9 @@ export const configSchema = z.strictObject({
       resetTimeoutMs: positiveInt.default(30_000),
     })
     .prefault({}),
-  plugins: z.record(z.string(), pluginConfigSchema).default({ 'code-review': { enabled: true } }),
+  plugins: z
+    .record(z.string(), pluginConfigSchema)
+    .default({ 'code-review': { enabled: true }, 'doc-generator': { enabled: true }, 'test-helper': { enabled: true }, 'migration-advisor': { enabled: true } }),
 });
 
 /** Validated, frozen platform configuration. */

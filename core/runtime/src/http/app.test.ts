@@ -34,26 +34,27 @@ describe('HTTP surface (fake client)', () => {
 
   it('lists plugins with their operations and tool policy', async () => {
     const res = await request(runtime.app).get('/v1/plugins').expect(200);
-    expect(res.body.plugins).toEqual([
+    expect(res.body.plugins.map((p: { id: string }) => p.id)).toEqual(['code-review', 'doc-generator', 'test-helper', 'migration-advisor']);
+    expect(res.body.plugins).toContainEqual(
       expect.objectContaining({
         id: 'code-review',
         version: '1.0.0',
         tools: { allow: ['Read', 'Grep', 'Glob'], mode: 'dontAsk' },
         operations: [expect.objectContaining({ name: 'review', method: 'POST', path: '/v1/plugins/code-review/review' })],
       }),
-    ]);
+    );
   });
 
   it('describes one plugin with its schemas and an example', async () => {
     const res = await request(runtime.app).get('/v1/plugins/code-review').expect(200);
     expect(res.body.operations[0].inputSchema.type).toBe('object');
-    expect(res.body.operations[0].outputSchema.required).toEqual(['summary', 'findings', 'filesReviewed']);
+    expect(res.body.operations[0].resultSchema.required).toEqual(['summary', 'findings', 'filesReviewed', 'filesNotReviewed']);
     expect(res.body.operations[0].example.files).toHaveLength(1);
   });
 
   it('runs an operation and answers with result, usage, duration and session', async () => {
     const res = await request(runtime.app).post('/v1/plugins/code-review/review').send(review).expect(200);
-    expect(res.body).toEqual({ result: goodOutput, usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.001 }, durationMs: expect.any(Number), sessionId: 'fake-1' });
+    expect(res.body).toEqual({ result: { ...goodOutput, filesNotReviewed: [] }, usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.001 }, durationMs: expect.any(Number), sessionId: 'fake-1' });
     const sent = client.requests[0];
     expect(sent?.files).toEqual(review.files);
     expect(sent?.tools).toEqual({ allow: ['Read', 'Grep', 'Glob'], mode: 'dontAsk' });

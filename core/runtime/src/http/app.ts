@@ -8,8 +8,12 @@ import type { PluginRegistry } from '../plugins/registry';
 import { errorHandler, notFound } from './errors';
 import { httpMetrics, mountedAt } from './http-metrics';
 import { requestId } from './request-id';
+import { docsRoutes } from './routes/docs';
 import { healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
 import { pluginRoutes } from './routes/plugins';
+
+/** The platform version reported in the API description. */
+export const PLATFORM_VERSION = '0.1.0';
 
 /** Everything the HTTP surface needs, built by the composition root. */
 export interface AppDeps {
@@ -33,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
   app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
   app.use('/v1/plugins', mountedAt('/v1/plugins'), pluginRoutes(deps.registry, deps.invoker));
+  app.use(docsRoutes(deps.registry, PLATFORM_VERSION));
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.server.bodyLimitBytes));
   return app;

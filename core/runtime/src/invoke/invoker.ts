@@ -92,8 +92,11 @@ export class OperationInvoker {
         this.logger.warn({ requestId: context.requestId, plugin: pluginId, issues: checked.error.issues.length }, 'agent output failed the output schema');
         throw new ClaudeError('invalid_output', 'the structured output does not match the output schema');
       }
+      const result = operation.definition.finish
+        ? operation.definition.finish(checked.data, { input: parsed.data, written: event.writtenFiles })
+        : checked.data;
       return {
-        result: checked.data,
+        result,
         usage: { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens, costUsd: event.costUsd },
         durationMs: Math.round(performance.now() - started),
         sessionId: event.sessionId,

@@ -2,6 +2,7 @@ import { checkPlugin, type PluginDefinition } from '@ccp/plugin-api';
 import { z } from 'zod';
 import type { PlatformConfig, PluginConfig } from '../config/schema';
 import { loadPluginModule } from './load-module';
+import { yamlPlugin } from './yaml-plugin';
 import type { RegisteredOperation, RegisteredPlugin } from './registered-plugin';
 import { PluginRegistry } from './registry';
 
@@ -13,14 +14,24 @@ export class PluginLoadError extends Error {
   }
 }
 
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
 function operationsOf(plugin: PluginDefinition, problems: string[]): Map<string, RegisteredOperation> {
   const ops = new Map<string, RegisteredOperation>();
   for (const [name, definition] of Object.entries(plugin.operations)) {
     try {
-      const outputSchema = z.toJSONSchema(definition.output, { target: 'draft-2020-12' }) as Record<string, unknown>;
-      delete outputSchema.$schema;
-      z.toJSONSchema(definition.input, { io: 'input' });
-      ops.set(name, { name, definition, outputSchema });
+      const outputSchema = jsonSchema(definition.output, 'output');
+      ops.set(name, {
+        name,
+        definition,
+        outputSchema,
+        inputSchema: jsonSchema(definition.input, 'input'),
+        resultSchema: definition.result ? jsonSchema(definition.result, 'output') : outputSchema,
+      });
     } catch (err) {
       problems.push(`plugins.${plugin.id}.operations.${name}: schema cannot be turned into JSON Schema (${(err as Error).message})`);
     }
@@ -63,12 +74,24 @@ export function buildRegistry(
   for (const [id, cfg] of Object.entries(config.plugins)) {
     if (!cfg.enabled) continue;
     let candidate: unknown = known.get(id);
-    const source = cfg.module ?? 'builtin';
+    const source = cfg.module ?? (cfg.definition !== undefined ? 'yaml' : 'builtin');
+    if (cfg.module && cfg.definition !== undefined) {
+      problems.push(`plugins.${id}: give "module" or "definition", not both`);
+      continue;
+    }
     if (cfg.module) {
       try {
         candidate = loadPluginModule(cfg.module, baseDir);
       } catch (err) {
         problems.push(`plugins.${id}.module: cannot load "${cfg.module}": ${(err as Error).message.split('\n')[0]}`);
+        continue;
+      }
+    }
+    if (cfg.definition !== undefined) {
+      try {
+        candidate = yamlPlugin(id, cfg.definition, baseDir);
+      } catch (err) {
+        problems.push(`plugins.${id}.definition: ${(err as Error).message.split('\n')[0]}`);
         continue;
       }
     }

@@ -1,10 +1,14 @@
 import type { OperationDefinition, PluginDefinition, ToolPolicy } from '@ccp/plugin-api';
 
-/** An operation ready to serve: its definition and the JSON Schema sent as `outputFormat`. */
+/** An operation ready to serve, with its schemas as JSON Schema. */
 export interface RegisteredOperation {
   readonly name: string;
   readonly definition: OperationDefinition;
+  readonly inputSchema: Record<string, unknown>;
+  /** What the agent must answer; sent as the SDK's `outputFormat`. */
   readonly outputSchema: Record<string, unknown>;
+  /** What the caller receives as `result` (after the operation's `finish`). */
+  readonly resultSchema: Record<string, unknown>;
 }
 
 /** A plugin with the operator's config applied: what the runtime actually uses. */

@@ -1,6 +1,5 @@
 import { Router, type Request, type Response } from 'express';
 import { NotFoundError, InputError } from '@ccp/plugin-api';
-import { z } from 'zod';
 import type { OperationInvoker } from '../../invoke/invoker';
 import type { RegisteredPlugin } from '../../plugins/registered-plugin';
 import type { PluginRegistry } from '../../plugins/registry';
@@ -20,7 +19,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
       method: 'POST',
       path: `/v1/plugins/${d.id}/${op.name}`,
       ...(withSchemas
-        ? { inputSchema: z.toJSONSchema(op.definition.input, { io: 'input' }), outputSchema: op.outputSchema, example: op.definition.example }
+        ? { inputSchema: op.inputSchema, resultSchema: op.resultSchema, example: op.definition.example }
         : {}),
     })),
   };

@@ -1,0 +1,1 @@
+export { docGeneratorPlugin, generateInput, generateOutput } from './plugin';

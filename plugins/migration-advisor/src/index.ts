@@ -1,0 +1,1 @@
+export { migrationAdvisorPlugin, assessInput, assessOutput } from './plugin';

@@ -1,0 +1,1 @@
+export { testHelperPlugin, generateTestsInput, generateTestsOutput, generateTestsResult, FRAMEWORKS } from './plugin';
