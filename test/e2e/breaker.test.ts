@@ -6,9 +6,8 @@ import { postJson, startTestRuntime, waitUntil, type TestRuntime } from '@ccp/te
 const RESET_MS = 3000;
 
 async function review(rt: TestRuntime) {
-  const started = performance.now();
   const res = await postJson(`${rt.url}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] });
-  return { res, body: (await res.json()) as { code?: string; result?: unknown }, ms: performance.now() - started };
+  return { res, body: (await res.json()) as { code?: string; result?: unknown } };
 }
 
 describe('circuit breaker with the real CLI', () => {
@@ -30,13 +29,12 @@ describe('circuit breaker with the real CLI', () => {
     const seen = rt.simulator.messageRequests().length;
     expect(seen).toBeGreaterThanOrEqual(2);
 
-    const { res, body, ms } = await review(rt);
+    const { res, body } = await review(rt);
     expect(res.status).toBe(503);
     expect(body.code).toBe('circuit_open');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(RESET_MS / 1000);
-    // No process was spawned: a spawn alone takes hundreds of milliseconds on this machine.
-    expect(ms).toBeLessThan(250);
+    // Failing fast: nothing reached the API (and so no claude process ran).
     expect(rt.simulator.messageRequests().length).toBe(seen);
 
     const ready = (await (await fetch(`${rt.url}/health/ready`)).json()) as { components: { circuitBreaker: { state: string } } };

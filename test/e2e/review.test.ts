@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { codeReviewPlugin, reviewOutput } from '@ccp/plugin-code-review';
+import { codeReviewPlugin, reviewResult } from '@ccp/plugin-code-review';
 import { postJson, startTestRuntime, type TestRuntime } from '@ccp/testing';
 
 // Drives the real `claude` CLI through HTTP against the Messages API simulator.
@@ -21,8 +21,11 @@ describe('code-review end to end with the real CLI', () => {
   it('returns a structured review that matches the output schema', async () => {
     const res = await post(rt, { files: [{ path: 'src/sum.ts', content: 'export const sum = (a: number[]) => a.reduce((x, y) => x + y);\n' }], focus: ['correctness'] });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { result: unknown; usage: Record<string, number>; durationMs: number; sessionId: string };
-    expect(reviewOutput.safeParse(body.result).success).toBe(true);
+    const body = (await res.json()) as { result: { filesReviewed: string[]; filesNotReviewed: string[] }; usage: Record<string, number>; durationMs: number; sessionId: string };
+    expect(reviewResult.safeParse(body.result).success).toBe(true);
+    // The simulated reviewer names a file it was not given, so the submitted one is reported unreviewed.
+    expect(body.result.filesReviewed).toEqual(['simulated filesReviewed']);
+    expect(body.result.filesNotReviewed).toEqual(['src/sum.ts']);
     expect(body.usage.inputTokens).toBeGreaterThan(0);
     expect(body.usage.outputTokens).toBeGreaterThan(0);
     expect(body.usage.costUsd).toBeGreaterThan(0);
@@ -87,7 +90,7 @@ describe('code-review end to end with the real CLI', () => {
   });
 
   it('removes every workspace after the query', async () => {
-    await post(rt, { diff: '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n' });
+    expect((await post(rt, { diff: '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n' })).status).toBe(200);
     expect(existsSync(rt.workspaceRoot) ? readdirSync(rt.workspaceRoot) : []).toEqual([]);
   });
 });

@@ -67,6 +67,7 @@ describe('the server process', () => {
       expect(await stop(child)).toBe(0);
     }
     expect(output()).not.toContain(key);
+    expect(output()).toContain('"authorization":"[redacted]"');
   });
 
   it('exits non-zero on an invalid config and lists every problem at once', async () => {

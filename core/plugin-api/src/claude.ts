@@ -28,6 +28,8 @@ export interface ClaudeRequest {
   readonly timeoutMs: number;
   /** Fires when the caller goes away; the query and its `claude` process are stopped. */
   readonly signal?: AbortSignal;
+  /** Checks the final output; a returned message fails the query as `invalid_output`. */
+  readonly checkOutput?: (output: unknown) => string | undefined;
 }
 
 /** Token counts as the SDK reports them for a query. */

@@ -13,6 +13,11 @@ describe('unsafePathReason', () => {
     ['a\0b', 'must not contain NUL bytes'],
     ['a\nb', 'must not contain control characters'],
     ['dir/', 'must name a file'],
+    ['..foo.ts', undefined],
+    ['a/..b/c', undefined],
+    [`${'x'.repeat(256)}.ts`, 'must not have a name longer than 255 bytes'],
+    ['.claude/settings.json', 'must not be Claude Code configuration (.claude/, .mcp.json)'],
+    ['.mcp.json', 'must not be Claude Code configuration (.claude/, .mcp.json)'],
     ['e\u0301.ts', 'must be NFC-normalised unicode'],
   ])('%j -> %s', (path, reason) => {
     expect(unsafePathReason(path)).toBe(reason);
@@ -30,6 +35,11 @@ describe('workspaceFiles', () => {
     expect(r.success).toBe(false);
     const issues = r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
     expect(issues).toEqual(expect.arrayContaining(['0.content: is 11 bytes; the limit is 10', '1.path: repeats "./a.ts"', ': files total 16 bytes; the limit is 15']));
+  });
+
+  it('rejects a file that is also the directory of another', () => {
+    const r = workspaceFiles().safeParse([{ path: 'a', content: '' }, { path: 'a/b', content: '' }]);
+    expect(r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['1.path: puts a file under "a", which is itself a submitted file']);
   });
 
   it('rejects too many files and unknown fields', () => {

@@ -16,7 +16,10 @@ export function unsafePathReason(path: string): string | undefined {
   if (path.includes('\\')) return 'must use forward slashes';
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'must be relative to the workspace, not absolute';
   if (path !== path.normalize('NFC')) return 'must be NFC-normalised unicode';
-  if (path.split('/').some((part) => part === '..')) return 'must not contain ".." segments';
+  const parts = path.split('/');
+  if (parts.some((part) => part === '..')) return 'must not contain ".." segments';
+  if (parts.some((part) => Buffer.byteLength(part) > 255)) return 'must not have a name longer than 255 bytes';
+  if (parts[0] === '.claude' || parts[0] === '.mcp.json') return 'must not be Claude Code configuration (.claude/, .mcp.json)';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'must not contain control characters';
   const normal = posix.normalize(path);
@@ -55,6 +58,17 @@ export function workspaceFiles(limits: WorkspaceFileLimits = {}) {
         const key = posix.normalize(f.path);
         if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'path'], message: `repeats "${f.path}"` });
         seen.add(key);
+      });
+      // A file cannot also be a directory of another file ("a" and "a/b").
+      files.forEach((f, i) => {
+        const parts = posix.normalize(f.path).split('/');
+        for (let n = 1; n < parts.length; n++) {
+          const dir = parts.slice(0, n).join('/');
+          if (seen.has(dir)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'path'], message: `puts a file under "${dir}", which is itself a submitted file` });
+            break;
+          }
+        }
       });
       if (total > maxTotalBytes) {
         ctx.addIssue({ code: 'custom', message: `files total ${total} bytes; the limit is ${maxTotalBytes}` });

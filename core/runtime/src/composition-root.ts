@@ -6,6 +6,7 @@ import { BreakerClaudeClient } from './claude/breaker-client';
 import { buildChildEnv } from './claude/child-env';
 import { MeteredClaudeClient } from './claude/metered-client';
 import { loadSdkQuery, SdkClaudeClient } from './claude/sdk-client';
+import { prepareWorkspaceRoot } from './claude/workspace';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
@@ -38,7 +39,7 @@ export interface Runtime {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly registry: PluginRegistry;
-  /** Stops timers and releases what the runtime holds. */
+  /** Ends every running query (their processes and workspaces), stops timers, releases the rest. */
   dispose(): Promise<void>;
 }
 
@@ -69,6 +70,7 @@ function resolve<T>(c: DependencyContainer, t: Token<T>): T {
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
+  let sdkClient: SdkClaudeClient | undefined;
   const { config, secrets } = options;
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
@@ -80,7 +82,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     c.register(CLAUDE_CLIENT, { useValue: options.claudeClient });
   } else {
     c.register(SDK_QUERY, { useValue: await loadSdkQuery() });
-    const sdkClient = new SdkClaudeClient({
+    await prepareWorkspaceRoot(config.claude.workspaceRoot);
+    sdkClient = new SdkClaudeClient({
       query: resolve(c, SDK_QUERY),
       env: buildChildEnv(options.env ?? process.env, secrets, config.claude),
       workspaceRoot: config.claude.workspaceRoot,
@@ -116,6 +119,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     metrics: resolve(c, METRICS),
     registry: resolve(c, PLUGIN_REGISTRY),
     dispose: async () => {
+      await sdkClient?.close();
       breaker?.shutdown();
       await c.dispose();
     },

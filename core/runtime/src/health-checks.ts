@@ -10,7 +10,7 @@ export function healthChecks(config: PlatformConfig, secrets: Secrets, registry:
     credentials: () => {
       const problem = credentialsProblem(secrets);
       if (problem) return { status: 'down', detail: problem };
-      return { status: 'ok', kind: secrets.anthropicApiKey ? 'ANTHROPIC_API_KEY' : 'CLAUDE_CODE_OAUTH_TOKEN', ...(secrets.anthropicBaseUrl ? { baseUrl: secrets.anthropicBaseUrl } : {}) };
+      return { status: 'ok', kind: secrets.anthropicApiKey ? 'ANTHROPIC_API_KEY' : 'CLAUDE_CODE_OAUTH_TOKEN', customBaseUrl: Boolean(secrets.anthropicBaseUrl) };
     },
     plugins: () => ({ status: 'ok', count: registry.list().length, ids: registry.list().map((p) => p.definition.id) }),
     circuitBreaker: () => {

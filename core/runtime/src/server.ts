@@ -20,25 +20,28 @@ async function main(): Promise<void> {
   if (missing) logger.warn({}, missing);
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.close(() => {
-      void runtime.dispose().then(() => process.exit(0));
-    });
+    logger.info({ signal, graceMs: config.server.shutdownGraceMs }, 'shutting down: no new connections; running requests may finish');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 30_000).unref();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());
+    await Promise.race([closed, grace]);
+    await runtime.dispose(); // ends queries still running, with their claude processes
+    server.closeAllConnections();
+    logger.info({}, 'stopped');
+    process.exit(0);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof PluginLoadError) {
     process.stderr.write(`claude-code-platform: ${err.message}\n`);
   } else {
-    process.stderr.write(`claude-code-platform: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(`claude-code-platform: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   }
   process.exit(1);
 });

@@ -55,7 +55,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     merge(
       {
         logging: { level: 'silent' },
-        claude: { workspaceRoot, configDir: join(root, 'claude-config'), maxRetries: 0 },
+        claude: { workspaceRoot, maxRetries: 0 },
       },
       options.config ?? {},
     ),

@@ -55,6 +55,40 @@ describe('BreakerClaudeClient', () => {
     expect(await drain(breaker.run(request))).toHaveLength(3);
   });
 
+  it('keeps the breaker open when the trial query is abandoned by its caller', async () => {
+    const inner = new FakeClaudeClient({ output: {} }).script(
+      { error: new ClaudeError('overloaded', 'x') },
+      { error: new ClaudeError('overloaded', 'x') },
+      { error: new ClaudeError('aborted', 'x') },
+    );
+    breaker = new BreakerClaudeClient(inner, settings, new Metrics({ defaultMetrics: false }));
+    await drain(breaker.run(request));
+    await drain(breaker.run(request));
+    await new Promise((r) => setTimeout(r, 250));
+    expect(breaker.state).toBe('half_open');
+    expect(await drain(breaker.run(request))).toMatchObject({ kind: 'aborted' });
+    expect(breaker.state).toBe('open');
+  });
+
+  it('survives a consumer that stops before the query fails', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const inner = new FakeClaudeClient().script({ waitForAbort: true });
+      breaker = new BreakerClaudeClient(inner, settings, new Metrics({ defaultMetrics: false }));
+      for await (const event of breaker.run(request)) {
+        expect(event.type).toBe('start');
+        break; // the inner query fails only after this, when it sees the abort
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+      expect(breaker.state).toBe('closed');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('lets a trial query through after the reset time and closes on success', async () => {
     const inner = new FakeClaudeClient({ output: {} }).script({ error: new ClaudeError('api_error', 'x') }, { error: new ClaudeError('crash', 'x') });
     breaker = new BreakerClaudeClient(inner, settings, new Metrics({ defaultMetrics: false }));

@@ -30,7 +30,10 @@ export class BreakerClaudeClient implements ClaudeClient {
       rollingCountTimeout: settings.rollingWindowMs,
       resetTimeout: settings.resetTimeoutMs,
       enabled: settings.enabled,
-      errorFilter: (err: unknown) => !countsAgainstBreaker(err),
+      // A filtered error counts as a success, and a success closes a half-open breaker.
+      // A trial query the caller abandoned proved nothing about Claude, so while half-open
+      // an abort counts as a failure: the breaker stays open for another reset period.
+      errorFilter: (err: unknown) => !countsAgainstBreaker(err) && !(this.breaker.halfOpen && err instanceof ClaudeError && err.kind === 'aborted'),
     });
     const enter = (state: BreakerState) => {
       this.current = state;
@@ -64,7 +67,10 @@ export class BreakerClaudeClient implements ClaudeClient {
     });
     done.then(
       () => emitter.emit('end'),
-      (err: unknown) => emitter.emit('error', this.translate(err)),
+      (err: unknown) => {
+        // Nobody listens once the consumer has stopped; emitting 'error' then would throw.
+        if (emitter.listenerCount('error') > 0) emitter.emit('error', this.translate(err));
+      },
     );
     try {
       for await (const [event] of events) yield event as ClaudeEvent;

@@ -1,6 +1,6 @@
 import { buildChildEnv } from './child-env';
 
-const claude = { configDir: '/tmp/cfg', maxRetries: 1 };
+const claude = { maxRetries: 1 };
 
 describe('buildChildEnv', () => {
   it('passes an allowlist, never the rest of the environment', () => {
@@ -12,7 +12,7 @@ describe('buildChildEnv', () => {
     expect(env).toMatchObject({ PATH: '/bin', HOME: '/home/x', HTTPS_PROXY: 'http://proxy:3128', ANTHROPIC_API_KEY: 'sk-ant-1', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1' });
     expect(JSON.stringify(env)).not.toContain('leak');
     expect(env.CCP_CONFIG).toBeUndefined();
-    expect(env.CLAUDE_CONFIG_DIR).toBe('/tmp/cfg');
+    expect(env.CLAUDE_CONFIG_DIR).toBeUndefined();
     expect(env.CLAUDE_CODE_MAX_RETRIES).toBe('1');
     expect(env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC).toBe('1');
   });

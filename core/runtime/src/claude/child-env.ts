@@ -8,14 +8,15 @@ export const PASSED_THROUGH = [
 ] as const;
 
 /**
- * The `claude` child's whole environment: an allowlist, never `process.env`.
+ * The `claude` child's whole environment: an allowlist, never `process.env`. Each query
+ * adds its own CLAUDE_CONFIG_DIR (see workspace.ts), so no two CLIs share a config file.
  * It holds exactly one credential and switches off everything a server does not need
  * (telemetry, error reporting, auto-update, other non-essential traffic).
  */
 export function buildChildEnv(
   env: NodeJS.ProcessEnv,
   secrets: Secrets,
-  claude: Pick<PlatformConfig['claude'], 'configDir' | 'maxRetries'>,
+  claude: Pick<PlatformConfig['claude'], 'maxRetries'>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of PASSED_THROUGH) {
@@ -25,7 +26,6 @@ export function buildChildEnv(
   if (secrets.anthropicApiKey) out.ANTHROPIC_API_KEY = secrets.anthropicApiKey;
   else if (secrets.claudeOauthToken) out.CLAUDE_CODE_OAUTH_TOKEN = secrets.claudeOauthToken;
   if (secrets.anthropicBaseUrl) out.ANTHROPIC_BASE_URL = secrets.anthropicBaseUrl;
-  out.CLAUDE_CONFIG_DIR = claude.configDir;
   out.CLAUDE_CODE_MAX_RETRIES = String(claude.maxRetries);
   out.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
   out.DISABLE_AUTOUPDATER = '1';

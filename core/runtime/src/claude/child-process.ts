@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { SpawnedProcess, SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
 
+/** How much of the child's stderr is kept. */
+const STDERR_TAIL_CHARS = 4096;
+
 /** How long a `claude` child gets to exit after its query ended before it is killed. */
 export const EXIT_GRACE_MS = 3_000;
 
@@ -10,6 +13,8 @@ export const EXIT_GRACE_MS = 3_000;
  */
 export class ClaudeProcess {
   private child: ChildProcess | undefined;
+  /** The last few KB the child wrote to stderr, for diagnosing a crash. */
+  stderr = '';
   private exited: Promise<void> = Promise.resolve();
 
   /** The function to pass as the SDK's `spawnClaudeCodeProcess`. */
@@ -18,10 +23,13 @@ export class ClaudeProcess {
       cwd: options.cwd,
       env: options.env as NodeJS.ProcessEnv,
       signal: options.signal,
-      stdio: ['pipe', 'pipe', 'ignore'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
     this.child = child;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+    });
     this.exited = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       child.once('exit', () => resolve());

@@ -19,8 +19,8 @@ describe('breaker classification', () => {
     expect(countsAgainstBreaker(new ClaudeError(kind, 'x'))).toBe(counts);
   });
 
-  it('counts an unexpected error (a bug or a crash) as a failure', () => {
-    expect(countsAgainstBreaker(new Error('boom'))).toBe(true);
+  it('does not count a local error that is not a ClaudeError', () => {
+    expect(countsAgainstBreaker(new Error('EEXIST: file already exists'))).toBe(false);
   });
 
   it.each([

@@ -3,9 +3,13 @@ import { ClaudeError, type ClaudeFailureKind } from '@ccp/plugin-api';
 /** Kinds that say Claude or its CLI is unhealthy: only these count against the circuit breaker. */
 export const BREAKER_FAILURES: ReadonlySet<ClaudeFailureKind> = new Set(['overloaded', 'rate_limited', 'api_error', 'timeout', 'crash']);
 
-/** True when an error should count as a breaker failure. */
+/**
+ * True when an error should count as a breaker failure: only the upstream kinds. A
+ * platform bug or a local error (disk full, a bad workspace path) says nothing about
+ * Claude, and must not let a caller open the breaker for everyone.
+ */
 export function countsAgainstBreaker(err: unknown): boolean {
-  return err instanceof ClaudeError ? BREAKER_FAILURES.has(err.kind) : true;
+  return err instanceof ClaudeError && BREAKER_FAILURES.has(err.kind);
 }
 
 /** The failure kind for a Messages API status the CLI gave up on. */

@@ -1,14 +1,8 @@
-import { isAbsolute, relative, resolve } from 'node:path';
 import type { CanUseTool } from '@anthropic-ai/claude-agent-sdk';
+import { isInside } from './workspace';
 
 /** Input fields through which built-in tools name a file or directory. */
 const PATH_FIELDS = ['file_path', 'path', 'notebook_path'] as const;
-
-/** True when `target` (absolute, or relative to `root`) is `root` or inside it. */
-export function isInside(root: string, target: string): boolean {
-  const rel = relative(root, resolve(root, target));
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
 
 /**
  * The last word on any tool call the permission mode did not settle by itself: allowed

@@ -20,6 +20,7 @@ describe('buildQueryOptions', () => {
   it('isolates the CLI from host settings and sessions', () => {
     const o = buildQueryOptions(request, host);
     expect(o.settingSources).toEqual([]);
+    expect(o.strictMcpConfig).toBe(true);
     expect(o.persistSession).toBe(false);
     expect(o.env).toBe(host.env);
     expect(o.cwd).toBe('/tmp/ws');

@@ -32,6 +32,7 @@ export function buildQueryOptions(request: ClaudeRequest, host: QueryHost): Opti
     permissionMode: request.tools.mode,
     canUseTool: workspaceGuard(host.cwd, request.tools.allow),
     settingSources: [],
+    strictMcpConfig: true,
     persistSession: false,
     includePartialMessages: true,
     ...(request.model ? { model: request.model } : {}),

@@ -25,22 +25,44 @@ export interface SdkClientSettings {
 
 class TimeoutSignal extends Error {}
 class CallerGone extends Error {}
+class ShuttingDown extends Error {}
+
+/** Removes every secret value from text before it is logged. */
+function scrub(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, s) => (s ? t.replaceAll(s, '[redacted]') : t), text);
+}
 
 /**
  * The one real Claude client: each query runs the `claude` CLI through the Agent SDK in a
- * fresh workspace with its own AbortController (fired on timeout and when the caller goes
- * away). The workspace is removed and the child is gone before the iterator finishes.
+ * fresh workspace with its own AbortController (fired on timeout, when the caller goes
+ * away, and on shutdown). The workspace is removed and the child is gone before the
+ * iterator finishes.
  */
 export class SdkClaudeClient implements ClaudeClient {
+  private readonly running = new Map<AbortController, Promise<void>>();
+
   constructor(private readonly settings: SdkClientSettings) {}
+
+  /** Queries running now. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Aborts every running query and waits until their processes and workspaces are gone. */
+  async close(): Promise<void> {
+    for (const controller of this.running.keys()) controller.abort(new ShuttingDown());
+    await Promise.all(this.running.values());
+  }
 
   async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
     const { query, env, workspaceRoot, executable, logger } = this.settings;
     const workspace = await createWorkspace(workspaceRoot, request.files);
     const abortController = new AbortController();
     const process = new ClaudeProcess();
-    // An aborted query (timeout, caller gone) has nothing left to save, so its child is
-    // ended at once rather than after the SDK's graceful-exit window (about 2 s).
+    let settle = () => undefined as void;
+    this.running.set(abortController, new Promise<void>((resolve) => (settle = resolve)));
+    // An aborted query (timeout, caller gone, shutdown) has nothing left to save, so its
+    // child is ended at once rather than after the SDK's graceful-exit window (about 2 s).
     abortController.signal.addEventListener('abort', () => process.terminate(), { once: true });
     const timer = setTimeout(() => abortController.abort(new TimeoutSignal()), request.timeoutMs);
     const onCallerGone = () => abortController.abort(new CallerGone());
@@ -50,7 +72,13 @@ export class SdkClaudeClient implements ClaudeClient {
     try {
       const q = query({
         prompt: request.prompt,
-        options: buildQueryOptions(request, { cwd: workspace.dir, env, abortController, executable, spawnClaudeCodeProcess: process.spawn }),
+        options: buildQueryOptions(request, {
+          cwd: workspace.dir,
+          env: { ...env, CLAUDE_CONFIG_DIR: workspace.configDir },
+          abortController,
+          executable,
+          spawnClaudeCodeProcess: process.spawn,
+        }),
       });
       let result: ClaudeEvent | undefined;
       let failure: unknown;
@@ -73,12 +101,18 @@ export class SdkClaudeClient implements ClaudeClient {
         const reason: unknown = abortController.signal.reason;
         if (reason instanceof TimeoutSignal) throw new ClaudeError('timeout', `the query did not finish within ${request.timeoutMs} ms`);
         if (reason instanceof CallerGone) throw new ClaudeError('aborted', 'the caller went away');
+        if (reason instanceof ShuttingDown) throw new ClaudeError('aborted', 'the platform is shutting down');
       }
       if (failure instanceof ClaudeError) throw failure;
-      if (failure) throw new ClaudeError('crash', failure instanceof Error ? failure.message : String(failure));
-      if (!result) throw new ClaudeError('crash', 'the Claude Code process ended without a result');
-      if (result.type === 'result' && request.tools.allow.some((t) => WRITE_TOOLS.includes(t))) {
-        result = { ...result, writtenFiles: await workspace.changedFiles() };
+      if (failure || !result) {
+        const message = failure instanceof Error ? failure.message : 'the Claude Code process ended without a result';
+        logger.warn({ requestId: request.requestId, plugin: request.pluginId, err: message, stderr: scrub(process.stderr, Object.values(env)) }, 'claude process failed');
+        throw new ClaudeError('crash', message);
+      }
+      if (result.type === 'result') {
+        const problem = request.checkOutput?.(result.output);
+        if (problem) throw new ClaudeError('invalid_output', problem);
+        if (request.tools.allow.some((t) => WRITE_TOOLS.includes(t))) result = { ...result, writtenFiles: await workspace.changedFiles() };
       }
       finished = true;
       yield result;
@@ -88,6 +122,8 @@ export class SdkClaudeClient implements ClaudeClient {
       if (!finished && !abortController.signal.aborted) abortController.abort(new CallerGone());
       await process.ensureExited();
       await workspace.remove().catch((err: unknown) => logger.warn({ err, requestId: request.requestId }, 'could not remove a query workspace'));
+      this.running.delete(abortController);
+      settle();
     }
   }
 }

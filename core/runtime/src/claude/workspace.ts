@@ -1,10 +1,12 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { unsafePathReason, type WorkspaceFile } from '@ccp/plugin-api';
 
-/** A query's private working directory. */
+/** A query's private directories: `dir` is the agent's working directory. */
 export interface Workspace {
   readonly dir: string;
+  /** The CLI's own CLAUDE_CONFIG_DIR for this query, beside `dir`, never shared. */
+  readonly configDir: string;
   /** Files created or changed since the workspace was made (text files, within limits). */
   changedFiles(): Promise<WorkspaceFile[]>;
   remove(): Promise<void>;
@@ -12,6 +14,26 @@ export interface Workspace {
 
 /** Limits on what is read back from a workspace, so an agent cannot flood a response. */
 export const COLLECT_LIMITS = { maxFiles: 100, maxFileBytes: 512 * 1024 } as const;
+
+/** True when `target` (absolute, or relative to `root`) is `root` or inside it. */
+export function isInside(root: string, target: string): boolean {
+  const rel = relative(root, resolve(root, target));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * Makes sure the workspace root is a real directory owned by this user and closed to
+ * others, so nobody else on the host can plant or read query files there.
+ */
+export async function prepareWorkspaceRoot(root: string): Promise<void> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const st = await lstat(root);
+  const problems: string[] = [];
+  if (st.isSymbolicLink() || !st.isDirectory()) problems.push('is not a plain directory');
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) problems.push('is owned by another user');
+  if ((st.mode & 0o077) !== 0) problems.push(`is open to other users (mode ${(st.mode & 0o777).toString(8)}; chmod 700 it)`);
+  if (problems.length > 0) throw new Error(`claude.workspaceRoot ${root} ${problems.join(' and ')}`);
+}
 
 async function walk(dir: string, base = dir): Promise<string[]> {
   const out: string[] = [];
@@ -28,25 +50,29 @@ async function walk(dir: string, base = dir): Promise<string[]> {
  * checked again here, whatever the plugin's schema did: nothing is written outside.
  */
 export async function createWorkspace(root: string, files: readonly WorkspaceFile[]): Promise<Workspace> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(join(root, 'q-'));
+  const home = await mkdtemp(join(root, 'q-'));
+  const dir = join(home, 'work');
+  const configDir = join(home, 'config');
   try {
+    await mkdir(dir, { mode: 0o700 });
+    await mkdir(configDir, { mode: 0o700 });
     for (const file of files) {
       const reason = unsafePathReason(file.path);
       const target = resolve(dir, file.path);
-      if (reason || relative(dir, target).startsWith('..') || !target.startsWith(dir + sep)) {
+      if (reason || !isInside(dir, target) || target === dir) {
         throw new Error(`refused workspace path ${JSON.stringify(file.path)}: ${reason ?? 'escapes the workspace'}`);
       }
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, file.content, { flag: 'wx', mode: 0o600 });
     }
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
     throw err;
   }
   const original = new Map(files.map((f) => [relative(dir, resolve(dir, f.path)).split(sep).join('/'), f.content]));
   return {
     dir,
+    configDir,
     changedFiles: async () => {
       const changed: WorkspaceFile[] = [];
       for (const path of await walk(dir)) {
@@ -58,6 +84,6 @@ export async function createWorkspace(root: string, files: readonly WorkspaceFil
       }
       return changed;
     },
-    remove: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }),
+    remove: () => rm(home, { recursive: true, force: true, maxRetries: 3 }),
   };
 }

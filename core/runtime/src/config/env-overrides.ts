@@ -2,7 +2,7 @@ import type { Secrets } from './schema';
 
 /**
  * Environment variables that override config keys. This table is the one place
- * where that happens; the README's configuration reference is generated from it.
+ * where that happens; the README's configuration section lists the same names.
  */
 export const ENV_OVERRIDES = [
   { env: 'PORT', path: ['server', 'port'], type: 'number' },
@@ -13,7 +13,6 @@ export const ENV_OVERRIDES = [
   { env: 'CCP_CLAUDE_TIMEOUT_MS', path: ['claude', 'timeoutMs'], type: 'number' },
   { env: 'CCP_CLAUDE_MAX_RETRIES', path: ['claude', 'maxRetries'], type: 'number' },
   { env: 'CCP_WORKSPACE_ROOT', path: ['claude', 'workspaceRoot'], type: 'string' },
-  { env: 'CCP_CLAUDE_CONFIG_DIR', path: ['claude', 'configDir'], type: 'string' },
   { env: 'CCP_CLAUDE_EXECUTABLE', path: ['claude', 'executable'], type: 'string' },
   { env: 'CCP_BREAKER_ENABLED', path: ['breaker', 'enabled'], type: 'boolean' },
 ] as const;

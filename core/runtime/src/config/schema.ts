@@ -28,6 +28,8 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       /** Largest JSON body accepted, in bytes. */
       bodyLimitBytes: positiveInt.default(2 * 1024 * 1024),
+      /** On SIGTERM, how long running requests may finish before their queries are ended. */
+      shutdownGraceMs: z.number().int().min(0).default(30_000),
       /** `trust proxy` for express; false unless the platform sits behind a known proxy. */
       trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).default(false),
     })
@@ -45,8 +47,6 @@ export const configSchema = z.strictObject({
       maxRetries: z.number().int().min(0).max(10).default(2),
       /** Where each query's private workspace directory is made. */
       workspaceRoot: z.string().min(1).default(join(tmpdir(), 'ccp-workspaces')),
-      /** CLAUDE_CONFIG_DIR for the CLI, kept apart from any user's ~/.claude. */
-      configDir: z.string().min(1).default(join(tmpdir(), 'ccp-claude-config')),
       /** Path to a `claude` executable; the SDK's bundled binary when unset. */
       executable: z.string().min(1).optional(),
     })

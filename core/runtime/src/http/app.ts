@@ -8,6 +8,7 @@ import type { PluginRegistry } from '../plugins/registry';
 import { errorHandler, notFound } from './errors';
 import { httpMetrics, mountedAt } from './http-metrics';
 import { requestId } from './request-id';
+import { requestLog } from './request-log';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
 import { pluginRoutes } from './routes/plugins';
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.server.trustProxy);
   app.use(requestId);
+  app.use(requestLog(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));

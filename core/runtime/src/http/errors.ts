@@ -37,6 +37,7 @@ export function errorHandler(logger: Logger, bodyLimitBytes: number) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const problem = fromParser(err as ParserError, bodyLimitBytes) ?? toPlatformError(err);
     if (problem.code === 'internal_error') logger.error({ err, requestId: req.id, path: req.path }, 'unhandled error');
+    else if (problem.status >= 500) logger.warn({ requestId: req.id, code: problem.code, cause: err instanceof Error ? err.message : undefined }, problem.title);
     if (res.headersSent) {
       res.destroy();
       return;

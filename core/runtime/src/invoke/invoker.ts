@@ -83,15 +83,20 @@ export class OperationInvoker {
       outputSchema: operation.outputSchema,
       timeoutMs: plugin.timeoutMs,
       signal: context.signal,
+      checkOutput: (output) => {
+        const checked = operation.definition.output.safeParse(output);
+        if (checked.success) return undefined;
+        this.logger.warn({ requestId: context.requestId, plugin: pluginId, issues: checked.error.issues.length }, 'agent output failed the output schema');
+        return 'the structured output does not match the output schema';
+      },
     });
     for await (const event of events) {
       context.onEvent?.(event);
       if (event.type !== 'result') continue;
+      // The client already refused output that fails the schema (checkOutput); a client
+      // that does not honour it still cannot hand the caller unchecked data.
       const checked = operation.definition.output.safeParse(event.output);
-      if (!checked.success) {
-        this.logger.warn({ requestId: context.requestId, plugin: pluginId, issues: checked.error.issues.length }, 'agent output failed the output schema');
-        throw new ClaudeError('invalid_output', 'the structured output does not match the output schema');
-      }
+      if (!checked.success) throw new ClaudeError('invalid_output', 'the structured output does not match the output schema');
       const result = operation.definition.finish
         ? operation.definition.finish(checked.data, { input: parsed.data, written: event.writtenFiles })
         : checked.data;

@@ -15,12 +15,15 @@ const BY_KIND: Record<ClaudeFailureKind, { code: ErrorCode; detail: string }> = 
   invalid_output: { code: 'invalid_agent_output', detail: 'The agent did not return an answer in the operation output format. Retry the request.' },
 };
 
+/** Retry-After for an overloaded or rate-limited API: the CLI has already retried for seconds. */
+export const OVERLOAD_RETRY_AFTER_SECONDS = 10;
+
 /** Turns any failure into the problem the caller sees; unknown errors become `internal_error`. */
 export function toPlatformError(err: unknown): PlatformError {
   if (err instanceof PlatformError) return err;
   if (err instanceof ClaudeError) {
     const { code, detail } = BY_KIND[err.kind];
-    const wait = err.retryAfterSeconds;
+    const wait = err.retryAfterSeconds ?? (code === 'upstream_overloaded' ? OVERLOAD_RETRY_AFTER_SECONDS : undefined);
     const text = err.kind === 'circuit_open' && wait ? `${detail} Retry in ${wait} s.` : detail;
     return new PlatformError(code, text, wait ? { retryAfterSeconds: wait } : {});
   }
