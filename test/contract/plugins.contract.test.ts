@@ -1,22 +1,29 @@
 import { checkPlugin, unsafePathReason } from '@ccp/plugin-api';
 import { BUILTIN_PLUGINS } from '../../core/runtime/src/plugins/builtin';
 import { buildRegistry } from '../../core/runtime/src/plugins/build-registry';
-import { loadConfig } from '@ccp/runtime';
+import { parseConfig } from '@ccp/runtime';
 import { sampleFromSchema } from '@ccp/testing';
 import { z } from 'zod';
+import { catalogue } from '../catalogue';
 
-// Walks every plugin the shipped config registers and holds each to the contract.
+// Walks every plugin of the catalogue (built-in, package and YAML) and holds each to the contract.
 
 /** Tools no plugin may hold: they run code or reach the network from the server. */
 const NEVER = ['Bash', 'WebFetch', 'WebSearch'];
 
-const { config, baseDir } = loadConfig({});
-const registry = buildRegistry(config, BUILTIN_PLUGINS, baseDir);
+const registry = buildRegistry(parseConfig({ plugins: catalogue.plugins }), BUILTIN_PLUGINS, catalogue.baseDir);
 const plugins = registry.list();
 
 describe('plugin contract', () => {
-  it('registers at least the built-in code-review plugin', () => {
-    expect(plugins.map((p) => p.definition.id)).toContain('code-review');
+  it('registers the built-ins, the YAML example and the example package', () => {
+    expect(plugins.map((p) => [p.definition.id, p.source])).toEqual([
+      ['code-review', 'builtin'],
+      ['doc-generator', 'builtin'],
+      ['test-helper', 'builtin'],
+      ['migration-advisor', 'builtin'],
+      ['commit-message', 'yaml'],
+      ['release-notes', '@ccp/plugin-release-notes'],
+    ]);
   });
 
   describe.each(plugins.map((p) => [p.definition.id, p] as const))('%s', (_id, plugin) => {
@@ -38,6 +45,7 @@ describe('plugin contract', () => {
       it('has schemas that compile to JSON Schema', () => {
         expect(z.toJSONSchema(op.definition.input, { io: 'input' })).toMatchObject({ type: 'object' });
         expect(op.outputSchema).toMatchObject({ type: 'object' });
+        expect(op.resultSchema).toMatchObject({ type: 'object' });
       });
 
       it('accepts its own example and prepares a prompt with safe workspace paths', () => {
@@ -51,8 +59,11 @@ describe('plugin contract', () => {
         expect(op.definition.input.safeParse({ ...(op.definition.example as object), tools: ['Bash'] }).success).toBe(false);
       });
 
-      it('has an output schema the simulator can answer', () => {
-        expect(op.definition.output.safeParse(sampleFromSchema(op.outputSchema)).success).toBe(true);
+      it('has an output schema the simulator can answer, and a result that matches its schema', () => {
+        const output = op.definition.output.parse(sampleFromSchema(op.outputSchema));
+        const input = op.definition.input.parse(op.definition.example);
+        const result = op.definition.finish ? op.definition.finish(output, { input, written: [{ path: 'x.test.ts', content: 'x' }] }) : output;
+        expect((op.definition.result ?? op.definition.output).safeParse(result).success).toBe(true);
       });
     });
   });

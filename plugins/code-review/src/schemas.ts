@@ -14,6 +14,7 @@ export const reviewInput = z
   })
   .refine((i) => (i.files === undefined) !== (i.diff === undefined), {
     message: 'give either "files" or "diff" (exactly one of them)',
+    path: ['files'],
   });
 
 /** One problem the reviewer found. */

@@ -1,0 +1,50 @@
+import { createRuntime, parseConfig, type Runtime } from '@ccp/runtime';
+import { FakeClaudeClient } from '@ccp/testing';
+import request from 'supertest';
+import { catalogue } from '../catalogue';
+
+// The OpenAPI 3.1 description validates with a maintained validator, and names every
+// operation of every registered plugin (built-in, package and YAML).
+
+describe('GET /openapi.json and /docs', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await createRuntime({
+      config: parseConfig({ logging: { level: 'silent' }, plugins: catalogue.plugins }),
+      secrets: { anthropicApiKey: 'sk-ant-unit' },
+      baseDir: catalogue.baseDir,
+      claudeClient: new FakeClaudeClient(),
+    });
+  });
+  afterAll(() => runtime.dispose());
+
+  const operations = () => runtime.registry.list().flatMap((p) => [...p.operations.keys()].map((name) => ({ id: p.definition.id, name })));
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const doc = (await request(runtime.app).get('/openapi.json').expect(200)).body;
+    expect(doc.openapi).toBe('3.1.0');
+    const { Validator } = await import('@seriousme/openapi-schema-validator');
+    const validator = new Validator();
+    const verdict = await validator.validate(doc);
+    expect(verdict).toEqual({ valid: true });
+  });
+
+  it('describes every operation with its input and result schemas', async () => {
+    const doc = (await request(runtime.app).get('/openapi.json')).body;
+    expect(operations()).toHaveLength(6);
+    for (const { id, name } of operations()) {
+      const op = doc.paths[`/v1/plugins/${id}/${name}`]?.post;
+      expect(op?.operationId).toBe(`${id}.${name}`);
+      expect(doc.components.schemas[`${id}.${name}.input`]).toMatchObject({ type: 'object' });
+      expect(doc.components.schemas[`${id}.${name}.result`]).toMatchObject({ type: 'object' });
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '503']));
+    }
+  });
+
+  it('serves a readable page that lists every operation, escaped', async () => {
+    const res = await request(runtime.app).get('/docs').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    for (const { id, name } of operations()) expect(res.text).toContain(`/v1/plugins/${id}/${name}`);
+    expect(res.text).not.toMatch(/<script/i);
+  });
+});
