@@ -54,5 +54,8 @@ export function docsRoutes(registry: PluginRegistry, version: string): Router {
   router.get('/docs', (_req, res) => {
     res.type('text/html').send(html);
   });
+  router.get('/favicon.ico', (_req, res) => {
+    res.status(204).end(); // browsers ask for it on every page; an empty answer beats a 404 problem
+  });
   return router;
 }
