@@ -30,6 +30,11 @@ export interface ClaudeRequest {
   readonly signal?: AbortSignal;
   /** Checks the final output; a returned message fails the query as `invalid_output`. */
   readonly checkOutput?: (output: unknown) => string | undefined;
+  /**
+   * A turn of a multi-turn session: the transcript is kept in the session store, and a
+   * later turn resumes it (`resume: true`) so the model sees the earlier turns.
+   */
+  readonly session?: { readonly id: string; readonly resume: boolean };
 }
 
 /** Token counts as the SDK reports them for a query. */

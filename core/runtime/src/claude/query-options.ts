@@ -1,5 +1,5 @@
 import { BUILTIN_TOOLS, type ClaudeRequest } from '@ccp/plugin-api';
-import type { Options } from '@anthropic-ai/claude-agent-sdk';
+import type { Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import { workspaceGuard } from './permission-guard';
 
 /** Tools that are never offered, whatever a plugin declares: subagents and in-process helpers. */
@@ -12,6 +12,18 @@ export interface QueryHost {
   readonly abortController: AbortController;
   readonly executable?: string;
   readonly spawnClaudeCodeProcess?: Options['spawnClaudeCodeProcess'];
+  /** Where session transcripts are kept (in memory, or Redis shared by replicas). */
+  readonly sessionStore?: SessionStore;
+}
+
+function sessionOptions(request: ClaudeRequest, host: QueryHost): Partial<Options> {
+  if (!request.session) return { persistSession: false };
+  const { id, resume } = request.session;
+  return {
+    persistSession: true,
+    ...(host.sessionStore ? { sessionStore: host.sessionStore, sessionStoreFlush: 'eager' as const } : {}),
+    ...(resume ? { resume: id } : { sessionId: id }),
+  };
 }
 
 /**
@@ -33,8 +45,8 @@ export function buildQueryOptions(request: ClaudeRequest, host: QueryHost): Opti
     canUseTool: workspaceGuard(host.cwd, request.tools.allow),
     settingSources: [],
     strictMcpConfig: true,
-    persistSession: false,
     includePartialMessages: true,
+    ...sessionOptions(request, host),
     ...(request.model ? { model: request.model } : {}),
     ...(request.maxTurns ? { maxTurns: request.maxTurns } : {}),
     ...(request.maxBudgetUsd ? { maxBudgetUsd: request.maxBudgetUsd } : {}),

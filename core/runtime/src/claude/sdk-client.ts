@@ -1,5 +1,5 @@
 import { ClaudeError, WRITE_TOOLS, type ClaudeClient, type ClaudeEvent, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
-import type { Options, Query } from '@anthropic-ai/claude-agent-sdk';
+import type { Options, Query, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeProcess } from './child-process';
 import { mapMessage, resultEvent } from './map-messages';
 import { buildQueryOptions } from './query-options';
@@ -21,6 +21,8 @@ export interface SdkClientSettings {
   readonly workspaceRoot: string;
   readonly executable?: string;
   readonly logger: Logger;
+  /** Transcript store for session turns. */
+  readonly sessionStore?: SessionStore;
 }
 
 class TimeoutSignal extends Error {}
@@ -55,8 +57,8 @@ export class SdkClaudeClient implements ClaudeClient {
   }
 
   async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
-    const { query, env, workspaceRoot, executable, logger } = this.settings;
-    const workspace = await createWorkspace(workspaceRoot, request.files);
+    const { query, env, workspaceRoot, executable, logger, sessionStore } = this.settings;
+    const workspace = await createWorkspace(workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined);
     const abortController = new AbortController();
     const process = new ClaudeProcess();
     let settle = () => undefined as void;
@@ -78,6 +80,7 @@ export class SdkClaudeClient implements ClaudeClient {
           abortController,
           executable,
           spawnClaudeCodeProcess: process.spawn,
+          sessionStore,
         }),
       });
       let result: ClaudeEvent | undefined;

@@ -46,11 +46,14 @@ async function walk(dir: string, base = dir): Promise<string[]> {
 }
 
 /**
- * Makes a fresh directory under `root` holding only the given files. Paths are
- * checked again here, whatever the plugin's schema did: nothing is written outside.
+ * Makes a fresh directory under `root` holding only the given files (named `name`, or
+ * random). Paths are checked again here, whatever the plugin's schema did: nothing is
+ * written outside.
  */
-export async function createWorkspace(root: string, files: readonly WorkspaceFile[]): Promise<Workspace> {
-  const home = await mkdtemp(join(root, 'q-'));
+export async function createWorkspace(root: string, files: readonly WorkspaceFile[], name?: string): Promise<Workspace> {
+  // A session's turns share one path (its transcript names it); a one-off query gets a random one.
+  const home = name ? join(root, name) : await mkdtemp(join(root, 'q-'));
+  if (name) await mkdir(home, { mode: 0o700 });
   const dir = join(home, 'work');
   const configDir = join(home, 'config');
   try {

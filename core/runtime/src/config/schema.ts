@@ -28,6 +28,8 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       /** Largest JSON body accepted, in bytes. */
       bodyLimitBytes: positiveInt.default(2 * 1024 * 1024),
+      /** Interval of the keep-alive comment on Server-Sent Event streams. */
+      sseHeartbeatMs: positiveInt.default(15_000),
       /** On SIGTERM, how long running requests may finish before their queries are ended. */
       shutdownGraceMs: z.number().int().min(0).default(30_000),
       /** `trust proxy` for express; false unless the platform sits behind a known proxy. */

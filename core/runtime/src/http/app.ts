@@ -38,7 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
   app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
   app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
-  app.use('/v1/plugins', mountedAt('/v1/plugins'), pluginRoutes(deps.registry, deps.invoker));
+  app.use('/v1/plugins', mountedAt('/v1/plugins'), pluginRoutes(deps.registry, deps.invoker, deps.config.server.sseHeartbeatMs));
   app.use(docsRoutes(deps.registry, PLATFORM_VERSION));
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.server.bodyLimitBytes));

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   ClaudeError, InputError, NotFoundError, UnavailableError,
-  type ClaudeClient, type ClaudeEvent, type FieldError, type Logger,
+  type ClaudeClient, type ClaudeEvent, type ClaudeResult, type FieldError, type Logger, type PreparedQuery, type WorkspaceFile,
 } from '@ccp/plugin-api';
 import type { z } from 'zod';
 import type { Secrets } from '../config/schema';
+import type { RegisteredOperation, RegisteredPlugin } from '../plugins/registered-plugin';
 import type { PluginRegistry } from '../plugins/registry';
 
-/** The body of a successful operation call. */
+/** The body of a successful call. */
 export interface InvocationResult {
   readonly result: unknown;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
@@ -15,11 +16,25 @@ export interface InvocationResult {
   readonly sessionId: string;
 }
 
-/** Per-call context from the transport (HTTP now; SSE and WebSocket later). */
+/** Per-call context from the transport (HTTP, SSE, WebSocket). */
 export interface InvocationContext {
   readonly requestId: string;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ClaudeEvent) => void;
+}
+
+/** A validated operation call, ready to run: everything that can be refused was checked. */
+export interface PlannedCall {
+  readonly plugin: RegisteredPlugin;
+  readonly operation: RegisteredOperation;
+  readonly input: unknown;
+  readonly prepared: PreparedQuery;
+}
+
+/** A session turn to run with a call or free text. */
+export interface SessionTurn {
+  readonly id: string;
+  readonly resume: boolean;
 }
 
 /** zod issues as field errors with dotted paths. */
@@ -38,10 +53,14 @@ export function credentialsProblem(secrets: Secrets): string | undefined {
   return 'No Anthropic credentials are set. Set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment and restart, or run `npm run demo` to try the platform against the offline simulator.';
 }
 
+function usageOf(event: ClaudeResult): InvocationResult['usage'] {
+  return { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens, costUsd: event.costUsd };
+}
+
 /**
- * Runs one operation of one plugin: validates the input, builds the query from the
- * plugin's declaration and config only, runs it through the shared client, and checks
- * the answer against the operation's output schema.
+ * Runs plugin operations and session turns: validates the input, builds the query from the
+ * plugin's declaration and config only, runs it through the shared client, and checks the
+ * answer against the operation's output schema.
  */
 export class OperationInvoker {
   constructor(
@@ -51,9 +70,16 @@ export class OperationInvoker {
     private readonly logger: Logger,
   ) {}
 
-  async invoke(pluginId: string, operationName: string, body: unknown, context: InvocationContext): Promise<InvocationResult> {
+  /** The plugin, or a 404 that lists where to look. */
+  plugin(pluginId: string): RegisteredPlugin {
     const plugin = this.registry.get(pluginId);
     if (!plugin) throw new NotFoundError('plugin_not_found', `There is no plugin "${pluginId}". GET /v1/plugins lists the plugins this deployment serves.`);
+    return plugin;
+  }
+
+  /** Validates a call without running it; throws the 4xx/503 problem a caller should see. */
+  plan(pluginId: string, operationName: string, body: unknown): PlannedCall {
+    const plugin = this.plugin(pluginId);
     const operation = plugin.operations.get(operationName);
     if (!operation) {
       const names = [...plugin.operations.keys()].join(', ');
@@ -64,48 +90,79 @@ export class OperationInvoker {
       const errors = fieldErrors(parsed.error);
       throw new InputError('invalid_input', `The body does not match the input of ${pluginId}/${operationName}: ${errors.map((e) => `${e.field || '(body)'}: ${e.message}`).join('; ')}. GET /v1/plugins/${pluginId} describes the input.`, { errors });
     }
+    this.requireCredentials();
+    return { plugin, operation, input: parsed.data, prepared: operation.definition.prepare(parsed.data) };
+  }
+
+  /** Throws 503 `credentials_missing` when no credentials are set. */
+  requireCredentials(): void {
     const missing = credentialsProblem(this.secrets);
     if (missing) throw new UnavailableError('credentials_missing', missing);
+  }
 
+  /** Validates and runs one operation. */
+  invoke(pluginId: string, operationName: string, body: unknown, context: InvocationContext): Promise<InvocationResult> {
+    return this.execute(this.plan(pluginId, operationName, body), context);
+  }
+
+  /** Runs a planned call; as a session's first turn when `session` is given. */
+  async execute(call: PlannedCall, context: InvocationContext, session?: SessionTurn): Promise<InvocationResult> {
+    const { plugin, operation } = call;
+    const definition = operation.definition;
     const started = performance.now();
-    const prepared = operation.definition.prepare(parsed.data);
+    const event = await this.query(plugin, operation.name, call.prepared.prompt, call.prepared.files ?? [], context, session, {
+      outputSchema: operation.outputSchema,
+      checkOutput: (output) => {
+        const checked = definition.output.safeParse(output);
+        if (checked.success) return undefined;
+        this.logger.warn({ requestId: context.requestId, plugin: plugin.definition.id, issues: checked.error.issues.length }, 'agent output failed the output schema');
+        return 'the structured output does not match the output schema';
+      },
+    });
+    // The client refused output that fails the schema (checkOutput); a client that does
+    // not honour it still cannot hand the caller unchecked data.
+    const checked = definition.output.safeParse(event.output);
+    if (!checked.success) throw new ClaudeError('invalid_output', 'the structured output does not match the output schema');
+    const result = definition.finish ? definition.finish(checked.data, { input: call.input, written: event.writtenFiles }) : checked.data;
+    return { result, usage: usageOf(event), durationMs: Math.round(performance.now() - started), sessionId: event.sessionId };
+  }
+
+  /** Runs a free-text session turn; the answer is `{ text }`. */
+  async converse(plugin: RegisteredPlugin, text: string, files: readonly WorkspaceFile[], session: SessionTurn, context: InvocationContext): Promise<InvocationResult> {
+    this.requireCredentials();
+    const started = performance.now();
+    const event = await this.query(plugin, 'message', text, files, context, session, {});
+    return { result: { text: event.text }, usage: usageOf(event), durationMs: Math.round(performance.now() - started), sessionId: event.sessionId };
+  }
+
+  private async query(
+    plugin: RegisteredPlugin,
+    operation: string,
+    prompt: string,
+    files: readonly WorkspaceFile[],
+    context: InvocationContext,
+    session: SessionTurn | undefined,
+    output: { outputSchema?: Record<string, unknown>; checkOutput?: (o: unknown) => string | undefined },
+  ): Promise<ClaudeResult> {
     const events = this.client.run({
       requestId: context.requestId || randomUUID(),
-      pluginId,
-      operation: operationName,
+      pluginId: plugin.definition.id,
+      operation,
       systemPrompt: plugin.definition.systemPrompt,
-      prompt: prepared.prompt,
-      files: prepared.files ?? [],
+      prompt,
+      files,
       tools: plugin.tools,
       model: plugin.model,
       maxTurns: plugin.maxTurns,
       maxBudgetUsd: plugin.maxBudgetUsd,
-      outputSchema: operation.outputSchema,
       timeoutMs: plugin.timeoutMs,
       signal: context.signal,
-      checkOutput: (output) => {
-        const checked = operation.definition.output.safeParse(output);
-        if (checked.success) return undefined;
-        this.logger.warn({ requestId: context.requestId, plugin: pluginId, issues: checked.error.issues.length }, 'agent output failed the output schema');
-        return 'the structured output does not match the output schema';
-      },
+      ...output,
+      ...(session ? { session } : {}),
     });
     for await (const event of events) {
       context.onEvent?.(event);
-      if (event.type !== 'result') continue;
-      // The client already refused output that fails the schema (checkOutput); a client
-      // that does not honour it still cannot hand the caller unchecked data.
-      const checked = operation.definition.output.safeParse(event.output);
-      if (!checked.success) throw new ClaudeError('invalid_output', 'the structured output does not match the output schema');
-      const result = operation.definition.finish
-        ? operation.definition.finish(checked.data, { input: parsed.data, written: event.writtenFiles })
-        : checked.data;
-      return {
-        result,
-        usage: { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens, costUsd: event.costUsd },
-        durationMs: Math.round(performance.now() - started),
-        sessionId: event.sessionId,
-      };
+      if (event.type === 'result') return event;
     }
     throw new ClaudeError('crash', 'the query ended without a result');
   }

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { NotFoundError, InputError } from '@ccp/plugin-api';
 import type { OperationInvoker } from '../../invoke/invoker';
+import { streamCall, wantsEventStream } from '../event-stream';
 import type { RegisteredPlugin } from '../../plugins/registered-plugin';
 import type { PluginRegistry } from '../../plugins/registry';
 
@@ -26,7 +27,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
 }
 
 /** `/v1/plugins`: list, describe and invoke plugin operations. */
-export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker): Router {
+export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker, heartbeatMs: number): Router {
   const router = Router();
 
   router.get('/', (_req, res) => {
@@ -43,12 +44,16 @@ export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker
     if (!req.is('application/json')) {
       throw new InputError('unsupported_media_type', 'Send the input as a JSON object with Content-Type: application/json.');
     }
+    const call = invoker.plan(req.params.id, req.params.operation, req.body);
+    if (wantsEventStream(req)) {
+      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent }));
+      return;
+    }
     const caller = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) caller.abort();
     });
-    const body = await invoker.invoke(req.params.id, req.params.operation, req.body, { requestId: req.id, signal: caller.signal });
-    res.json(body);
+    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal }));
   });
 
   return router;

@@ -1,0 +1,57 @@
+import type { Request, Response } from 'express';
+import type { ClaudeEvent } from '@ccp/plugin-api';
+import type { InvocationResult } from '../invoke/invoker';
+import { toPlatformError } from '../invoke/to-problem';
+import { problemBody } from './problem';
+
+/** True when the caller asked for Server-Sent Events. */
+export function wantsEventStream(req: Request): boolean {
+  return (req.get('accept') ?? '').includes('text/event-stream');
+}
+
+/** The platform event a client sees for a Claude event; `undefined` for none. */
+export function publicEvent(event: ClaudeEvent): { type: string; data: Record<string, unknown> } | undefined {
+  if (event.type === 'text') return { type: 'text', data: { text: event.text } };
+  if (event.type === 'tool') return { type: 'tool', data: { name: event.name, summary: event.summary } };
+  return undefined;
+}
+
+/**
+ * Streams one call as Server-Sent Events: `start`, then `text` and `tool` events as they
+ * happen, then exactly one `result` (the same body as the JSON response) or `error` (a
+ * problem). A comment line every `heartbeatMs` keeps proxies from closing an idle stream.
+ * The caller has already validated the call, so refusals are plain HTTP problems instead.
+ */
+export async function streamCall(
+  req: Request,
+  res: Response,
+  heartbeatMs: number,
+  run: (onEvent: (e: ClaudeEvent) => void, signal: AbortSignal) => Promise<InvocationResult>,
+): Promise<void> {
+  const caller = new AbortController();
+  res.once('close', () => caller.abort());
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  const send = (type: string, data: unknown) => {
+    if (!res.writableEnded && !res.destroyed) res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const heartbeat = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), heartbeatMs);
+  let started = false;
+  try {
+    const body = await run((event) => {
+      if (event.type === 'start' && !started) {
+        started = true;
+        send('start', { requestId: req.id, sessionId: event.sessionId });
+      }
+      const out = publicEvent(event);
+      if (out) send(out.type, out.data);
+    }, caller.signal);
+    if (!started) send('start', { requestId: req.id, sessionId: body.sessionId });
+    send('result', body);
+  } catch (err) {
+    if (!started) send('start', { requestId: req.id, sessionId: null });
+    send('error', problemBody(toPlatformError(err), req.id, req.originalUrl.split('?')[0]));
+  } finally {
+    clearInterval(heartbeat);
+    res.end();
+  }
+}
