@@ -34,7 +34,18 @@ export interface ClaudeRequest {
    * A turn of a multi-turn session: the transcript is kept in the session store, and a
    * later turn resumes it (`resume: true`) so the model sees the earlier turns.
    */
-  readonly session?: { readonly id: string; readonly resume: boolean };
+  readonly session?: SessionTurnRequest;
+}
+
+/** A session turn: which session, and the SDK's running totals before this turn. */
+export interface SessionTurnRequest {
+  readonly id: string;
+  readonly resume: boolean;
+  /**
+   * The SDK reports usage and cost of a resumed session as running totals (earlier turns
+   * included); the client subtracts these so every result carries this turn alone.
+   */
+  readonly prior?: { readonly usage: TokenUsage; readonly costUsd: number };
 }
 
 /** Token counts as the SDK reports them for a query. */

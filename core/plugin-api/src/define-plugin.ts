@@ -37,7 +37,10 @@ export const pluginShape = z.strictObject({
   maxBudgetUsd: z.number().positive().optional(),
   timeoutMs: z.number().int().positive().optional(),
   operations: z
-    .record(z.string().regex(kebab, 'operation names must be kebab-case'), operationShape)
+    .record(
+      z.string().regex(kebab, 'operation names must be kebab-case').refine((n) => n !== 'sessions', '"sessions" is reserved for /v1/plugins/:id/sessions'),
+      operationShape,
+    )
     .refine((o) => Object.keys(o).length > 0, 'must declare at least one operation'),
 });
 

@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   plugin_not_found: { status: 404, title: 'No such plugin' },
   operation_not_found: { status: 404, title: 'No such operation' },
   route_not_found: { status: 404, title: 'No such route' },
+  session_not_found: { status: 404, title: 'No such session, or it has expired' },
+  session_busy: { status: 409, title: 'The session is answering another message' },
   credentials_missing: { status: 503, title: 'No Anthropic credentials are configured' },
   circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },
   upstream_overloaded: { status: 503, title: 'The Claude API is overloaded or rate limited' },
@@ -77,6 +79,14 @@ export class InputError extends PlatformError {
 export class NotFoundError extends PlatformError {
   override readonly name = 'NotFoundError';
   constructor(code: CodesWithStatus<404>, detail: string) {
+    super(code, detail);
+  }
+}
+
+/** The request conflicts with the state of a resource (e.g. a session mid-turn). */
+export class ConflictError extends PlatformError {
+  override readonly name = 'ConflictError';
+  constructor(code: CodesWithStatus<409>, detail: string) {
     super(code, detail);
   }
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
 import { CLAUDE_CLIENT, LOGGER, type ClaudeClient, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
@@ -16,7 +17,12 @@ import { Metrics } from './metrics/metrics';
 import { BUILTIN_PLUGINS } from './plugins/builtin';
 import { buildRegistry } from './plugins/build-registry';
 import type { PluginRegistry } from './plugins/registry';
-import { APP, BREAKER, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS } from './tokens';
+import { defaultIdentity, type CallerIdentity } from './http/caller';
+import { attachWebSocket } from './http/websocket';
+import type { WebSocketServer } from 'ws';
+import { createSessionStores } from './sessions/session-stores';
+import { SessionService } from './sessions/session-service';
+import { APP, BREAKER, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS, SESSION_STORES, SESSIONS } from './tokens';
 
 /** What a caller of {@link createRuntime} may supply instead of the defaults. */
 export interface RuntimeOptions {
@@ -29,12 +35,16 @@ export interface RuntimeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Replaces the whole Claude client stack (unit tests inject a fake through this token). */
   readonly claudeClient?: ClaudeClient;
+  /** Who a request comes from (owner of sessions); the default identity when absent. */
+  readonly identify?: CallerIdentity;
   readonly builtins?: readonly PluginDefinition[];
 }
 
 /** A composed platform. */
 export interface Runtime {
   readonly app: Express;
+  /** Listens on a port with the app and the WebSocket endpoint (`/v1/ws`) attached. */
+  listen(port: number, host: string): Promise<Server>;
   readonly config: PlatformConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -44,7 +54,7 @@ export interface Runtime {
 }
 
 /** Tokens every runtime must have before it serves; checked together at boot. */
-const REQUIRED: readonly Token<unknown>[] = [CONFIG, SECRETS, LOGGER, METRICS, PLUGIN_REGISTRY, CLAUDE_CLIENT, INVOKER, HEALTH_CHECKS, APP];
+const REQUIRED: readonly Token<unknown>[] = [CONFIG, SECRETS, LOGGER, METRICS, PLUGIN_REGISTRY, SESSION_STORES, CLAUDE_CLIENT, INVOKER, SESSIONS, HEALTH_CHECKS, APP];
 
 /** Thrown when the container lacks registrations; names all of them. */
 export class MissingDependenciesError extends Error {
@@ -77,6 +87,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(LOGGER, { useValue: options.logger ?? createLogger(config.logging.level) });
   c.register(METRICS, { useValue: new Metrics() });
   c.register(PLUGIN_REGISTRY, { useValue: buildRegistry(config, options.builtins ?? BUILTIN_PLUGINS, options.baseDir ?? process.cwd()) });
+  const stores = createSessionStores(secrets.redisUrl, config.sessions.ttlMs);
+  c.register(SESSION_STORES, { useValue: stores });
 
   if (options.claudeClient) {
     c.register(CLAUDE_CLIENT, { useValue: options.claudeClient });
@@ -89,6 +101,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       workspaceRoot: config.claude.workspaceRoot,
       executable: config.claude.executable,
       logger: resolve(c, LOGGER),
+      sessionStore: stores.transcripts,
     });
     c.register(BREAKER, { useValue: new BreakerClaudeClient(sdkClient, config.breaker, resolve(c, METRICS)) });
     c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(resolve(c, BREAKER), resolve(c, METRICS)) });
@@ -97,7 +110,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(INVOKER, {
     useFactory: (k) => new OperationInvoker(resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER)),
   });
-  c.register(HEALTH_CHECKS, { useFactory: (k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), breaker) });
+  c.register(SESSIONS, { useFactory: (k) => new SessionService(resolve(k, INVOKER), resolve(k, SESSION_STORES).sessions, resolve(k, CONFIG).sessions) });
+  c.register(HEALTH_CHECKS, { useFactory: (k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SESSION_STORES), breaker) });
   c.register(APP, {
     useFactory: (k): Express =>
       createApp({
@@ -107,20 +121,42 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         registry: resolve(k, PLUGIN_REGISTRY),
         invoker: resolve(k, INVOKER),
         health: resolve(k, HEALTH_CHECKS),
+        sessions: resolve(k, SESSIONS),
+        identify: options.identify ?? defaultIdentity,
       }),
   });
 
   assertRegistered((t) => c.isRegistered(t), REQUIRED);
 
+  const app = resolve(c, APP);
+  const sockets: WebSocketServer[] = [];
   return {
-    app: resolve(c, APP),
+    app,
+    listen: (port, host) =>
+      new Promise<Server>((resolveServer, reject) => {
+        const server = createServer(app);
+        sockets.push(attachWebSocket(server, {
+          invoker: resolve(c, INVOKER),
+          sessions: resolve(c, SESSIONS),
+          identify: options.identify ?? defaultIdentity,
+          logger: resolve(c, LOGGER),
+          maxMessageBytes: config.server.bodyLimitBytes,
+        }));
+        server.once('error', reject);
+        server.listen(port, host, () => resolveServer(server));
+      }),
     config,
     logger: resolve(c, LOGGER),
     metrics: resolve(c, METRICS),
     registry: resolve(c, PLUGIN_REGISTRY),
     dispose: async () => {
       await sdkClient?.close();
+      for (const wss of sockets) {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+      }
       breaker?.shutdown();
+      await stores.close();
       await c.dispose();
     },
   };

@@ -3,10 +3,12 @@ import type { HealthCheck } from './http/routes/health';
 import { credentialsProblem } from './invoke/invoker';
 import type { BreakerClaudeClient } from './claude/breaker-client';
 import type { PluginRegistry } from './plugins/registry';
+import type { SessionStores } from './sessions/session-stores';
 
 /** The components `/health/ready` reports. */
-export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
+export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, stores: SessionStores, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
   return {
+    sessionStore: () => (stores.healthy() ? { status: 'ok', kind: stores.kind } : { status: 'down', kind: stores.kind, detail: 'Redis (REDIS_URL) does not answer; sessions cannot be stored or resumed.' }),
     credentials: () => {
       const problem = credentialsProblem(secrets);
       if (problem) return { status: 'down', detail: problem };

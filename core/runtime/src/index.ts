@@ -8,5 +8,7 @@ export { ENV_OVERRIDES, readSecrets } from './config/env-overrides';
 export { ConfigError, loadConfig, parseConfig, DEFAULT_CONFIG_FILE, type LoadedConfig } from './config/load-config';
 export { configSchema, type PlatformConfig, type Secrets } from './config/schema';
 export { createApp } from './http/app';
+export { DEFAULT_CALLER, defaultIdentity, type CallerIdentity } from './http/caller';
+export { WS_PATH } from './http/websocket';
 export { Metrics } from './metrics/metrics';
 export { PluginLoadError } from './plugins/build-registry';

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createRuntime } from './composition-root';
 import { ConfigError, loadConfig } from './config/load-config';
@@ -12,8 +11,7 @@ async function main(): Promise<void> {
   const secrets = readSecrets(process.env);
   const runtime = await createRuntime({ config, secrets, baseDir });
   const { logger } = runtime;
-  const server = runtime.app.listen(config.server.port, config.server.host);
-  await once(server, 'listening');
+  const server = await runtime.listen(config.server.port, config.server.host);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, config: source, plugins: runtime.registry.list().map((p) => p.definition.id) }, `listening on http://${config.server.host}:${port}`);
   const missing = credentialsProblem(secrets);

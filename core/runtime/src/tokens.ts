@@ -7,6 +7,8 @@ import type { HealthCheck } from './http/routes/health';
 import type { OperationInvoker } from './invoke/invoker';
 import type { Metrics } from './metrics/metrics';
 import type { PluginRegistry } from './plugins/registry';
+import type { SessionService } from './sessions/session-service';
+import type { SessionStores } from './sessions/session-stores';
 
 // The contract's tokens (CLAUDE_CLIENT, LOGGER) live in @ccp/plugin-api/tokens.ts. These
 // name runtime-internal services, whose types the plugin API must not import.
@@ -19,4 +21,6 @@ export const SDK_QUERY = token<QueryFn>('SdkQuery');
 export const BREAKER = token<BreakerClaudeClient>('CircuitBreaker');
 export const INVOKER = token<OperationInvoker>('OperationInvoker');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
+export const SESSION_STORES = token<SessionStores>('SessionStores');
+export const SESSIONS = token<SessionService>('SessionService');
 export const APP = token<Express>('ExpressApp');

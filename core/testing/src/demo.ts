@@ -14,7 +14,8 @@ async function main(): Promise<void> {
     baseDir,
     secrets: { anthropicApiKey: 'sk-ant-demo-not-a-real-key', anthropicBaseUrl: simulator.url },
   });
-  const server = runtime.app.listen(config.server.port, config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host, () => {
+  const server = await runtime.listen(config.server.port, config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host);
+  {
     const { port } = server.address() as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
     process.stdout.write(
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-  });
+  }
   const stop = () => {
     server.closeAllConnections();
     server.close(() => void Promise.all([runtime.dispose(), simulator.close()]).then(() => process.exit(0)));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { ClaudeClient, Logger } from '@ccp/plugin-api';
-import { createRuntime, parseConfig, type Runtime } from '@ccp/runtime';
+import { createRuntime, parseConfig, type CallerIdentity, type Runtime } from '@ccp/runtime';
 import { startSimulator, type Simulator } from './simulator';
 
 /** A plain-object config overlay; merged over the test defaults. */
@@ -21,6 +21,10 @@ export interface TestRuntimeOptions {
   readonly apiKey?: string | null;
   readonly logger?: Logger;
   readonly baseDir?: string;
+  /** Shared state (sessions) in this Redis, as with REDIS_URL. */
+  readonly redisUrl?: string;
+  /** Who a request comes from; e.g. `(req) => String(req.headers['x-test-caller'])`. */
+  readonly identify?: CallerIdentity;
 }
 
 /** A platform listening on 127.0.0.1 with its own simulator and workspace root. */
@@ -63,15 +67,14 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const apiKey = options.apiKey === undefined ? 'sk-ant-test-0000' : options.apiKey;
   const runtime = await createRuntime({
     config,
-    secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url },
+    secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) },
+    identify: options.identify,
     env: { PATH: process.env.PATH, HOME: root },
     claudeClient: options.claudeClient,
     logger: options.logger,
     baseDir: options.baseDir,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = runtime.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server: Server = await runtime.listen(0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,4 +1,4 @@
-import { ClaudeError, WRITE_TOOLS, type ClaudeClient, type ClaudeEvent, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
+import { ClaudeError, WRITE_TOOLS, type ClaudeClient, type ClaudeEvent, type ClaudeRequest, type ClaudeResult, type Logger, type TokenUsage } from '@ccp/plugin-api';
 import type { Options, Query, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeProcess } from './child-process';
 import { mapMessage, resultEvent } from './map-messages';
@@ -28,6 +28,23 @@ export interface SdkClientSettings {
 class TimeoutSignal extends Error {}
 class CallerGone extends Error {}
 class ShuttingDown extends Error {}
+
+/** A resumed session's result minus the running totals it started from. */
+function thisTurnOnly(result: ClaudeResult, prior: { usage: TokenUsage; costUsd: number }): ClaudeResult {
+  const u = result.usage;
+  const p = prior.usage;
+  const less = (a: number, b: number) => Math.max(0, a - b);
+  return {
+    ...result,
+    costUsd: Math.max(0, result.costUsd - prior.costUsd),
+    usage: {
+      inputTokens: less(u.inputTokens, p.inputTokens),
+      outputTokens: less(u.outputTokens, p.outputTokens),
+      cacheReadInputTokens: less(u.cacheReadInputTokens, p.cacheReadInputTokens),
+      cacheCreationInputTokens: less(u.cacheCreationInputTokens, p.cacheCreationInputTokens),
+    },
+  };
+}
 
 /** Removes every secret value from text before it is logged. */
 function scrub(text: string, secrets: readonly string[]): string {
@@ -113,6 +130,7 @@ export class SdkClaudeClient implements ClaudeClient {
         throw new ClaudeError('crash', message);
       }
       if (result.type === 'result') {
+        if (request.session?.prior) result = thisTurnOnly(result, request.session.prior);
         const problem = request.checkOutput?.(result.output);
         if (problem) throw new ClaudeError('invalid_output', problem);
         if (request.tools.allow.some((t) => WRITE_TOOLS.includes(t))) result = { ...result, writtenFiles: await workspace.changedFiles() };

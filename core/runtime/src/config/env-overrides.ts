@@ -15,6 +15,8 @@ export const ENV_OVERRIDES = [
   { env: 'CCP_WORKSPACE_ROOT', path: ['claude', 'workspaceRoot'], type: 'string' },
   { env: 'CCP_CLAUDE_EXECUTABLE', path: ['claude', 'executable'], type: 'string' },
   { env: 'CCP_BREAKER_ENABLED', path: ['breaker', 'enabled'], type: 'boolean' },
+  { env: 'CCP_SESSION_TTL_MS', path: ['sessions', 'ttlMs'], type: 'number' },
+  { env: 'CCP_SESSION_MAX_TURNS', path: ['sessions', 'maxTurns'], type: 'number' },
 ] as const;
 
 function parse(raw: string, type: 'number' | 'string' | 'boolean'): unknown {
@@ -47,5 +49,6 @@ export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
     anthropicApiKey: pick('ANTHROPIC_API_KEY'),
     claudeOauthToken: pick('CLAUDE_CODE_OAUTH_TOKEN'),
     anthropicBaseUrl: pick('ANTHROPIC_BASE_URL'),
+    redisUrl: pick('REDIS_URL'),
   };
 }

@@ -53,6 +53,14 @@ export const configSchema = z.strictObject({
       executable: z.string().min(1).optional(),
     })
     .prefault({}),
+  sessions: z
+    .strictObject({
+      /** A session expires this long after its last turn. */
+      ttlMs: positiveInt.default(3_600_000),
+      /** A session expires after this many turns. */
+      maxTurns: positiveInt.default(50),
+    })
+    .prefault({}),
   breaker: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -81,4 +89,6 @@ export interface Secrets {
   readonly anthropicApiKey?: string;
   readonly claudeOauthToken?: string;
   readonly anthropicBaseUrl?: string;
+  /** Redis for state shared by replicas (sessions now; limits, budgets and cache later). */
+  readonly redisUrl?: string;
 }

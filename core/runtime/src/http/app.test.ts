@@ -54,7 +54,7 @@ describe('HTTP surface (fake client)', () => {
 
   it('runs an operation and answers with result, usage, duration and session', async () => {
     const res = await request(runtime.app).post('/v1/plugins/code-review/review').send(review).expect(200);
-    expect(res.body).toEqual({ result: { ...goodOutput, filesNotReviewed: [] }, usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.001 }, durationMs: expect.any(Number), sessionId: 'fake-1' });
+    expect(res.body).toEqual({ result: { ...goodOutput, filesNotReviewed: [] }, usage: { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0.001 }, durationMs: expect.any(Number), sessionId: 'fake-1' });
     const sent = client.requests[0];
     expect(sent?.files).toEqual(review.files);
     expect(sent?.tools).toEqual({ allow: ['Read', 'Grep', 'Glob'], mode: 'dontAsk' });

@@ -12,6 +12,9 @@ import { requestLog } from './request-log';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
 import { pluginRoutes } from './routes/plugins';
+import { sessionRoutes, sessionStartRoute } from './routes/sessions';
+import type { SessionService } from '../sessions/session-service';
+import type { CallerIdentity } from './caller';
 
 /** The platform version reported in the API description. */
 export const PLATFORM_VERSION = '0.1.0';
@@ -24,6 +27,8 @@ export interface AppDeps {
   readonly registry: PluginRegistry;
   readonly invoker: OperationInvoker;
   readonly health: Readonly<Record<string, HealthCheck>>;
+  readonly sessions: SessionService;
+  readonly identify: CallerIdentity;
 }
 
 /** Builds the express app. It does not listen: `server.ts` does, tests use supertest. */
@@ -38,7 +43,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
   app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
   app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
-  app.use('/v1/plugins', mountedAt('/v1/plugins'), pluginRoutes(deps.registry, deps.invoker, deps.config.server.sseHeartbeatMs));
+  const heartbeatMs = deps.config.server.sseHeartbeatMs;
+  app.use('/v1/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions, deps.identify), pluginRoutes(deps.registry, deps.invoker, heartbeatMs));
+  app.use('/v1/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, deps.identify, heartbeatMs));
   app.use(docsRoutes(deps.registry, PLATFORM_VERSION));
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.server.bodyLimitBytes));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ClaudeError, InputError, NotFoundError, UnavailableError,
-  type ClaudeClient, type ClaudeEvent, type ClaudeResult, type FieldError, type Logger, type PreparedQuery, type WorkspaceFile,
+  type ClaudeClient, type ClaudeEvent, type ClaudeResult, type FieldError, type Logger, type PreparedQuery, type SessionTurnRequest, type TokenUsage, type WorkspaceFile,
 } from '@ccp/plugin-api';
 import type { z } from 'zod';
 import type { Secrets } from '../config/schema';
@@ -11,10 +11,12 @@ import type { PluginRegistry } from '../plugins/registry';
 /** The body of a successful call. */
 export interface InvocationResult {
   readonly result: unknown;
-  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number };
+  /** This call's tokens (cache reads and writes apart) and the SDK's cost estimate. */
+  readonly usage: TokenUsage & { readonly costUsd: number };
   readonly durationMs: number;
   readonly sessionId: string;
 }
+
 
 /** Per-call context from the transport (HTTP, SSE, WebSocket). */
 export interface InvocationContext {
@@ -32,10 +34,7 @@ export interface PlannedCall {
 }
 
 /** A session turn to run with a call or free text. */
-export interface SessionTurn {
-  readonly id: string;
-  readonly resume: boolean;
-}
+export type SessionTurn = SessionTurnRequest;
 
 /** zod issues as field errors with dotted paths. */
 export function fieldErrors(error: z.ZodError): FieldError[] {
@@ -54,7 +53,7 @@ export function credentialsProblem(secrets: Secrets): string | undefined {
 }
 
 function usageOf(event: ClaudeResult): InvocationResult['usage'] {
-  return { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens, costUsd: event.costUsd };
+  return { ...event.usage, costUsd: event.costUsd };
 }
 
 /**

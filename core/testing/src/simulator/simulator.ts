@@ -88,11 +88,15 @@ export async function startSimulator(options: { port?: number } = {}): Promise<S
     const reply = queue.shift() ?? fallback ?? { auto: true };
     const model = rec.model ?? 'claude-simulated';
     const inputTokens = estimateTokens(raw);
-    if ('fault' in reply) return faultAnswer(res, reply.fault, reply.retryAfterSeconds);
+    rec.inputTokens = inputTokens;
     if ('hang' in reply) return; // the socket stays open until the client or close() ends it
-    const blocks = 'blocks' in reply ? reply.blocks : autoReply(rec.body);
-    if (!rec.stream) return jsonAnswer(res, model, inputTokens, blocks);
-    await streamAnswer(res, model, inputTokens, blocks, reply.chunkDelayMs);
+    if ('fault' in reply) faultAnswer(res, reply.fault, reply.retryAfterSeconds);
+    else {
+      const blocks = 'blocks' in reply ? reply.blocks : autoReply(rec.body);
+      if (rec.stream) await streamAnswer(res, model, inputTokens, blocks, reply.chunkDelayMs);
+      else jsonAnswer(res, model, inputTokens, blocks);
+    }
+    rec.completedAt = Date.now();
   };
 
   const server = createServer((req, res) => {

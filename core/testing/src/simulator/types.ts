@@ -30,4 +30,8 @@ export interface RecordedRequest {
   readonly messages: readonly { role: string; content: unknown }[];
   readonly model: string | undefined;
   readonly stream: boolean;
+  /** When the simulator finished answering (unset while it streams or hangs). */
+  completedAt?: number;
+  /** The `input_tokens` the simulator reported for this request. */
+  inputTokens?: number;
 }

@@ -1,0 +1,59 @@
+import { Router, type Request, type Response } from 'express';
+import { InputError } from '@ccp/plugin-api';
+import type { SessionService } from '../../sessions/session-service';
+import type { CallerIdentity } from '../caller';
+import { streamCall, wantsEventStream } from '../event-stream';
+
+function requireJson(req: Request): void {
+  if (!req.is('application/json')) throw new InputError('unsupported_media_type', 'Send a JSON object with Content-Type: application/json.');
+}
+
+function callerSignal(res: Response): AbortSignal {
+  const caller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) caller.abort();
+  });
+  return caller.signal;
+}
+
+/** `POST /v1/plugins/:id/sessions`: start a session, optionally with a first operation call. */
+export function sessionStartRoute(sessions: SessionService, identify: CallerIdentity): Router {
+  const router = Router();
+  router.post('/:id/sessions', async (req: Request<{ id: string }>, res: Response) => {
+    if (req.headers['content-length'] !== '0' && req.body !== undefined) requireJson(req);
+    const body = await sessions.create(identify(req), req.params.id, req.body, { requestId: req.id, signal: callerSignal(res) });
+    res.status(201).location(`/v1/sessions/${body.sessionId}`).json(body);
+  });
+  return router;
+}
+
+/** `/v1/sessions`: continue, inspect, list and delete the caller's sessions. */
+export function sessionRoutes(sessions: SessionService, identify: CallerIdentity, heartbeatMs: number): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    res.json({ sessions: await sessions.list(identify(req)) });
+  });
+
+  router.get('/:sessionId', async (req: Request<{ sessionId: string }>, res) => {
+    res.json(await sessions.get(identify(req), req.params.sessionId));
+  });
+
+  router.delete('/:sessionId', async (req: Request<{ sessionId: string }>, res) => {
+    await sessions.delete(identify(req), req.params.sessionId);
+    res.status(204).end();
+  });
+
+  router.post('/:sessionId/messages', async (req: Request<{ sessionId: string }>, res: Response) => {
+    requireJson(req);
+    const owner = identify(req);
+    if (wantsEventStream(req)) {
+      await sessions.get(owner, req.params.sessionId); // a missing session is a 404, not a stream
+      await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent }));
+      return;
+    }
+    res.json(await sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal: callerSignal(res) }));
+  });
+
+  return router;
+}

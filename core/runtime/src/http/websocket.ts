@@ -1,0 +1,106 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { ClaudeEvent, Logger } from '@ccp/plugin-api';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import type { InvocationContext, InvocationResult, OperationInvoker } from '../invoke/invoker';
+import { toPlatformError } from '../invoke/to-problem';
+import type { SessionService } from '../sessions/session-service';
+import type { CallerIdentity } from './caller';
+import { publicEvent } from './event-stream';
+import { problemBody } from './problem';
+import { InputError } from '@ccp/plugin-api';
+
+/** The WebSocket endpoint's path. */
+export const WS_PATH = '/v1/ws';
+
+const id = z.string().min(1).max(100);
+const clientMessage = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('invoke'), id: id.optional(), plugin: z.string(), operation: z.string(), input: z.unknown() }),
+  z.strictObject({ type: z.literal('message'), id: id.optional(), sessionId: z.string(), text: z.unknown() }),
+  z.strictObject({ type: z.literal('cancel'), id }),
+]);
+
+/** What the WebSocket endpoint needs. */
+export interface WebSocketDeps {
+  readonly invoker: OperationInvoker;
+  readonly sessions: SessionService;
+  readonly identify: CallerIdentity;
+  readonly logger: Logger;
+  readonly maxMessageBytes: number;
+}
+
+/**
+ * `GET /v1/ws`: one socket carries many calls at once. A client sends
+ * `{ type: 'invoke', id, plugin, operation, input }`, `{ type: 'message', id, sessionId, text }`
+ * or `{ type: 'cancel', id }`; every event it gets back carries the call's `id` and has the
+ * same shape as the SSE events (`start`, `text`, `tool`, then one `result` or `error`).
+ * Closing the socket ends every call on it.
+ */
+export function attachWebSocket(server: Server, deps: WebSocketDeps): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '').split('?')[0] !== WS_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, deps));
+  });
+  return wss;
+}
+
+function serve(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
+  const owner = deps.identify(req);
+  const calls = new Map<string, AbortController>();
+  const send = (payload: Record<string, unknown>) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(payload));
+  };
+
+  ws.on('message', (raw) => {
+    let parsed: z.infer<typeof clientMessage>;
+    try {
+      parsed = clientMessage.parse(JSON.parse(String(raw)));
+    } catch {
+      const problem = new InputError('invalid_input', 'Send JSON: { type: "invoke", id, plugin, operation, input }, { type: "message", id, sessionId, text } or { type: "cancel", id }.');
+      send({ type: 'error', id: null, problem: problemBody(problem, 'ws') });
+      return;
+    }
+    if (parsed.type === 'cancel') {
+      calls.get(parsed.id)?.abort();
+      return;
+    }
+    const callId = parsed.id ?? randomUUID();
+    const requestId = randomUUID();
+    const controller = new AbortController();
+    calls.set(callId, controller);
+    let started = false;
+    const context: InvocationContext = {
+      requestId,
+      signal: controller.signal,
+      onEvent: (event: ClaudeEvent) => {
+        if (event.type === 'start' && !started) {
+          started = true;
+          send({ type: 'start', id: callId, requestId, sessionId: event.sessionId });
+        }
+        const out = publicEvent(event);
+        if (out) send({ type: out.type, id: callId, ...out.data });
+      },
+    };
+    const message = parsed;
+    // async, so that a refusal thrown while validating becomes this call's error event
+    const run = async (): Promise<InvocationResult> =>
+      message.type === 'invoke'
+        ? deps.invoker.invoke(message.plugin, message.operation, message.input, context)
+        : deps.sessions.message(owner, message.sessionId, { text: message.text }, context);
+    run()
+      .then((body) => send({ type: 'result', id: callId, ...body }))
+      .catch((err: unknown) => send({ type: 'error', id: callId, problem: problemBody(toPlatformError(err), requestId) }))
+      .finally(() => calls.delete(callId));
+  });
+
+  ws.on('close', () => {
+    for (const controller of calls.values()) controller.abort();
+  });
+  ws.on('error', (err) => deps.logger.debug({ err: err.message }, 'websocket error'));
+}

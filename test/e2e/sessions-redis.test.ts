@@ -1,0 +1,72 @@
+import { postJson, startRedis, startSimulator, startTestRuntime, type Simulator, type TestRedis, type TestRuntime } from '@ccp/testing';
+
+// Sessions shared through a real redis-server: a conversation started on instance A
+// continues on instance B, and on A again after A restarts.
+
+describe('sessions across instances with Redis', () => {
+  let redis: TestRedis;
+  let sim: Simulator;
+  beforeAll(async () => {
+    redis = await startRedis();
+    sim = await startSimulator();
+  });
+  afterAll(async () => {
+    await sim.close();
+    await redis.stop();
+  });
+
+  const start = (rt: TestRuntime) => postJson(`${rt.url}/v1/plugins/code-review/sessions`, { input: { files: [{ path: 'a.ts', content: 'x' }] } });
+  const say = (rt: TestRuntime, id: string, text: string) => postJson(`${rt.url}/v1/sessions/${id}/messages`, { text });
+
+  it('continues on another instance and after a restart, with the whole history', async () => {
+    let a = await startTestRuntime({ simulator: sim, redisUrl: redis.url });
+    const b = await startTestRuntime({ simulator: sim, redisUrl: redis.url });
+    try {
+      sim.enqueue({ blocks: [{ type: 'text', text: 'TURN-ONE-ANSWER' }, { type: 'tool_use', name: 'StructuredOutput', input: { summary: 's', findings: [], filesReviewed: ['a.ts'] } }] });
+      const created = await start(a);
+      expect(created.status).toBe(201);
+      const { sessionId } = (await created.json()) as { sessionId: string };
+
+      sim.enqueue({ blocks: [{ type: 'text', text: 'TURN-TWO-ANSWER' }] });
+      const onB = await say(b, sessionId, 'TURN-TWO-QUESTION asked on B');
+      expect(onB.status).toBe(200);
+      const seenByB = JSON.stringify(sim.messageRequests().at(-1)?.messages);
+      expect(seenByB).toContain('TURN-ONE-ANSWER');
+      expect(seenByB).toContain('TURN-TWO-QUESTION asked on B');
+
+      await a.close();
+      a = await startTestRuntime({ simulator: sim, redisUrl: redis.url });
+      const onRestartedA = await say(a, sessionId, 'TURN-THREE-QUESTION after restart');
+      expect(onRestartedA.status).toBe(200);
+      const seenByA = JSON.stringify(sim.messageRequests().at(-1)?.messages);
+      for (const text of ['TURN-ONE-ANSWER', 'TURN-TWO-QUESTION asked on B', 'TURN-TWO-ANSWER', 'TURN-THREE-QUESTION after restart']) {
+        expect(seenByA).toContain(text);
+      }
+      const info = (await (await fetch(`${a.url}/v1/sessions/${sessionId}`)).json()) as { turns: number };
+      expect(info.turns).toBe(3);
+      const ready = (await (await fetch(`${b.url}/health/ready`)).json()) as { components: { sessionStore: unknown } };
+      expect(ready.components.sessionStore).toEqual({ status: 'ok', kind: 'redis' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('expires an idle session after its TTL, in Redis as in memory', async () => {
+    for (const redisUrl of [redis.url, undefined]) {
+      const rt = await startTestRuntime({ simulator: sim, redisUrl, config: { sessions: { ttlMs: 800 } } });
+      try {
+        const created = await postJson(`${rt.url}/v1/plugins/code-review/sessions`, {});
+        expect(created.status).toBe(201);
+        const { sessionId } = (await created.json()) as { sessionId: string };
+        expect((await fetch(`${rt.url}/v1/sessions/${sessionId}`)).status).toBe(200);
+        await new Promise((r) => setTimeout(r, 1200));
+        const gone = await fetch(`${rt.url}/v1/sessions/${sessionId}`);
+        expect(gone.status).toBe(404);
+        expect(((await gone.json()) as { code: string }).code).toBe('session_not_found');
+      } finally {
+        await rt.close();
+      }
+    }
+  });
+});
