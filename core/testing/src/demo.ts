@@ -8,6 +8,8 @@ import { startSimulator } from './simulator';
  */
 async function main(): Promise<void> {
   const simulator = await startSimulator({ port: Number(process.env.SIM_PORT ?? 0) });
+  // Stream a little slowly, so `curl -N` with Accept: text/event-stream shows text arriving.
+  simulator.setFallback({ auto: true, chunkDelayMs: 40 });
   const { config, baseDir } = loadConfig(process.env);
   const runtime = await createRuntime({
     config,
