@@ -12,6 +12,11 @@ export const ERROR_CODES = {
   route_not_found: { status: 404, title: 'No such route' },
   session_not_found: { status: 404, title: 'No such session, or it has expired' },
   session_busy: { status: 409, title: 'The session is answering another message' },
+  unauthenticated: { status: 401, title: 'A valid API key is required' },
+  forbidden: { status: 403, title: 'This API key may not do that' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  too_many_in_flight: { status: 429, title: 'Too many queries running for this API key' },
+  budget_exhausted: { status: 402, title: 'The spending budget is exhausted' },
   credentials_missing: { status: 503, title: 'No Anthropic credentials are configured' },
   circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },
   upstream_overloaded: { status: 503, title: 'The Claude API is overloaded or rate limited' },
@@ -71,6 +76,22 @@ type CodesWithStatus<S extends number> = {
 export class InputError extends PlatformError {
   override readonly name = 'InputError';
   constructor(code: CodesWithStatus<400 | 413 | 415> = 'invalid_input', detail: string, extras?: ProblemExtras) {
+    super(code, detail, extras);
+  }
+}
+
+/** The caller is not known (401) or not allowed (403). */
+export class NotAllowedError extends PlatformError {
+  override readonly name = 'NotAllowedError';
+  constructor(code: CodesWithStatus<401 | 403>, detail: string) {
+    super(code, detail);
+  }
+}
+
+/** The caller has used up a limit: requests, concurrent queries or money. */
+export class RateLimitedError extends PlatformError {
+  override readonly name = 'RateLimitedError';
+  constructor(code: CodesWithStatus<429 | 402>, detail: string, extras?: ProblemExtras) {
     super(code, detail, extras);
   }
 }

@@ -2,7 +2,11 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import { CLAUDE_CLIENT, LOGGER, type ClaudeClient, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
+import pino from 'pino';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { WebSocketServer } from 'ws';
+import { AuditLog } from './audit/audit-log';
+import { Authenticator } from './auth/api-keys';
 import { BreakerClaudeClient } from './claude/breaker-client';
 import { buildChildEnv } from './claude/child-env';
 import { MeteredClaudeClient } from './claude/metered-client';
@@ -11,18 +15,20 @@ import { prepareWorkspaceRoot } from './claude/workspace';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
+import { perKeyLimiter } from './http/rate-limits';
+import { attachWebSocket } from './http/websocket';
 import { OperationInvoker } from './invoke/invoker';
+import { CallGuard } from './limits/guard';
 import { createLogger } from './logging/logger';
 import { Metrics } from './metrics/metrics';
 import { BUILTIN_PLUGINS } from './plugins/builtin';
 import { buildRegistry } from './plugins/build-registry';
 import type { PluginRegistry } from './plugins/registry';
-import { defaultIdentity, type CallerIdentity } from './http/caller';
-import { attachWebSocket } from './http/websocket';
-import type { WebSocketServer } from 'ws';
-import { createSessionStores } from './sessions/session-stores';
 import { SessionService } from './sessions/session-service';
-import { APP, BREAKER, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS, SESSION_STORES, SESSIONS } from './tokens';
+import { createSharedState } from './shared-state';
+import {
+  APP, AUDIT_LOG, AUTHENTICATOR, BREAKER, CALL_GUARD, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS, SESSIONS, SHARED_STATE,
+} from './tokens';
 
 /** What a caller of {@link createRuntime} may supply instead of the defaults. */
 export interface RuntimeOptions {
@@ -30,13 +36,12 @@ export interface RuntimeOptions {
   readonly secrets: Secrets;
   /** Directory that relative plugin module paths resolve against. */
   readonly baseDir?: string;
-  readonly logger?: Logger;
+  /** Where log lines go (stdout when absent); they are scrubbed of secrets either way. */
+  readonly logDestination?: pino.DestinationStream;
   /** The environment the `claude` child's allowlist is picked from. */
   readonly env?: NodeJS.ProcessEnv;
   /** Replaces the whole Claude client stack (unit tests inject a fake through this token). */
   readonly claudeClient?: ClaudeClient;
-  /** Who a request comes from (owner of sessions); the default identity when absent. */
-  readonly identify?: CallerIdentity;
   readonly builtins?: readonly PluginDefinition[];
 }
 
@@ -54,7 +59,9 @@ export interface Runtime {
 }
 
 /** Tokens every runtime must have before it serves; checked together at boot. */
-const REQUIRED: readonly Token<unknown>[] = [CONFIG, SECRETS, LOGGER, METRICS, PLUGIN_REGISTRY, SESSION_STORES, CLAUDE_CLIENT, INVOKER, SESSIONS, HEALTH_CHECKS, APP];
+const REQUIRED: readonly Token<unknown>[] = [
+  CONFIG, SECRETS, LOGGER, METRICS, PLUGIN_REGISTRY, SHARED_STATE, AUTHENTICATOR, CALL_GUARD, AUDIT_LOG, CLAUDE_CLIENT, INVOKER, SESSIONS, HEALTH_CHECKS, APP,
+];
 
 /** Thrown when the container lacks registrations; names all of them. */
 export class MissingDependenciesError extends Error {
@@ -80,15 +87,22 @@ function resolve<T>(c: DependencyContainer, t: Token<T>): T {
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
-  let sdkClient: SdkClaudeClient | undefined;
   const { config, secrets } = options;
+  let sdkClient: SdkClaudeClient | undefined;
+  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl], patterns: config.logging.redactPatterns };
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
-  c.register(LOGGER, { useValue: options.logger ?? createLogger(config.logging.level) });
+  c.register(LOGGER, { useValue: createLogger(config.logging.level, logSecrets, options.logDestination) });
   c.register(METRICS, { useValue: new Metrics() });
   c.register(PLUGIN_REGISTRY, { useValue: buildRegistry(config, options.builtins ?? BUILTIN_PLUGINS, options.baseDir ?? process.cwd()) });
-  const stores = createSessionStores(secrets.redisUrl, config.sessions.ttlMs);
-  c.register(SESSION_STORES, { useValue: stores });
+  const state = createSharedState(secrets.redisUrl, config.sessions.ttlMs);
+  c.register(SHARED_STATE, { useValue: state });
+  c.register(AUTHENTICATOR, { useValue: new Authenticator(config.auth) });
+  c.register(CALL_GUARD, { useValue: new CallGuard(state.counters, config) });
+  const auditLogger = config.audit.file
+    ? createLogger('info', logSecrets, pino.multistream([{ stream: options.logDestination ?? process.stdout }, { stream: pino.destination({ dest: config.audit.file, mkdir: true, sync: false }) }]))
+    : resolve(c, LOGGER);
+  c.register(AUDIT_LOG, { useValue: new AuditLog(auditLogger) });
 
   if (options.claudeClient) {
     c.register(CLAUDE_CLIENT, { useValue: options.claudeClient });
@@ -101,17 +115,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       workspaceRoot: config.claude.workspaceRoot,
       executable: config.claude.executable,
       logger: resolve(c, LOGGER),
-      sessionStore: stores.transcripts,
+      sessionStore: state.transcripts,
     });
     c.register(BREAKER, { useValue: new BreakerClaudeClient(sdkClient, config.breaker, resolve(c, METRICS)) });
     c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(resolve(c, BREAKER), resolve(c, METRICS)) });
   }
   const breaker = c.isRegistered(BREAKER) ? resolve(c, BREAKER) : undefined;
+  const perKeyLimit = perKeyLimiter(config.rateLimits, state.redis);
   c.register(INVOKER, {
-    useFactory: (k) => new OperationInvoker(resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER)),
+    useFactory: (k) => new OperationInvoker(resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER), resolve(k, CALL_GUARD), resolve(k, AUDIT_LOG)),
   });
-  c.register(SESSIONS, { useFactory: (k) => new SessionService(resolve(k, INVOKER), resolve(k, SESSION_STORES).sessions, resolve(k, CONFIG).sessions) });
-  c.register(HEALTH_CHECKS, { useFactory: (k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SESSION_STORES), breaker) });
+  c.register(SESSIONS, { useFactory: (k) => new SessionService(resolve(k, INVOKER), resolve(k, SHARED_STATE).sessions, resolve(k, CONFIG).sessions) });
+  c.register(HEALTH_CHECKS, { useFactory: (k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), breaker) });
   c.register(APP, {
     useFactory: (k): Express =>
       createApp({
@@ -122,7 +137,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         invoker: resolve(k, INVOKER),
         health: resolve(k, HEALTH_CHECKS),
         sessions: resolve(k, SESSIONS),
-        identify: options.identify ?? defaultIdentity,
+        authenticator: resolve(k, AUTHENTICATOR),
+        guard: resolve(k, CALL_GUARD),
+        redis: state.redis,
+        perKeyLimit,
+        breaker,
       }),
   });
 
@@ -134,14 +153,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     app,
     listen: (port, host) =>
       new Promise<Server>((resolveServer, reject) => {
-        const server = createServer(app);
-        sockets.push(attachWebSocket(server, {
-          invoker: resolve(c, INVOKER),
-          sessions: resolve(c, SESSIONS),
-          identify: options.identify ?? defaultIdentity,
-          logger: resolve(c, LOGGER),
-          maxMessageBytes: config.server.bodyLimitBytes,
-        }));
+        const server = createServer({ requestTimeout: config.server.requestTimeoutMs, headersTimeout: Math.min(config.server.requestTimeoutMs, 20_000) }, app);
+        sockets.push(
+          attachWebSocket(server, {
+            invoker: resolve(c, INVOKER),
+            sessions: resolve(c, SESSIONS),
+            authenticator: resolve(c, AUTHENTICATOR),
+            perKeyLimit,
+            logger: resolve(c, LOGGER),
+            maxMessageBytes: config.server.bodyLimitBytes,
+          }),
+        );
         server.once('error', reject);
         server.listen(port, host, () => resolveServer(server));
       }),
@@ -156,7 +178,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         wss.close();
       }
       breaker?.shutdown();
-      await stores.close();
+      await state.close();
       await c.dispose();
     },
   };

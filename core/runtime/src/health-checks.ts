@@ -3,17 +3,22 @@ import type { HealthCheck } from './http/routes/health';
 import { credentialsProblem } from './invoke/invoker';
 import type { BreakerClaudeClient } from './claude/breaker-client';
 import type { PluginRegistry } from './plugins/registry';
-import type { SessionStores } from './sessions/session-stores';
+import type { SharedState } from './shared-state';
 
 /** The components `/health/ready` reports. */
-export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, stores: SessionStores, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
+export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, state: SharedState, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
   return {
-    sessionStore: () => (stores.healthy() ? { status: 'ok', kind: stores.kind } : { status: 'down', kind: stores.kind, detail: 'Redis (REDIS_URL) does not answer; sessions cannot be stored or resumed.' }),
     credentials: () => {
       const problem = credentialsProblem(secrets);
       if (problem) return { status: 'down', detail: problem };
       return { status: 'ok', kind: secrets.anthropicApiKey ? 'ANTHROPIC_API_KEY' : 'CLAUDE_CODE_OAUTH_TOKEN', customBaseUrl: Boolean(secrets.anthropicBaseUrl) };
     },
+    authentication: () =>
+      config.auth.enabled
+        ? { status: 'ok', keys: config.auth.keys.length, ...(config.auth.keys.length === 0 ? { detail: 'No API keys are configured, so every /v1 request is refused. Create one with `npm run keys -- create --name <name>`.' } : {}) }
+        : { status: 'degraded', detail: 'AUTHENTICATION IS OFF (auth.enabled: false): anyone who can reach this port can run queries and spend money.' },
+    sharedState: () =>
+      state.healthy() ? { status: 'ok', kind: state.kind } : { status: 'down', kind: state.kind, detail: 'Redis (REDIS_URL) does not answer: sessions, limits and budgets cannot be shared.' },
     plugins: () => ({ status: 'ok', count: registry.list().length, ids: registry.list().map((p) => p.definition.id) }),
     circuitBreaker: () => {
       if (!breaker || !config.breaker.enabled) return { status: 'ok', state: 'disabled' };

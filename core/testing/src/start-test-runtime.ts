@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import type { ClaudeClient, Logger } from '@ccp/plugin-api';
-import { createRuntime, parseConfig, type CallerIdentity, type Runtime } from '@ccp/runtime';
+import type { ClaudeClient } from '@ccp/plugin-api';
+import { createRuntime, generateKey, hashKey, parseConfig, type Runtime } from '@ccp/runtime';
+import type { DestinationStream } from 'pino';
 import { startSimulator, type Simulator } from './simulator';
 
 /** A plain-object config overlay; merged over the test defaults. */
@@ -19,12 +20,17 @@ export interface TestRuntimeOptions {
   readonly claudeClient?: ClaudeClient;
   /** The ANTHROPIC_API_KEY the CLI gets; `null` starts without credentials. */
   readonly apiKey?: string | null;
-  readonly logger?: Logger;
   readonly baseDir?: string;
-  /** Shared state (sessions) in this Redis, as with REDIS_URL. */
+  /** Shared state (sessions, limits, budgets) in this Redis, as with REDIS_URL. */
   readonly redisUrl?: string;
-  /** Who a request comes from; e.g. `(req) => String(req.headers['x-test-caller'])`. */
-  readonly identify?: CallerIdentity;
+  /** Where log lines go (they are discarded unless the config sets a level). */
+  readonly logDestination?: DestinationStream;
+}
+
+/** A fresh API key and the config entry that admits it. */
+export function testKey(name: string, entry: Record<string, unknown> = {}): { key: string; entry: Record<string, unknown>; headers: Record<string, string> } {
+  const key = generateKey();
+  return { key, entry: { name, sha256: hashKey(key), ...entry }, headers: { authorization: `Bearer ${key}` } };
 }
 
 /** A platform listening on 127.0.0.1 with its own simulator and workspace root. */
@@ -37,7 +43,8 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+/** Deep-merges plain objects; arrays and other values in `over` replace those in `base`. */
+export function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
@@ -60,6 +67,10 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
       {
         logging: { level: 'silent' },
         claude: { workspaceRoot, maxRetries: 0 },
+        // Tests that are not about authentication or limits switch them off explicitly.
+        auth: { enabled: false },
+        rateLimits: { perKey: 100_000 },
+        limits: { maxConcurrentPerKey: 64 },
       },
       options.config ?? {},
     ),
@@ -68,10 +79,9 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const runtime = await createRuntime({
     config,
     secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) },
-    identify: options.identify,
+    logDestination: options.logDestination,
     env: { PATH: process.env.PATH, HOME: root },
     claudeClient: options.claudeClient,
-    logger: options.logger,
     baseDir: options.baseDir,
   });
   const server: Server = await runtime.listen(0, '127.0.0.1');

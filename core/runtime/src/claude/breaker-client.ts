@@ -80,6 +80,11 @@ export class BreakerClaudeClient implements ClaudeClient {
     }
   }
 
+  /** Closes the breaker by hand (an operator knows the upstream is healthy again). */
+  reset(): void {
+    this.breaker.close();
+  }
+
   /** Stops the breaker's timers. */
   shutdown(): void {
     this.breaker.shutdown();

@@ -20,6 +20,26 @@ export const pluginConfigSchema = z.strictObject({
   tools: z.array(z.enum(BUILTIN_TOOLS)).optional(),
 });
 
+const usd = z.number().positive();
+const window = z.strictObject({ limit: positiveInt, windowMs: positiveInt.optional() });
+const budget = z.strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() });
+
+/** One API key: its SHA-256 (never the key), who it is, what it may do. */
+export const apiKeySchema = z.strictObject({
+  /** Shown in audit lines, metrics-free logs and the admin usage report; never the key. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dots, dashes or underscores'),
+  /** Hex SHA-256 of the key, as `npm run keys -- create` prints it. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-character hex SHA-256 of the key'),
+  roles: z.array(z.enum(['user', 'admin'])).min(1).default(['user']),
+  /** Plugin ids this key may call; `*` for all. */
+  plugins: z.array(z.string().min(1)).min(1).default(['*']),
+  /** Requests per window for this key (the default is `rateLimits.perKey`). */
+  rateLimit: window.optional(),
+  /** Queries this key may have running at once (the default is `limits.maxConcurrentPerKey`). */
+  maxConcurrent: positiveInt.optional(),
+  budget: budget.optional(),
+});
+
 /** The whole platform configuration. Secrets are never part of it: they come from the environment. */
 export const configSchema = z.strictObject({
   server: z
@@ -30,6 +50,8 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: positiveInt.default(2 * 1024 * 1024),
       /** Interval of the keep-alive comment on Server-Sent Event streams. */
       sseHeartbeatMs: positiveInt.default(15_000),
+      /** How long a client may take to send a whole request (headers and body). */
+      requestTimeoutMs: positiveInt.default(30_000),
       /** On SIGTERM, how long running requests may finish before their queries are ended. */
       shutdownGraceMs: z.number().int().min(0).default(30_000),
       /** `trust proxy` for express; false unless the platform sits behind a known proxy. */
@@ -37,7 +59,55 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   logging: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Regular expressions whose matches are censored in every log line (secrets are always). */
+      redactPatterns: z.array(z.string().refine((p) => { try { new RegExp(p); return true; } catch { return false; } }, 'must be a valid regular expression')).default([]),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Off only when set to false explicitly; /health/ready then says so. */
+      enabled: z.boolean().default(true),
+      keys: z.array(apiKeySchema).default([]),
+    })
+    .prefault({})
+    .refine((a) => new Set(a.keys.map((k) => k.name)).size === a.keys.length, 'key names must be unique')
+    .refine((a) => new Set(a.keys.map((k) => k.sha256)).size === a.keys.length, 'two keys have the same hash'),
+  rateLimits: z
+    .strictObject({
+      windowMs: positiveInt.default(60_000),
+      /** Requests per window for each key (or each client address when auth is off). */
+      perKey: positiveInt.default(120),
+      /** Requests per window for each key on one plugin's operations. */
+      plugins: z.record(z.string(), window).default({}),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Queries one key may have running at once; more get 429. */
+      maxConcurrentPerKey: positiveInt.default(4),
+    })
+    .prefault({}),
+  budgets: z
+    .strictObject({
+      /** Reserved per query when the plugin sets no maxBudgetUsd, then settled to the reported cost. */
+      reservationUsd: usd.default(0.5),
+      /** Spending caps per plugin, across all keys. */
+      plugins: z.record(z.string(), budget).default({}),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** Also append audit lines to this file (they always go to stdout). */
+      file: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  cors: z
+    .strictObject({
+      /** Origins allowed to call from a browser; none (no CORS headers) by default. */
+      origins: z.array(z.string().url().or(z.literal('*'))).default([]),
+    })
     .prefault({}),
   claude: z
     .strictObject({
@@ -83,6 +153,8 @@ export const configSchema = z.strictObject({
 export type PlatformConfig = z.output<typeof configSchema>;
 /** One plugin's section of the config. */
 export type PluginConfig = z.output<typeof pluginConfigSchema>;
+/** One configured API key. */
+export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 
 /** Secrets, read from the environment only and kept out of the config object. */
 export interface Secrets {

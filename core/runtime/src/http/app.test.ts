@@ -9,7 +9,7 @@ const goodOutput = { summary: 'Fine.', findings: [], filesReviewed: ['src/a.ts']
 
 async function runtimeWith(client: FakeClaudeClient, options: { apiKey?: string | null; bodyLimitBytes?: number } = {}): Promise<Runtime> {
   return createRuntime({
-    config: parseConfig({ logging: { level: 'silent' }, server: { bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024 } }),
+    config: parseConfig({ logging: { level: 'silent' }, auth: { enabled: false }, server: { bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024 } }),
     secrets: options.apiKey === null ? {} : { anthropicApiKey: options.apiKey ?? 'sk-ant-unit' },
     claudeClient: client,
   });

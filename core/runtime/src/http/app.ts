@@ -1,20 +1,27 @@
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
+import cors from 'cors';
 import helmet from 'helmet';
 import type { Logger } from '@ccp/plugin-api';
+import type { Redis } from 'ioredis';
+import type { Authenticator } from '../auth/api-keys';
+import { authenticate } from '../auth/middleware';
+import type { BreakerClaudeClient } from '../claude/breaker-client';
 import type { PlatformConfig } from '../config/schema';
 import type { OperationInvoker } from '../invoke/invoker';
+import type { CallGuard } from '../limits/guard';
 import type { Metrics } from '../metrics/metrics';
 import type { PluginRegistry } from '../plugins/registry';
+import type { SessionService } from '../sessions/session-service';
 import { errorHandler, notFound } from './errors';
 import { httpMetrics, mountedAt } from './http-metrics';
+import { perPluginLimiter, type PerKeyLimit } from './rate-limits';
 import { requestId } from './request-id';
 import { requestLog } from './request-log';
+import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes, sessionStartRoute } from './routes/sessions';
-import type { SessionService } from '../sessions/session-service';
-import type { CallerIdentity } from './caller';
 
 /** The platform version reported in the API description. */
 export const PLATFORM_VERSION = '0.1.0';
@@ -28,26 +35,43 @@ export interface AppDeps {
   readonly invoker: OperationInvoker;
   readonly health: Readonly<Record<string, HealthCheck>>;
   readonly sessions: SessionService;
-  readonly identify: CallerIdentity;
+  readonly authenticator: Authenticator;
+  readonly guard: CallGuard;
+  readonly perKeyLimit: PerKeyLimit;
+  readonly redis?: Redis;
+  readonly breaker?: BreakerClaudeClient;
 }
 
-/** Builds the express app. It does not listen: `server.ts` does, tests use supertest. */
+/**
+ * Builds the express app. It does not listen: `Runtime.listen` does, tests use supertest.
+ * Public: health, metrics, the API description. Everything under /v1 needs an API key
+ * (unless auth is explicitly off) and is rate limited per key.
+ */
 export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', deps.config.server.trustProxy);
+  app.set('trust proxy', config.server.trustProxy);
   app.use(requestId);
   app.use(requestLog(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
-  app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
+  if (config.cors.origins.length > 0) {
+    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'], maxAge: 600 }));
+  }
+  app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true }));
   app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
   app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
-  const heartbeatMs = deps.config.server.sseHeartbeatMs;
-  app.use('/v1/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions, deps.identify), pluginRoutes(deps.registry, deps.invoker, heartbeatMs));
-  app.use('/v1/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, deps.identify, heartbeatMs));
   app.use(docsRoutes(deps.registry, PLATFORM_VERSION));
+
+  const heartbeatMs = config.server.sseHeartbeatMs;
+  const v1 = Router();
+  v1.use(authenticate(deps.authenticator), deps.perKeyLimit.middleware);
+  v1.use('/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions), pluginRoutes(deps.registry, deps.invoker, heartbeatMs, perPluginLimiter(config.rateLimits, deps.redis)));
+  v1.use('/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, heartbeatMs));
+  v1.use('/admin', mountedAt('/v1/admin'), adminRoutes(config, deps.guard, deps.breaker));
+  app.use('/v1', v1);
   app.use(notFound);
-  app.use(errorHandler(deps.logger, deps.config.server.bodyLimitBytes));
+  app.use(errorHandler(deps.logger, config.server.bodyLimitBytes));
   return app;
 }

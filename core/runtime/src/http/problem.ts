@@ -25,5 +25,7 @@ export function problemBody(err: PlatformError, requestId: string, instance?: st
 /** Sends an error as `application/problem+json`, with `Retry-After` when it has one. */
 export function sendProblem(res: Response, err: PlatformError, requestId: string, instance?: string): void {
   if (err.extras.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.extras.retryAfterSeconds));
+  const challenge = (err as { challenge?: unknown }).challenge;
+  if (typeof challenge === 'string') res.setHeader('WWW-Authenticate', challenge);
   res.status(err.status).type('application/problem+json').send(JSON.stringify(problemBody(err, requestId, instance)));
 }

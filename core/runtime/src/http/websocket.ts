@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { InvocationContext, InvocationResult, OperationInvoker } from '../invoke/invoker';
 import { toPlatformError } from '../invoke/to-problem';
 import type { SessionService } from '../sessions/session-service';
-import type { CallerIdentity } from './caller';
+import type { Authenticator } from '../auth/api-keys';
+import type { Caller } from '../auth/caller';
+import type { PerKeyLimit } from './rate-limits';
 import { publicEvent } from './event-stream';
 import { problemBody } from './problem';
 import { InputError } from '@ccp/plugin-api';
@@ -26,7 +28,8 @@ const clientMessage = z.discriminatedUnion('type', [
 export interface WebSocketDeps {
   readonly invoker: OperationInvoker;
   readonly sessions: SessionService;
-  readonly identify: CallerIdentity;
+  readonly authenticator: Authenticator;
+  readonly perKeyLimit: PerKeyLimit;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
 }
@@ -45,13 +48,26 @@ export function attachWebSocket(server: Server, deps: WebSocketDeps): WebSocketS
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, deps));
+    let caller: Caller;
+    try {
+      caller = deps.authenticator.authenticate(req.headers);
+    } catch (err) {
+      const problem = toPlatformError(err);
+      const body = JSON.stringify(problemBody(problem, 'ws-upgrade', WS_PATH));
+      const challenge = (err as { challenge?: string }).challenge;
+      socket.end(
+        `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n${challenge ? `WWW-Authenticate: ${challenge}\r\n` : ''}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, caller, deps));
   });
   return wss;
 }
 
-function serve(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
-  const owner = deps.identify(req);
+function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSocketDeps): void {
+  const owner = caller.name;
+  const ip = req.socket.remoteAddress;
   const calls = new Map<string, AbortController>();
   const send = (payload: Record<string, unknown>) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(payload));
@@ -77,6 +93,8 @@ function serve(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
     let started = false;
     const context: InvocationContext = {
       requestId,
+      caller,
+      transport: 'ws',
       signal: controller.signal,
       onEvent: (event: ClaudeEvent) => {
         if (event.type === 'start' && !started) {
@@ -89,10 +107,12 @@ function serve(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
     };
     const message = parsed;
     // async, so that a refusal thrown while validating becomes this call's error event
-    const run = async (): Promise<InvocationResult> =>
-      message.type === 'invoke'
+    const run = async (): Promise<InvocationResult> => {
+      await deps.perKeyLimit.consume(caller, ip); // the same buckets as HTTP requests
+      return message.type === 'invoke'
         ? deps.invoker.invoke(message.plugin, message.operation, message.input, context)
         : deps.sessions.message(owner, message.sessionId, { text: message.text }, context);
+    };
     run()
       .then((body) => send({ type: 'result', id: callId, ...body }))
       .catch((err: unknown) => send({ type: 'error', id: callId, problem: problemBody(toPlatformError(err), requestId) }))

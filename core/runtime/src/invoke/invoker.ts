@@ -7,6 +7,11 @@ import type { z } from 'zod';
 import type { Secrets } from '../config/schema';
 import type { RegisteredOperation, RegisteredPlugin } from '../plugins/registered-plugin';
 import type { PluginRegistry } from '../plugins/registry';
+import type { AuditEntry, AuditLog } from '../audit/audit-log';
+import { ANONYMOUS, type Caller } from '../auth/caller';
+import { requirePlugin } from '../auth/middleware';
+import type { CallGuard } from '../limits/guard';
+import { toPlatformError } from './to-problem';
 
 /** The body of a successful call. */
 export interface InvocationResult {
@@ -23,7 +28,13 @@ export interface InvocationContext {
   readonly requestId: string;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ClaudeEvent) => void;
+  /** Who calls; anonymous when absent (authentication off). */
+  readonly caller?: Caller;
+  readonly transport?: AuditEntry['transport'];
 }
+
+/** Failures after which the query most likely spent tokens: charged at the full reservation. */
+const SPENT_ON_FAILURE = new Set(['timeout', 'aborted', 'max_turns', 'budget', 'invalid_output']);
 
 /** A validated operation call, ready to run: everything that can be refused was checked. */
 export interface PlannedCall {
@@ -67,18 +78,21 @@ export class OperationInvoker {
     private readonly client: ClaudeClient,
     private readonly secrets: Secrets,
     private readonly logger: Logger,
+    private readonly guard: CallGuard,
+    private readonly audit: AuditLog,
   ) {}
 
-  /** The plugin, or a 404 that lists where to look. */
-  plugin(pluginId: string): RegisteredPlugin {
+  /** The plugin, or a 404 that lists where to look; a 403 when the caller may not use it. */
+  plugin(pluginId: string, caller: Caller = ANONYMOUS): RegisteredPlugin {
     const plugin = this.registry.get(pluginId);
     if (!plugin) throw new NotFoundError('plugin_not_found', `There is no plugin "${pluginId}". GET /v1/plugins lists the plugins this deployment serves.`);
+    requirePlugin(caller, pluginId);
     return plugin;
   }
 
   /** Validates a call without running it; throws the 4xx/503 problem a caller should see. */
-  plan(pluginId: string, operationName: string, body: unknown): PlannedCall {
-    const plugin = this.plugin(pluginId);
+  plan(pluginId: string, operationName: string, body: unknown, caller: Caller = ANONYMOUS): PlannedCall {
+    const plugin = this.plugin(pluginId, caller);
     const operation = plugin.operations.get(operationName);
     if (!operation) {
       const names = [...plugin.operations.keys()].join(', ');
@@ -101,7 +115,7 @@ export class OperationInvoker {
 
   /** Validates and runs one operation. */
   invoke(pluginId: string, operationName: string, body: unknown, context: InvocationContext): Promise<InvocationResult> {
-    return this.execute(this.plan(pluginId, operationName, body), context);
+    return this.execute(this.plan(pluginId, operationName, body, context.caller), context);
   }
 
   /** Runs a planned call; as a session's first turn when `session` is given. */
@@ -128,6 +142,7 @@ export class OperationInvoker {
 
   /** Runs a free-text session turn; the answer is `{ text }`. */
   async converse(plugin: RegisteredPlugin, text: string, files: readonly WorkspaceFile[], session: SessionTurn, context: InvocationContext): Promise<InvocationResult> {
+    requirePlugin(context.caller ?? ANONYMOUS, plugin.definition.id);
     this.requireCredentials();
     const started = performance.now();
     const event = await this.query(plugin, 'message', text, files, context, session, {});
@@ -135,6 +150,43 @@ export class OperationInvoker {
   }
 
   private async query(
+    plugin: RegisteredPlugin,
+    operation: string,
+    prompt: string,
+    files: readonly WorkspaceFile[],
+    context: InvocationContext,
+    session: SessionTurn | undefined,
+    output: { outputSchema?: Record<string, unknown>; checkOutput?: (o: unknown) => string | undefined },
+  ): Promise<ClaudeResult> {
+    const caller = context.caller ?? ANONYMOUS;
+    const reserve = this.guard.reservationFor(plugin.maxBudgetUsd);
+    const started = performance.now();
+    const audit = (outcome: string, event?: ClaudeResult) =>
+      this.audit.record({
+        requestId: context.requestId, key: caller.name, plugin: plugin.definition.id, operation, transport: context.transport ?? 'http', outcome,
+        inputTokens: event?.usage.inputTokens ?? 0, outputTokens: event?.usage.outputTokens ?? 0, costUsd: event?.costUsd ?? 0,
+        durationMs: Math.round(performance.now() - started), ...(session ? { sessionId: session.id } : {}),
+      });
+    let admission;
+    try {
+      admission = await this.guard.admit(caller, plugin.definition.id, reserve);
+    } catch (err) {
+      audit(toPlatformError(err).code);
+      throw err;
+    }
+    try {
+      const event = await this.run(plugin, operation, prompt, files, context, session, output);
+      await admission.settle(event.costUsd);
+      audit('success', event);
+      return event;
+    } catch (err) {
+      await admission.settle(err instanceof ClaudeError && SPENT_ON_FAILURE.has(err.kind) ? reserve : 0);
+      audit(toPlatformError(err).code);
+      throw err;
+    }
+  }
+
+  private async run(
     plugin: RegisteredPlugin,
     operation: string,
     prompt: string,

@@ -5,16 +5,54 @@ import pino from 'pino';
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
+  'req.headers.cookie',
   'headers.authorization',
   'headers["x-api-key"]',
   '*.apiKey',
   '*.anthropicApiKey',
   '*.claudeOauthToken',
+  '*.redisUrl',
   'env.ANTHROPIC_API_KEY',
   'env.CLAUDE_CODE_OAUTH_TOKEN',
 ];
 
-/** The platform logger: JSON lines to stdout, secrets censored. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { service: 'claude-code-platform' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+/** What must never appear in a log line, whatever field it hides in. */
+export interface LogSecrets {
+  /** Exact values (the Anthropic key, the OAuth token, the Redis URL). */
+  readonly values?: readonly (string | undefined)[];
+  /** Regular expressions from `logging.redactPatterns`. */
+  readonly patterns?: readonly string[];
+}
+
+/** Anthropic key shapes and bearer tokens, censored even when nobody configured them. */
+const BUILT_IN = [/sk-ant-[A-Za-z0-9_-]{8,}/g, /ccp_[A-Za-z0-9_-]{20,}/g, /(Bearer\s+)[^\s"]+/gi];
+
+/** A function that censors secrets in a finished log line. */
+export function scrubber(secrets: LogSecrets): (line: string) => string {
+  const values = (secrets.values ?? []).filter((v): v is string => typeof v === 'string' && v.length >= 6);
+  const patterns = [...BUILT_IN, ...(secrets.patterns ?? []).map((p) => new RegExp(p, 'g'))];
+  return (line) => {
+    let out = line;
+    for (const v of values) out = out.split(v).join('[redacted]');
+    for (const re of patterns) out = out.replace(re, (_m, prefix?: string) => (typeof prefix === 'string' ? `${prefix}[redacted]` : '[redacted]'));
+    return out;
+  };
+}
+
+/**
+ * The platform logger: JSON lines to stdout (or `destination`). Known fields are censored
+ * by path, and every finished line is scrubbed of secret values and patterns, so a secret
+ * that slips into a message or an error is caught too.
+ */
+export function createLogger(level: string, secrets: LogSecrets = {}, destination?: pino.DestinationStream): Logger {
+  const scrub = scrubber(secrets);
+  return pino(
+    {
+      level,
+      base: { service: 'claude-code-platform' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      hooks: { streamWrite: scrub },
+    },
+    destination,
+  );
 }

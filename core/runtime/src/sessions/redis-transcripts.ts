@@ -51,6 +51,6 @@ export class RedisTranscripts implements TranscriptStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit();
+    // The connection belongs to the shared state, which closes it.
   }
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { PlatformConfig } from '../config/schema';
 import { fieldErrors, type InvocationContext, type InvocationResult, type OperationInvoker } from '../invoke/invoker';
 import type { SessionRecord, SessionRepository } from './session-record';
+import type { Caller } from '../auth/caller';
 
 const createBody = z.strictObject({ operation: z.string().min(1).optional(), input: z.unknown().optional() });
 const messageBody = z.strictObject({ text: z.string().min(1, 'must not be empty').max(100_000) });
@@ -47,15 +48,16 @@ export class SessionService {
   ) {}
 
   /** Starts a session, answering a first operation call when the body has `input`. */
-  async create(owner: string, pluginId: string, body: unknown, context: InvocationContext): Promise<{ sessionId: string } & Partial<InvocationResult>> {
-    const plugin = this.invoker.plugin(pluginId);
+  async create(caller: Caller, pluginId: string, body: unknown, context: InvocationContext): Promise<{ sessionId: string } & Partial<InvocationResult>> {
+    const owner = caller.name;
+    const plugin = this.invoker.plugin(pluginId, caller);
     const { operation, input } = parse(createBody, body, 'a session start ({ operation?, input? })');
     const names = [...plugin.operations.keys()];
     const opName = operation ?? (names.length === 1 ? names[0] : undefined);
     if (input !== undefined && !opName) {
       throw new InputError('invalid_input', `Name the operation of the first input; plugin "${pluginId}" has ${names.join(', ')}.`, { errors: [{ field: 'operation', message: 'required' }] });
     }
-    const call = input !== undefined && opName ? this.invoker.plan(pluginId, opName, input) : undefined;
+    const call = input !== undefined && opName ? this.invoker.plan(pluginId, opName, input, caller) : undefined;
     if (!call) this.invoker.requireCredentials();
     const at = this.now();
     const record: SessionRecord = {
@@ -77,7 +79,7 @@ export class SessionService {
   async message(owner: string, sessionId: string, body: unknown, context: InvocationContext): Promise<InvocationResult> {
     const { text } = parse(messageBody, body, 'a message ({ text })');
     const record = await this.owned(owner, sessionId);
-    const plugin = this.invoker.plugin(record.plugin);
+    const plugin = this.invoker.plugin(record.plugin, context.caller);
     return this.turn(record, () => this.invoker.converse(plugin, text, record.files, { id: record.id, resume: record.turns > 0, prior: priorOf(record) }, context));
   }
 

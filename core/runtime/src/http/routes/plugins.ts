@@ -1,5 +1,6 @@
-import { Router, type Request, type Response } from 'express';
-import { NotFoundError, InputError } from '@ccp/plugin-api';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { mayUse } from '../../auth/caller';
+import { InputError } from '@ccp/plugin-api';
 import type { OperationInvoker } from '../../invoke/invoker';
 import { streamCall, wantsEventStream } from '../event-stream';
 import type { RegisteredPlugin } from '../../plugins/registered-plugin';
@@ -27,33 +28,31 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
 }
 
 /** `/v1/plugins`: list, describe and invoke plugin operations. */
-export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker, heartbeatMs: number): Router {
+export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker, heartbeatMs: number, pluginLimiter: RequestHandler): Router {
   const router = Router();
 
-  router.get('/', (_req, res) => {
-    res.json({ plugins: registry.list().map((p) => describe(p, false)) });
+  router.get('/', (req, res) => {
+    res.json({ plugins: registry.list().filter((p) => mayUse(req.caller, p.definition.id)).map((p) => describe(p, false)) });
   });
 
   router.get('/:id', (req: Request<{ id: string }>, res) => {
-    const plugin = registry.get(req.params.id);
-    if (!plugin) throw new NotFoundError('plugin_not_found', `There is no plugin "${req.params.id}". GET /v1/plugins lists them.`);
-    res.json(describe(plugin, true));
+    res.json(describe(invoker.plugin(req.params.id, req.caller), true));
   });
 
-  router.post('/:id/:operation', async (req: Request<{ id: string; operation: string }>, res: Response) => {
+  router.post('/:id/:operation', pluginLimiter, async (req: Request<{ id: string; operation: string }>, res: Response) => {
     if (!req.is('application/json')) {
       throw new InputError('unsupported_media_type', 'Send the input as a JSON object with Content-Type: application/json.');
     }
-    const call = invoker.plan(req.params.id, req.params.operation, req.body);
+    const call = invoker.plan(req.params.id, req.params.operation, req.body, req.caller);
     if (wantsEventStream(req)) {
-      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent }));
+      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent, caller: req.caller, transport: 'sse' }));
       return;
     }
     const caller = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) caller.abort();
     });
-    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal }));
+    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal, caller: req.caller, transport: 'http' }));
   });
 
   return router;

@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { InputError } from '@ccp/plugin-api';
 import type { SessionService } from '../../sessions/session-service';
-import type { CallerIdentity } from '../caller';
 import { streamCall, wantsEventStream } from '../event-stream';
 
 function requireJson(req: Request): void {
@@ -17,42 +16,42 @@ function callerSignal(res: Response): AbortSignal {
 }
 
 /** `POST /v1/plugins/:id/sessions`: start a session, optionally with a first operation call. */
-export function sessionStartRoute(sessions: SessionService, identify: CallerIdentity): Router {
+export function sessionStartRoute(sessions: SessionService): Router {
   const router = Router();
   router.post('/:id/sessions', async (req: Request<{ id: string }>, res: Response) => {
     if (req.headers['content-length'] !== '0' && req.body !== undefined) requireJson(req);
-    const body = await sessions.create(identify(req), req.params.id, req.body, { requestId: req.id, signal: callerSignal(res) });
+    const body = await sessions.create(req.caller, req.params.id, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, transport: 'http' });
     res.status(201).location(`/v1/sessions/${body.sessionId}`).json(body);
   });
   return router;
 }
 
 /** `/v1/sessions`: continue, inspect, list and delete the caller's sessions. */
-export function sessionRoutes(sessions: SessionService, identify: CallerIdentity, heartbeatMs: number): Router {
+export function sessionRoutes(sessions: SessionService, heartbeatMs: number): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    res.json({ sessions: await sessions.list(identify(req)) });
+    res.json({ sessions: await sessions.list(req.caller.name) });
   });
 
   router.get('/:sessionId', async (req: Request<{ sessionId: string }>, res) => {
-    res.json(await sessions.get(identify(req), req.params.sessionId));
+    res.json(await sessions.get(req.caller.name, req.params.sessionId));
   });
 
   router.delete('/:sessionId', async (req: Request<{ sessionId: string }>, res) => {
-    await sessions.delete(identify(req), req.params.sessionId);
+    await sessions.delete(req.caller.name, req.params.sessionId);
     res.status(204).end();
   });
 
   router.post('/:sessionId/messages', async (req: Request<{ sessionId: string }>, res: Response) => {
     requireJson(req);
-    const owner = identify(req);
+    const owner = req.caller.name;
     if (wantsEventStream(req)) {
       await sessions.get(owner, req.params.sessionId); // a missing session is a 404, not a stream
-      await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent }));
+      await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent, caller: req.caller, transport: 'sse' }));
       return;
     }
-    res.json(await sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal: callerSignal(res) }));
+    res.json(await sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, transport: 'http' }));
   });
 
   return router;

@@ -1,0 +1,35 @@
+import { Router } from 'express';
+import type { BreakerClaudeClient } from '../../claude/breaker-client';
+import type { PlatformConfig } from '../../config/schema';
+import type { CallGuard } from '../../limits/guard';
+import { requireAdmin } from '../../auth/middleware';
+
+/** `/v1/admin` (admin role): circuit breaker state and reset, usage per key. */
+export function adminRoutes(config: PlatformConfig, guard: CallGuard, breaker: BreakerClaudeClient | undefined): Router {
+  const router = Router();
+  router.use(requireAdmin);
+
+  router.get('/breaker', (_req, res) => {
+    res.json(breaker ? { state: breaker.state, retryAfterSeconds: breaker.state === 'closed' ? 0 : breaker.retryAfterSeconds() } : { state: 'disabled' });
+  });
+
+  router.post('/breaker/reset', (_req, res) => {
+    breaker?.reset();
+    res.json({ state: breaker?.state ?? 'disabled' });
+  });
+
+  router.get('/usage', async (_req, res) => {
+    const keys = await Promise.all(
+      config.auth.keys.map(async (k) => ({
+        name: k.name,
+        roles: k.roles,
+        plugins: k.plugins,
+        budget: k.budget ?? null,
+        ...(await guard.usageOf(k.name)),
+      })),
+    );
+    res.json({ keys });
+  });
+
+  return router;
+}
