@@ -3,12 +3,22 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postJson, startSimulator, waitUntil, type Simulator } from '@ccp/testing';
+import { postJson, startSimulator, testKey, waitUntil, type Simulator } from '@ccp/testing';
+import { stringify } from 'yaml';
 
 // `npm start` as an operator runs it: the built server process, configured only through
 // the environment and a YAML file. Needs the build (`npm run build`, run by `npm test`).
 
 const SERVER = join(__dirname, '../../core/runtime/dist/server.js');
+
+/** A config file for the server with one API key (auth is on by default). */
+function configWithKey(): { file: string; headers: Record<string, string>; key: string } {
+  const k = testKey('server-test');
+  const dir = mkdtempSync(join(tmpdir(), 'ccp-server-config-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify({ auth: { keys: [k.entry] }, claude: { workspaceRoot: join(dir, 'workspaces') } }));
+  return { file, headers: k.headers, key: k.key };
+}
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let out = '';
@@ -38,7 +48,8 @@ describe('the server process', () => {
   afterAll(() => sim.close());
 
   it('starts without credentials, says so, and refuses queries with a 503 that says what to do', async () => {
-    const { child, output } = start({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    const cfg = configWithKey();
+    const { child, output } = start({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CCP_CONFIG: cfg.file });
     try {
       expect(await waitUntil(() => port(output()) > 0, 15_000)).toBe(true);
       expect(output()).toContain('No Anthropic credentials are set');
@@ -47,7 +58,8 @@ describe('the server process', () => {
       const ready = await fetch(`${base}/health/ready`);
       expect(ready.status).toBe(503);
       expect(JSON.stringify(await ready.json())).toContain('ANTHROPIC_API_KEY');
-      const res = await postJson(`${base}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] });
+      expect((await postJson(`${base}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] })).status).toBe(401);
+      const res = await postJson(`${base}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: cfg.headers });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { code: string }).code).toBe('credentials_missing');
     } finally {
@@ -57,17 +69,20 @@ describe('the server process', () => {
 
   it('serves a review with credentials from the environment, and never logs the key', async () => {
     const key = 'sk-ant-server-canary-91c2';
-    const { child, output } = start({ PORT: '0', HOST: '127.0.0.1', ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: sim.url, LOG_LEVEL: 'debug' });
+    const cfg = configWithKey();
+    const { child, output } = start({ PORT: '0', HOST: '127.0.0.1', ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: sim.url, LOG_LEVEL: 'debug', CCP_CONFIG: cfg.file });
     try {
       expect(await waitUntil(() => port(output()) > 0, 15_000)).toBe(true);
-      const res = await postJson(`http://127.0.0.1:${port(output())}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: { authorization: `Bearer ${key}` } });
+      const res = await postJson(`http://127.0.0.1:${port(output())}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: cfg.headers });
       expect(res.status).toBe(200);
       expect(sim.messageRequests().at(-1)?.headers['x-api-key']).toBe(key);
     } finally {
       expect(await stop(child)).toBe(0);
     }
     expect(output()).not.toContain(key);
+    expect(output()).not.toContain(cfg.key);
     expect(output()).toContain('"authorization":"[redacted]"');
+    expect(output()).toContain('"audit":true');
   });
 
   it('exits non-zero on an invalid config and lists every problem at once', async () => {

@@ -44,8 +44,8 @@ describe('sessions across instances with Redis', () => {
       }
       const info = (await (await fetch(`${a.url}/v1/sessions/${sessionId}`)).json()) as { turns: number };
       expect(info.turns).toBe(3);
-      const ready = (await (await fetch(`${b.url}/health/ready`)).json()) as { components: { sessionStore: unknown } };
-      expect(ready.components.sessionStore).toEqual({ status: 'ok', kind: 'redis' });
+      const ready = (await (await fetch(`${b.url}/health/ready`)).json()) as { components: { sharedState: unknown } };
+      expect(ready.components.sharedState).toEqual({ status: 'ok', kind: 'redis' });
     } finally {
       await a.close();
       await b.close();

@@ -1,30 +1,31 @@
 import WebSocket from 'ws';
-import { postJson, readEventStream, startTestRuntime, type TestRuntime } from '@ccp/testing';
+import { postJson, readEventStream, startTestRuntime, testKey, type TestRuntime } from '@ccp/testing';
 
 // Multi-turn sessions with the real CLI: the model sees earlier turns, sessions expire,
 // belong to their creator, take one message at a time, and work over SSE and WebSocket.
 
 const files = [{ path: 'src/a.ts', content: 'export const a = 1;\n' }];
-const as = (caller: string) => ({ headers: { 'x-test-caller': caller } });
+const keys = { alice: testKey('alice'), bob: testKey('bob') };
+type Who = keyof typeof keys;
+const as = (caller: Who) => ({ headers: keys[caller].headers });
 
 describe('sessions', () => {
   let rt: TestRuntime;
   beforeAll(async () => {
     rt = await startTestRuntime({
-      config: { sessions: { ttlMs: 60_000, maxTurns: 3 } },
-      identify: (req) => String(req.headers['x-test-caller'] ?? 'anonymous'),
+      config: { sessions: { ttlMs: 60_000, maxTurns: 3 }, auth: { enabled: true, keys: [keys.alice.entry, keys.bob.entry] } },
     });
   });
   afterAll(() => rt.close());
   beforeEach(() => rt.simulator.reset());
 
-  async function start(caller = 'alice'): Promise<string> {
+  async function start(caller: Who = 'alice'): Promise<string> {
     const res = await postJson(`${rt.url}/v1/plugins/code-review/sessions`, { input: { files } }, as(caller));
     expect(res.status).toBe(201);
     return ((await res.json()) as { sessionId: string }).sessionId;
   }
-  const say = (id: string, text: string, caller = 'alice', headers: Record<string, string> = {}) =>
-    postJson(`${rt.url}/v1/sessions/${id}/messages`, { text }, { headers: { 'x-test-caller': caller, ...headers } });
+  const say = (id: string, text: string, caller: Who = 'alice', headers: Record<string, string> = {}) =>
+    postJson(`${rt.url}/v1/sessions/${id}/messages`, { text }, { headers: { ...keys[caller].headers, ...headers } });
 
   it('continues a conversation: the second turn carries the first turn to the model', async () => {
     rt.simulator.enqueue({ blocks: [{ type: 'text', text: 'FIRST-ANSWER line 1 is fine.' }, { type: 'tool_use', name: 'StructuredOutput', input: { summary: 's', findings: [], filesReviewed: ['src/a.ts'] } }] });
@@ -99,7 +100,7 @@ describe('sessions', () => {
     const id = await start();
     rt.simulator.reset();
     rt.simulator.setFallback({ auto: true, chunkDelayMs: 60 });
-    const ws = new WebSocket(`${rt.url.replace('http', 'ws')}/v1/ws`, { headers: { 'x-test-caller': 'alice' } });
+    const ws = new WebSocket(`${rt.url.replace('http', 'ws')}/v1/ws`, { headers: keys.alice.headers });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const got: { type: string; id: string; [k: string]: unknown }[] = [];
     const done = new Promise<void>((resolve) => {

@@ -18,6 +18,12 @@ describe('unsafePathReason', () => {
     [`${'x'.repeat(256)}.ts`, 'must not have a name longer than 255 bytes'],
     ['.claude/settings.json', 'must not be Claude Code configuration (.claude/, .mcp.json)'],
     ['.mcp.json', 'must not be Claude Code configuration (.claude/, .mcp.json)'],
+    ['\uFF0E\uFF0E/etc/passwd', 'must not contain dot-like segments'],
+    ['a/\u2025/b', 'must not contain dot-like segments'],
+    ['evil\u202Egpj.ts', 'must not contain invisible or bidirectional format characters'],
+    ['a\u200Bb.ts', 'must not contain invisible or bidirectional format characters'],
+    ['a\u0085b', 'must not contain control characters'],
+    ['src/ünïcode.ts', undefined],
     ['e\u0301.ts', 'must be NFC-normalised unicode'],
   ])('%j -> %s', (path, reason) => {
     expect(unsafePathReason(path)).toBe(reason);

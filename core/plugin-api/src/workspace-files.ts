@@ -20,8 +20,10 @@ export function unsafePathReason(path: string): string | undefined {
   if (parts.some((part) => part === '..')) return 'must not contain ".." segments';
   if (parts.some((part) => Buffer.byteLength(part) > 255)) return 'must not have a name longer than 255 bytes';
   if (parts[0] === '.claude' || parts[0] === '.mcp.json') return 'must not be Claude Code configuration (.claude/, .mcp.json)';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'must not contain control characters';
+  if (/\p{Cc}/u.test(path)) return 'must not contain control characters';
+  // Bidi overrides and zero-width characters make a path read differently than it is.
+  if (/\p{Cf}/u.test(path)) return 'must not contain invisible or bidirectional format characters';
+  if (parts.some((part) => /^[.\u2024\u2025\u2026\uFE52\uFF0E]+$/u.test(part) && part !== '.')) return 'must not contain dot-like segments';
   const normal = posix.normalize(path);
   if (normal === '.' || normal.endsWith('/')) return 'must name a file';
   return undefined;

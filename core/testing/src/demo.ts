@@ -1,6 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { createRuntime, loadConfig } from '@ccp/runtime';
+import { createRuntime, hashKey, loadConfig, parseConfig } from '@ccp/runtime';
 import { startSimulator } from './simulator';
+
+/** The demo's API key. Not a secret: it only opens the demo, which only reaches the simulator. */
+export const DEMO_KEY = 'ccp_demo_key_not_a_secret_0123456789';
 
 /**
  * `npm run demo`: the platform with its default config, pointed at the Messages API
@@ -10,7 +13,13 @@ async function main(): Promise<void> {
   const simulator = await startSimulator({ port: Number(process.env.SIM_PORT ?? 0) });
   // Stream a little slowly, so `curl -N` with Accept: text/event-stream shows text arriving.
   simulator.setFallback({ auto: true, chunkDelayMs: 40 });
-  const { config, baseDir } = loadConfig(process.env);
+  const loaded = loadConfig(process.env);
+  const { baseDir } = loaded;
+  // The one documented demo key: an admin key added to whatever keys the config has.
+  const config = parseConfig({
+    ...loaded.config,
+    auth: { ...loaded.config.auth, keys: [...loaded.config.auth.keys, { name: 'demo', sha256: hashKey(DEMO_KEY), roles: ['user', 'admin'], plugins: ['*'] }] },
+  });
   const runtime = await createRuntime({
     config,
     baseDir,
@@ -25,10 +34,13 @@ async function main(): Promise<void> {
         '',
         `Claude Code Platform demo on ${base} (Messages API simulator on ${simulator.url}; no real model is called)`,
         '',
-        `  curl -s ${base}/v1/plugins`,
+        `  export CCP_KEY=${DEMO_KEY}     # the demo's API key (an admin key)`,
+        `  curl -s ${base}/v1/plugins -H "authorization: Bearer $CCP_KEY"`,
         `  curl -s ${base}/health/ready`,
-        `  curl -s -X POST ${base}/v1/plugins/code-review/review -H 'content-type: application/json' \\`,
+        `  curl -s -X POST ${base}/v1/plugins/code-review/review -H "authorization: Bearer $CCP_KEY" -H 'content-type: application/json' \\`,
         `       -d '{"files":[{"path":"src/sum.ts","content":"export const sum = (a: number[]) => a.reduce((x, y) => x + y);\\n"}]}'`,
+        `  curl -N -X POST ${base}/v1/plugins/code-review/review -H "authorization: Bearer $CCP_KEY" -H 'accept: text/event-stream' \\`,
+        `       -H 'content-type: application/json' -d '{"files":[{"path":"a.ts","content":"x"}]}'`,
         `  curl -s ${base}/metrics | grep ccp_`,
         '',
         'Ctrl-C stops it.',

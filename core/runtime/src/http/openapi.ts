@@ -24,6 +24,10 @@ const problemResponse = (description: string) => ({
 });
 
 const errorResponses = {
+  '401': problemResponse('No API key, or an unknown one (see WWW-Authenticate).'),
+  '402': problemResponse('A daily or monthly budget is used up; the detail says when it resets.'),
+  '403': problemResponse('The API key may not use this plugin.'),
+  '429': problemResponse('Rate limit or concurrent-query cap reached; see Retry-After and RateLimit headers.'),
   '400': problemResponse('The body is not valid JSON or does not match the input schema (`errors` names every field).'),
   '404': problemResponse('No such plugin or operation.'),
   '413': problemResponse('The body is larger than the configured limit.'),
@@ -45,9 +49,9 @@ export function openApiDocument(registry: PluginRegistry, version: string): Reco
   const schemas: Record<string, unknown> = { Problem: problem };
   const paths: Record<string, unknown> = {
     '/v1/plugins': { get: { operationId: 'listPlugins', summary: 'List the enabled plugins', tags: ['platform'], responses: { '200': { description: 'The plugins', content: { 'application/json': { schema: { type: 'object' } } } } } } },
-    '/health/live': { get: { operationId: 'live', summary: 'Liveness', tags: ['platform'], responses: { '200': { description: 'The process runs' } } } },
-    '/health/ready': { get: { operationId: 'ready', summary: 'Readiness, by component', tags: ['platform'], responses: { '200': { description: 'Ready or degraded' }, '503': { description: 'A component is down' } } } },
-    '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['platform'], responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/health/live': { get: { operationId: 'live', security: [], summary: 'Liveness', tags: ['platform'], responses: { '200': { description: 'The process runs' } } } },
+    '/health/ready': { get: { operationId: 'ready', security: [], summary: 'Readiness, by component', tags: ['platform'], responses: { '200': { description: 'Ready or degraded' }, '503': { description: 'A component is down' } } } },
+    '/metrics': { get: { operationId: 'metrics', security: [], summary: 'Prometheus metrics', tags: ['platform'], responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
   };
   for (const plugin of registry.list()) {
     const id = plugin.definition.id;
@@ -103,6 +107,10 @@ export function openApiDocument(registry: PluginRegistry, version: string): Reco
     servers: [{ url: '/' }],
     tags: [{ name: 'platform' }, ...registry.list().map((p) => ({ name: p.definition.id, description: p.definition.description }))],
     paths,
-    components: { schemas },
+    security: [{ apiKey: [] }],
+    components: {
+      schemas,
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `npm run keys -- create`.' } },
+    },
   };
 }

@@ -9,7 +9,7 @@ function page(registry: PluginRegistry): string {
   const plugins = registry.list().map((p) => {
     const ops = [...p.operations.values()].map((op) => {
       const path = `/v1/plugins/${p.definition.id}/${op.name}`;
-      const curl = `curl -s -X POST http://localhost:8080${path} \\\n  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(op.definition.example).replaceAll("'", "'\\''")}'`;
+      const curl = `curl -s -X POST http://localhost:8080${path} \\\n  -H "authorization: Bearer $CCP_KEY" -H 'content-type: application/json' \\\n  -d '${JSON.stringify(op.definition.example).replaceAll("'", "'\\''")}'`;
       return `<section class="op" id="${esc(p.definition.id)}-${esc(op.name)}">
   <h3><span class="verb">POST</span> <code>${esc(path)}</code></h3>
   <p>${esc(op.definition.description)}</p>
