@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeClaudeClient } from '@ccp/testing';
+import request from 'supertest';
+import { createRuntime } from '../composition-root';
+import { parseConfig } from '../config/load-config';
+
+const review = { files: [{ path: 'a.ts', content: 'x' }] };
+const output = { summary: 's', findings: [], filesReviewed: ['a.ts'] };
+
+async function runtime(extra: Record<string, unknown>) {
+  return createRuntime({
+    config: parseConfig({ logging: { level: 'silent' }, auth: { enabled: false }, ...extra }),
+    secrets: { anthropicApiKey: 'sk-ant-unit-0000000000' },
+    claudeClient: new FakeClaudeClient({ output }),
+  });
+}
+
+describe('hardening', () => {
+  it('sends no CORS headers unless origins are configured, then only for those', async () => {
+    const closed = await runtime({});
+    const open = await runtime({ cors: { origins: ['https://tools.example.com'] } });
+    try {
+      const none = await request(closed.app).options('/v1/plugins').set('origin', 'https://evil.example').set('access-control-request-method', 'POST');
+      expect(none.headers['access-control-allow-origin']).toBeUndefined();
+      const allowed = await request(open.app).get('/v1/plugins').set('origin', 'https://tools.example.com');
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://tools.example.com');
+      const other = await request(open.app).get('/v1/plugins').set('origin', 'https://evil.example');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await closed.dispose();
+      await open.dispose();
+    }
+  });
+
+  it('writes one audit line per invocation to the configured file, without the key', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ccp-audit-')), 'audit.log');
+    const rt = await runtime({ audit: { file }, logging: { level: 'info' } });
+    try {
+      await request(rt.app).post('/v1/plugins/code-review/review').send(review).expect(200);
+      await request(rt.app).post('/v1/plugins/code-review/review').send({ files: [] }).expect(400);
+    } finally {
+      await rt.dispose();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ audit: true, key: 'anonymous', plugin: 'code-review', operation: 'review', transport: 'http', outcome: 'success', inputTokens: 100, outputTokens: 20, costUsd: 0.001 }),
+    ]);
+  });
+});
