@@ -100,6 +100,7 @@ export type ClaudeFailureKind =
   | 'auth'
   | 'aborted'
   | 'circuit_open'
+  | 'at_capacity'
   | 'max_turns'
   | 'budget'
   | 'invalid_output';

@@ -7,6 +7,7 @@ import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { WebSocketServer } from 'ws';
 import { AuditLog } from './audit/audit-log';
 import { Authenticator } from './auth/api-keys';
+import { AdmissionClaudeClient } from './capacity/admission-client';
 import { BreakerClaudeClient } from './claude/breaker-client';
 import { buildChildEnv } from './claude/child-env';
 import { MeteredClaudeClient } from './claude/metered-client';
@@ -118,7 +119,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       sessionStore: state.transcripts,
     });
     c.register(BREAKER, { useValue: new BreakerClaudeClient(sdkClient, config.breaker, resolve(c, METRICS)) });
-    c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(resolve(c, BREAKER), resolve(c, METRICS)) });
+    // Metered(Admission(Breaker(SDK))): admission sits in front of the breaker.
+    const admitted = new AdmissionClaudeClient(resolve(c, BREAKER), config.admission, resolve(c, METRICS));
+    c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(admitted, resolve(c, METRICS)) });
   }
   const breaker = c.isRegistered(BREAKER) ? resolve(c, BREAKER) : undefined;
   const perKeyLimit = perKeyLimiter(config.rateLimits, state.redis);

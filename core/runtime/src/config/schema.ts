@@ -131,6 +131,18 @@ export const configSchema = z.strictObject({
       maxTurns: positiveInt.default(50),
     })
     .prefault({}),
+  admission: z
+    .strictObject({
+      /** Queries running at once on this instance; derived from CPUs and free memory when unset. */
+      maxConcurrent: positiveInt.optional(),
+      /** Queries waiting for a slot; one more is refused at once with 503 at_capacity. */
+      queueSize: z.number().int().min(0).default(16),
+      /** Per-plugin caps (each also within maxConcurrent). */
+      plugins: z.record(z.string(), positiveInt).default({}),
+      /** Retry-After sent with at_capacity. */
+      retryAfterSeconds: positiveInt.default(2),
+    })
+    .prefault({}),
   breaker: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -10,6 +10,7 @@ const BY_KIND: Record<ClaudeFailureKind, { code: ErrorCode; detail: string }> = 
   crash: { code: 'agent_crashed', detail: 'The Claude Code process ended before it answered. Retry; if it persists, an operator should check the logs.' },
   aborted: { code: 'client_closed_request', detail: 'The client closed the request before the answer was ready.' },
   circuit_open: { code: 'circuit_open', detail: 'Claude queries are paused after repeated upstream failures.' },
+  at_capacity: { code: 'at_capacity', detail: 'Every query slot and queue place is taken.' },
   max_turns: { code: 'agent_max_turns', detail: 'The agent used all its turns before answering. Submit less input, or ask an operator to raise the plugin maxTurns.' },
   budget: { code: 'agent_budget_exceeded', detail: 'The agent reached its cost limit before answering. Submit less input, or ask an operator to raise the plugin maxBudgetUsd.' },
   invalid_output: { code: 'invalid_agent_output', detail: 'The agent did not return an answer in the operation output format. Retry the request.' },
@@ -24,7 +25,7 @@ export function toPlatformError(err: unknown): PlatformError {
   if (err instanceof ClaudeError) {
     const { code, detail } = BY_KIND[err.kind];
     const wait = err.retryAfterSeconds ?? (code === 'upstream_overloaded' ? OVERLOAD_RETRY_AFTER_SECONDS : undefined);
-    const text = err.kind === 'circuit_open' && wait ? `${detail} Retry in ${wait} s.` : detail;
+    const text = (err.kind === 'circuit_open' || err.kind === 'at_capacity') && wait ? `${detail} Retry in ${wait} s.` : detail;
     return new PlatformError(code, text, wait ? { retryAfterSeconds: wait } : {});
   }
   return new PlatformError('internal_error', 'An unexpected error occurred. The request id identifies it in the logs.');

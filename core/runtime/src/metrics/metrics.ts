@@ -76,6 +76,39 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly admissionLimit = new Gauge({
+    name: 'ccp_admission_limit',
+    help: 'Queries this instance runs at once (admission.maxConcurrent or derived from CPUs and memory).',
+    registers: [this.registry],
+  });
+
+  readonly admissionRunning = new Gauge({
+    name: 'ccp_admission_running',
+    help: 'Queries holding an admission slot now.',
+    registers: [this.registry],
+  });
+
+  readonly admissionQueued = new Gauge({
+    name: 'ccp_admission_queue_depth',
+    help: 'Queries waiting for an admission slot now.',
+    registers: [this.registry],
+  });
+
+  readonly admissionWait = new Histogram({
+    name: 'ccp_admission_queue_wait_seconds',
+    help: 'Time a query waited for an admission slot, by plugin.',
+    labelNames: ['plugin'] as const,
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly admissionRejected = new Counter({
+    name: 'ccp_admission_rejected_total',
+    help: 'Queries refused at once because every slot and queue place was taken, by plugin.',
+    labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  });
+
   readonly breakerState = new Gauge({
     name: 'ccp_circuit_breaker_state',
     help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
