@@ -78,6 +78,8 @@ export type ClaudeEvent =
   | { readonly type: 'start'; readonly sessionId: string; readonly model: string; readonly tools: readonly string[] }
   | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'tool'; readonly name: string; readonly summary: string }
+  /** The CLI is retrying an API request that failed (it does so on its own, `claude.maxRetries` times). */
+  | { readonly type: 'retry'; readonly attempt: number; readonly status: number | null; readonly delayMs: number }
   | ClaudeResult;
 
 /** The one interface every plugin's queries go through. */

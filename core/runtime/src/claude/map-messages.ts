@@ -62,6 +62,8 @@ export function resultEvent(result: SDKResultMessage, wantsStructured: boolean):
 export function* mapMessage(message: SDKMessage, cwd: string): Generator<ClaudeEvent> {
   if (message.type === 'system' && message.subtype === 'init') {
     yield { type: 'start', sessionId: message.session_id, model: message.model, tools: message.tools };
+  } else if (message.type === 'system' && message.subtype === 'api_retry') {
+    yield { type: 'retry', attempt: message.attempt, status: message.error_status, delayMs: message.retry_delay_ms };
   } else if (message.type === 'stream_event') {
     const event = message.event;
     if (event.type === 'content_block_delta' && event.delta.type === 'text_delta' && message.parent_tool_use_id === null) {

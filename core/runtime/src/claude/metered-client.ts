@@ -22,6 +22,7 @@ export class MeteredClaudeClient implements ClaudeClient {
           firstOutput = false;
           metrics.timeToFirstToken.observe({ plugin }, seconds());
         }
+        if (event.type === 'retry') metrics.apiRetries.inc({ plugin, status: String(event.status ?? 'none') });
         if (event.type === 'result') {
           outcome = 'success';
           const u = event.usage;

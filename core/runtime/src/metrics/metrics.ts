@@ -69,6 +69,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly apiRetries = new Counter({
+    name: 'ccp_claude_api_retries_total',
+    help: 'API requests the CLI retried on its own before answering or giving up, by plugin and HTTP status.',
+    labelNames: ['plugin', 'status'] as const,
+    registers: [this.registry],
+  });
+
   readonly deniedToolCalls = new Counter({
     name: 'ccp_claude_denied_tool_calls_total',
     help: 'Tool calls the permission layer refused, by plugin and tool.',
