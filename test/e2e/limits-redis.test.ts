@@ -49,6 +49,23 @@ describe('limits across three instances', () => {
     }
   });
 
+  it('shares the response cache: an answer computed on one instance is a hit on another', async () => {
+    const [a, b] = await Promise.all([0, 1].map(() => startTestRuntime({ simulator: sim, redisUrl: redis.url, config: { cache: { enabled: true } } })));
+    if (!a || !b) throw new Error('instances did not start');
+    sim.reset();
+    try {
+      const body = { files: [{ path: 'shared.ts', content: `export const n = ${process.pid};\n` }] };
+      const first = await postJson(`${a.url}/v1/plugins/code-review/review`, body);
+      expect([first.status, first.headers.get('x-cache')]).toEqual([200, 'miss']);
+      const second = await postJson(`${b.url}/v1/plugins/code-review/review`, body);
+      expect([second.status, second.headers.get('x-cache')]).toEqual([200, 'hit']);
+      expect(((await second.json()) as { result: unknown }).result).toEqual(((await first.json()) as { result: unknown }).result);
+      expect(sim.messageRequests()).toHaveLength(1);
+    } finally {
+      await closeAll([a, b]);
+    }
+  });
+
   it('20 concurrent calls against a budget that fits 5: at most 5 run', async () => {
     const k = testKey('spender', { maxConcurrent: 50, budget: { dailyUsd: 0.5 } });
     const rts = await three({ auth: { enabled: true, keys: [k.entry] }, plugins: { 'code-review': { maxBudgetUsd: 0.1 } } }, redis.url);

@@ -8,6 +8,7 @@ import type { WebSocketServer } from 'ws';
 import { AuditLog } from './audit/audit-log';
 import { Authenticator } from './auth/api-keys';
 import { AdmissionClaudeClient } from './capacity/admission-client';
+import { MemoryCacheStore, RedisCacheStore } from './capacity/response-cache';
 import { BreakerClaudeClient } from './claude/breaker-client';
 import { buildChildEnv } from './claude/child-env';
 import { MeteredClaudeClient } from './claude/metered-client';
@@ -126,7 +127,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const breaker = c.isRegistered(BREAKER) ? resolve(c, BREAKER) : undefined;
   const perKeyLimit = perKeyLimiter(config.rateLimits, state.redis);
   c.register(INVOKER, {
-    useFactory: (k) => new OperationInvoker(resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER), resolve(k, CALL_GUARD), resolve(k, AUDIT_LOG)),
+    useFactory: (k) =>
+      new OperationInvoker(
+        resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER), resolve(k, CALL_GUARD), resolve(k, AUDIT_LOG),
+        config.cache.enabled ? { store: state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries), ttlMs: config.cache.ttlMs, metrics: resolve(k, METRICS) } : undefined,
+      ),
   });
   c.register(SESSIONS, { useFactory: (k) => new SessionService(resolve(k, INVOKER), resolve(k, SHARED_STATE).sessions, resolve(k, CONFIG).sessions) });
   c.register(HEALTH_CHECKS, { useFactory: (k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), breaker) });

@@ -71,6 +71,8 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
         auth: { enabled: false },
         rateLimits: { perKey: 100_000 },
         limits: { maxConcurrentPerKey: 64 },
+        // Tests count the API requests they cause; a cached answer would hide them.
+        cache: { enabled: false },
       },
       options.config ?? {},
     ),

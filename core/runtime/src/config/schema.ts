@@ -18,6 +18,8 @@ export const pluginConfigSchema = z.strictObject({
   timeoutMs: positiveInt.optional(),
   /** A subset of the plugin's declared tools. */
   tools: z.array(z.enum(BUILTIN_TOOLS)).optional(),
+  /** Cache this plugin's answers: default on for read-only plugins, off for any that may write. */
+  cache: z.boolean().optional(),
 });
 
 const usd = z.number().positive();
@@ -129,6 +131,15 @@ export const configSchema = z.strictObject({
       ttlMs: positiveInt.default(3_600_000),
       /** A session expires after this many turns. */
       maxTurns: positiveInt.default(50),
+    })
+    .prefault({}),
+  cache: z
+    .strictObject({
+      /** Exact-match answers for stateless calls of read-only plugins. */
+      enabled: z.boolean().default(true),
+      ttlMs: positiveInt.default(600_000),
+      /** In-memory entries (Redis, when used, keeps them by TTL alone). */
+      maxEntries: positiveInt.default(1000),
     })
     .prefault({}),
   admission: z

@@ -12,6 +12,8 @@ import { ANONYMOUS, type Caller } from '../auth/caller';
 import { requirePlugin } from '../auth/middleware';
 import type { CallGuard } from '../limits/guard';
 import { toPlatformError } from './to-problem';
+import { cacheKey, type CacheStore } from '../capacity/response-cache';
+import type { Metrics } from '../metrics/metrics';
 
 /** The body of a successful call. */
 export interface InvocationResult {
@@ -31,6 +33,17 @@ export interface InvocationContext {
   /** Who calls; anonymous when absent (authentication off). */
   readonly caller?: Caller;
   readonly transport?: AuditEntry['transport'];
+  /** `no-cache` when the caller sent Cache-Control: no-cache (the cache is not read). */
+  readonly cacheControl?: 'no-cache';
+  /** Told whether the answer came from the response cache. */
+  readonly onCache?: (status: 'hit' | 'miss' | 'bypass') => void;
+}
+
+/** The response cache as the invoker uses it. */
+export interface ResponseCache {
+  readonly store: CacheStore;
+  readonly ttlMs: number;
+  readonly metrics: Metrics;
 }
 
 /** Failures after which the query most likely spent tokens: charged at the full reservation. */
@@ -80,6 +93,7 @@ export class OperationInvoker {
     private readonly logger: Logger,
     private readonly guard: CallGuard,
     private readonly audit: AuditLog,
+    private readonly cache?: ResponseCache,
   ) {}
 
   /** The plugin, or a 404 that lists where to look; a 403 when the caller may not use it. */
@@ -118,8 +132,34 @@ export class OperationInvoker {
     return this.execute(this.plan(pluginId, operationName, body, context.caller), context);
   }
 
-  /** Runs a planned call; as a session's first turn when `session` is given. */
+  /**
+   * Runs a planned call; as a session's first turn when `session` is given. A stateless call
+   * of a cacheable plugin is answered from the response cache when it can be (a hit costs
+   * nothing, so its usage is zero).
+   */
   async execute(call: PlannedCall, context: InvocationContext, session?: SessionTurn): Promise<InvocationResult> {
+    const cache = !session && call.plugin.cacheable ? this.cache : undefined;
+    if (!cache) return this.executeUncached(call, context, session);
+    const plugin = call.plugin.definition.id;
+    const key = cacheKey(call.plugin, call.operation, call.input);
+    const started = performance.now();
+    const status = context.cacheControl === 'no-cache' ? 'bypass' : 'miss';
+    if (status !== 'bypass') {
+      const hit = await cache.store.get(key);
+      if (hit) {
+        cache.metrics.cacheRequests.inc({ plugin, result: 'hit' });
+        context.onCache?.('hit');
+        return { ...hit, usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0 }, durationMs: Math.round(performance.now() - started) };
+      }
+    }
+    cache.metrics.cacheRequests.inc({ plugin, result: status });
+    context.onCache?.(status);
+    const body = await this.executeUncached(call, context);
+    await cache.store.set(key, body, cache.ttlMs);
+    return body;
+  }
+
+  private async executeUncached(call: PlannedCall, context: InvocationContext, session?: SessionTurn): Promise<InvocationResult> {
     const { plugin, operation } = call;
     const definition = operation.definition;
     const started = performance.now();

@@ -116,6 +116,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cacheRequests = new Counter({
+    name: 'ccp_cache_requests_total',
+    help: 'Response cache look-ups by plugin and result (hit, miss, bypass).',
+    labelNames: ['plugin', 'result'] as const,
+    registers: [this.registry],
+  });
+
   readonly breakerState = new Gauge({
     name: 'ccp_circuit_breaker_state',
     help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',

@@ -1,4 +1,4 @@
-import { checkPlugin, type PluginDefinition } from '@ccp/plugin-api';
+import { checkPlugin, READ_ONLY_TOOLS, type PluginDefinition } from '@ccp/plugin-api';
 import { z } from 'zod';
 import type { PlatformConfig, PluginConfig } from '../config/schema';
 import { loadPluginModule } from './load-module';
@@ -53,6 +53,7 @@ function applyConfig(plugin: PluginDefinition, cfg: PluginConfig, claude: Platfo
     maxTurns: cfg.maxTurns ?? plugin.maxTurns,
     maxBudgetUsd: cfg.maxBudgetUsd ?? plugin.maxBudgetUsd,
     timeoutMs: cfg.timeoutMs ?? plugin.timeoutMs ?? claude.timeoutMs,
+    cacheable: cfg.cache ?? plugin.tools.allow.every((t) => READ_ONLY_TOOLS.includes(t)),
     source,
     operations: operationsOf(plugin, problems),
   };

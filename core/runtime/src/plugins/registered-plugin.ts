@@ -20,6 +20,8 @@ export interface RegisteredPlugin {
   readonly maxTurns?: number;
   readonly maxBudgetUsd?: number;
   readonly timeoutMs: number;
+  /** Whether stateless answers may be served from the response cache. */
+  readonly cacheable: boolean;
   /** Where the plugin came from: `builtin` or the module named in config. */
   readonly source: string;
   readonly operations: ReadonlyMap<string, RegisteredOperation>;

@@ -44,15 +44,19 @@ export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker
       throw new InputError('unsupported_media_type', 'Send the input as a JSON object with Content-Type: application/json.');
     }
     const call = invoker.plan(req.params.id, req.params.operation, req.body, req.caller);
+    const cacheControl = /no-cache|no-store/i.test(req.get('cache-control') ?? '') ? ('no-cache' as const) : undefined;
+    const onCache = (status: string) => {
+      if (!res.headersSent) res.setHeader('X-Cache', status);
+    };
     if (wantsEventStream(req)) {
-      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent, caller: req.caller, transport: 'sse' }));
+      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent, caller: req.caller, transport: 'sse', cacheControl }));
       return;
     }
     const caller = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) caller.abort();
     });
-    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal, caller: req.caller, transport: 'http' }));
+    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal, caller: req.caller, transport: 'http', cacheControl, onCache }));
   });
 
   return router;
