@@ -3,13 +3,14 @@ import { postJson, startTestRuntime, testKey, waitUntil, type TestRuntime } from
 // API keys, roles, per-key rate limits and concurrency through HTTP.
 
 const user = testKey('ci-bot', { plugins: ['code-review'], maxConcurrent: 1, rateLimit: { limit: 25 } });
+const limited = testKey('per-plugin');
 const admin = testKey('ops', { roles: ['user', 'admin'] });
 const review = { files: [{ path: 'a.ts', content: 'x' }] };
 
 describe('who may call what', () => {
   let rt: TestRuntime;
   beforeAll(async () => {
-    rt = await startTestRuntime({ config: { auth: { enabled: true, keys: [user.entry, admin.entry] }, rateLimits: { perKey: 1000 } } });
+    rt = await startTestRuntime({ config: { auth: { enabled: true, keys: [user.entry, admin.entry, limited.entry] }, rateLimits: { perKey: 1000, plugins: { 'migration-advisor': { limit: 2 } } } } });
   });
   afterAll(() => rt.close());
 
@@ -35,11 +36,38 @@ describe('who may call what', () => {
   it('keeps admin endpoints for admins', async () => {
     expect((await fetch(`${rt.url}/v1/admin/usage`, { headers: user.headers })).status).toBe(403);
     const usage = (await (await fetch(`${rt.url}/v1/admin/usage`, { headers: admin.headers })).json()) as { keys: { name: string }[] };
-    expect(usage.keys.map((k) => k.name)).toEqual(['ci-bot', 'ops']);
+    expect(usage.keys.map((k) => k.name)).toEqual(['ci-bot', 'ops', 'per-plugin']);
     expect(JSON.stringify(usage)).not.toContain(user.key);
     const breaker = (await (await fetch(`${rt.url}/v1/admin/breaker`, { headers: admin.headers })).json()) as { state: string };
     expect(breaker.state).toBe('closed');
     expect((await fetch(`${rt.url}/v1/admin/breaker/reset`, { method: 'POST', headers: admin.headers })).status).toBe(200);
+  });
+
+  it('applies a plugin limit to every way in: HTTP, sessions and WebSocket', async () => {
+    const input = { files: [{ path: 'a.js', content: 'x' }], from: 'express@4', to: 'express@5' };
+    expect((await postJson(`${rt.url}/v1/plugins/migration-advisor/assess`, input, { headers: limited.headers })).status).toBe(200);
+    expect((await postJson(`${rt.url}/v1/plugins/migration-advisor/sessions`, { input }, { headers: limited.headers })).status).toBe(201);
+    const third = await postJson(`${rt.url}/v1/plugins/migration-advisor/sessions`, { input }, { headers: limited.headers });
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { code: string }).code).toBe('rate_limited');
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${rt.url.replace('http', 'ws')}/v1/ws`, { headers: limited.headers });
+    await new Promise((r) => ws.once('open', r));
+    const reply = new Promise<Record<string, unknown>>((resolve) => ws.once('message', (m) => resolve(JSON.parse(String(m)))));
+    ws.send(JSON.stringify({ type: 'invoke', id: 'x', plugin: 'migration-advisor', operation: 'assess', input }));
+    expect(await reply).toMatchObject({ type: 'error', id: 'x', problem: { code: 'rate_limited' } });
+    ws.close();
+  });
+
+  it('refuses a WebSocket from a browser origin that is not allowed', async () => {
+    const { default: WebSocket } = await import('ws');
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${rt.url.replace('http', 'ws')}/v1/ws`, { headers: { ...admin.headers, origin: 'https://evil.example' } });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(403);
   });
 
   it('caps queries in flight per key with 429 too_many_in_flight', async () => {
@@ -75,6 +103,17 @@ describe('who may call what', () => {
 });
 
 describe('authentication switched off', () => {
+  it('buckets by client address, which a forged X-Forwarded-For cannot change (trust proxy off)', async () => {
+    const rt = await startTestRuntime({ config: { auth: { enabled: false }, rateLimits: { perKey: 5 }, server: { trustProxy: false } } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await fetch(`${rt.url}/v1/plugins`, { headers: { 'x-forwarded-for': `203.0.113.${i}` } })).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('is said loudly on /health/ready', async () => {
     const rt = await startTestRuntime({ config: { auth: { enabled: false } } });
     try {

@@ -86,6 +86,11 @@ describe('sessions', () => {
     const second = await say(id, 'second');
     expect(second.status).toBe(409);
     expect(((await second.json()) as { code: string }).code).toBe('session_busy');
+    // Over SSE too, the refusal is a 409 problem, not a 200 stream carrying an error.
+    const streamed = await say(id, 'second', 'alice', { accept: 'text/event-stream' });
+    expect([streamed.status, streamed.headers.get('content-type')?.split(';')[0]]).toEqual([409, 'application/problem+json']);
+    // Nor can the session be deleted under a running turn.
+    expect((await fetch(`${rt.url}/v1/sessions/${id}`, { method: 'DELETE', ...as('alice') })).status).toBe(409);
     expect((await first).status).toBe(200);
     expect((await say(id, 'third')).status).toBe(200);
   });
@@ -106,18 +111,21 @@ describe('sessions', () => {
     const done = new Promise<void>((resolve) => {
       ws.on('message', (raw) => {
         got.push(JSON.parse(String(raw)));
-        if (got.filter((m) => m.type === 'result' || m.type === 'error').length === 3) resolve();
+        if (got.filter((m) => m.type === 'result' || m.type === 'error').length === 4) resolve();
       });
     });
     ws.send(JSON.stringify({ type: 'invoke', id: 'a', plugin: 'code-review', operation: 'review', input: { files } }));
     ws.send(JSON.stringify({ type: 'invoke', id: 'b', plugin: 'code-review', operation: 'review', input: { files: [] } }));
     ws.send(JSON.stringify({ type: 'message', id: 'c', sessionId: id, text: 'over the socket' }));
+    ws.send(JSON.stringify({ type: 'invoke', id: 'a', plugin: 'code-review', operation: 'review', input: { files } }));
     await done;
     ws.close();
     rt.simulator.setFallback(undefined);
 
     const of = (callId: string) => got.filter((m) => m.id === callId).map((m) => m.type);
-    expect(of('a')[0]).toBe('start');
+    // The reused id 'a' was refused while the first 'a' ran; the first still finished.
+    expect(got.find((m) => m.id === 'a' && m.type === 'error')?.problem).toMatchObject({ code: 'invalid_input', errors: [{ field: 'id' }] });
+    expect(of('a').filter((t) => t === 'start')).toHaveLength(1);
     expect(of('a').at(-1)).toBe('result');
     expect(of('b')).toEqual(['error']);
     expect(got.find((m) => m.id === 'b')?.problem).toMatchObject({ code: 'invalid_input' });

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, title: 'This API key may not do that' },
   rate_limited: { status: 429, title: 'Too many requests' },
   too_many_in_flight: { status: 429, title: 'Too many queries running for this API key' },
+  too_many_sessions: { status: 429, title: 'Too many open sessions for this caller' },
   budget_exhausted: { status: 402, title: 'The spending budget is exhausted' },
   credentials_missing: { status: 503, title: 'No Anthropic credentials are configured' },
   circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { CLAUDE_CLIENT, LOGGER, type ClaudeClient, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
 import pino from 'pino';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { instanceCachingFactory, container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { WebSocketServer } from 'ws';
 import { AuditLog } from './audit/audit-log';
 import { Authenticator } from './auth/api-keys';
@@ -17,7 +17,7 @@ import { prepareWorkspaceRoot } from './claude/workspace';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
-import { perKeyLimiter } from './http/rate-limits';
+import { perKeyLimiter, perPluginLimiter } from './http/rate-limits';
 import { attachWebSocket } from './http/websocket';
 import { OperationInvoker } from './invoke/invoker';
 import { CallGuard } from './limits/guard';
@@ -126,31 +126,43 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const breaker = c.isRegistered(BREAKER) ? resolve(c, BREAKER) : undefined;
   const perKeyLimit = perKeyLimiter(config.rateLimits, state.redis);
+  // Factories are cached: each service is built once per runtime. (tsyringe's plain
+  // useFactory builds anew on every resolve, which would give HTTP, sessions and the
+  // WebSocket each their own invoker, cache and rate-limit buckets.)
   c.register(INVOKER, {
-    useFactory: (k) =>
-      new OperationInvoker(
-        resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER), resolve(k, CALL_GUARD), resolve(k, AUDIT_LOG),
-        config.cache.enabled ? { store: state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries), ttlMs: config.cache.ttlMs, metrics: resolve(k, METRICS) } : undefined,
-      ),
+    useFactory: instanceCachingFactory(
+      (k) =>
+        new OperationInvoker(
+          resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER), resolve(k, CALL_GUARD), resolve(k, AUDIT_LOG),
+          config.cache.enabled ? { store: state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries), ttlMs: config.cache.ttlMs, metrics: resolve(k, METRICS) } : undefined,
+          perPluginLimiter(config.rateLimits, state.redis),
+        ),
+    ),
   });
-  c.register(SESSIONS, { useFactory: (k) => new SessionService(resolve(k, INVOKER), resolve(k, SHARED_STATE).sessions, resolve(k, CONFIG).sessions) });
-  c.register(HEALTH_CHECKS, { useFactory: (k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), breaker) });
+  c.register(SESSIONS, {
+    useFactory: instanceCachingFactory((k) => new SessionService(resolve(k, INVOKER), resolve(k, SHARED_STATE).sessions, resolve(k, SHARED_STATE).transcripts, resolve(k, CONFIG).sessions)),
+  });
+  c.register(HEALTH_CHECKS, {
+    useFactory: instanceCachingFactory((k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), breaker)),
+  });
   c.register(APP, {
-    useFactory: (k): Express =>
-      createApp({
-        config: resolve(k, CONFIG),
-        logger: resolve(k, LOGGER),
-        metrics: resolve(k, METRICS),
-        registry: resolve(k, PLUGIN_REGISTRY),
-        invoker: resolve(k, INVOKER),
-        health: resolve(k, HEALTH_CHECKS),
-        sessions: resolve(k, SESSIONS),
-        authenticator: resolve(k, AUTHENTICATOR),
-        guard: resolve(k, CALL_GUARD),
-        redis: state.redis,
-        perKeyLimit,
-        breaker,
-      }),
+    useFactory: instanceCachingFactory(
+      (k): Express =>
+        createApp({
+          config: resolve(k, CONFIG),
+          logger: resolve(k, LOGGER),
+          metrics: resolve(k, METRICS),
+          registry: resolve(k, PLUGIN_REGISTRY),
+          invoker: resolve(k, INVOKER),
+          health: resolve(k, HEALTH_CHECKS),
+          sessions: resolve(k, SESSIONS),
+          authenticator: resolve(k, AUTHENTICATOR),
+          guard: resolve(k, CALL_GUARD),
+          redis: state.redis,
+          perKeyLimit,
+          breaker,
+        }),
+    ),
   });
 
   assertRegistered((t) => c.isRegistered(t), REQUIRED);
@@ -168,6 +180,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
             sessions: resolve(c, SESSIONS),
             authenticator: resolve(c, AUTHENTICATOR),
             perKeyLimit,
+            allowedOrigins: config.cors.origins,
             logger: resolve(c, LOGGER),
             maxMessageBytes: config.server.bodyLimitBytes,
           }),

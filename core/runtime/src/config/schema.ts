@@ -29,14 +29,17 @@ const budget = z.strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.option
 /** One API key: its SHA-256 (never the key), who it is, what it may do. */
 export const apiKeySchema = z.strictObject({
   /** Shown in audit lines, metrics-free logs and the admin usage report; never the key. */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dots, dashes or underscores'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+    .refine((n) => n !== 'anonymous', '"anonymous" is reserved for callers while authentication is off'),
   /** Hex SHA-256 of the key, as `npm run keys -- create` prints it. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-character hex SHA-256 of the key'),
   roles: z.array(z.enum(['user', 'admin'])).min(1).default(['user']),
   /** Plugin ids this key may call; `*` for all. */
   plugins: z.array(z.string().min(1)).min(1).default(['*']),
-  /** Requests per window for this key (the default is `rateLimits.perKey`). */
-  rateLimit: window.optional(),
+  /** Requests per `rateLimits.windowMs` for this key (the default is `rateLimits.perKey`). */
+  rateLimit: z.strictObject({ limit: positiveInt }).optional(),
   /** Queries this key may have running at once (the default is `limits.maxConcurrentPerKey`). */
   maxConcurrent: positiveInt.optional(),
   budget: budget.optional(),
@@ -131,6 +134,8 @@ export const configSchema = z.strictObject({
       ttlMs: positiveInt.default(3_600_000),
       /** A session expires after this many turns. */
       maxTurns: positiveInt.default(50),
+      /** Open sessions one caller may have; more get 429 too_many_sessions. */
+      maxPerCaller: positiveInt.default(100),
     })
     .prefault({}),
   cache: z

@@ -14,7 +14,7 @@ import type { PluginRegistry } from '../plugins/registry';
 import type { SessionService } from '../sessions/session-service';
 import { errorHandler, notFound } from './errors';
 import { httpMetrics, mountedAt } from './http-metrics';
-import { perPluginLimiter, type PerKeyLimit } from './rate-limits';
+import type { PerKeyLimit } from './rate-limits';
 import { requestId } from './request-id';
 import { requestLog } from './request-log';
 import { adminRoutes } from './routes/admin';
@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): Express {
   const heartbeatMs = config.server.sseHeartbeatMs;
   const v1 = Router();
   v1.use(authenticate(deps.authenticator), deps.perKeyLimit.middleware);
-  v1.use('/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions), pluginRoutes(deps.registry, deps.invoker, heartbeatMs, perPluginLimiter(config.rateLimits, deps.redis)));
+  v1.use('/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions), pluginRoutes(deps.registry, deps.invoker, heartbeatMs));
   v1.use('/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, heartbeatMs));
   v1.use('/admin', mountedAt('/v1/admin'), adminRoutes(config, deps.guard, deps.breaker));
   app.use('/v1', v1);

@@ -20,7 +20,8 @@ export function publicEvent(event: ClaudeEvent): { type: string; data: Record<st
  * Streams one call as Server-Sent Events: `start`, then `text` and `tool` events as they
  * happen, then exactly one `result` (the same body as the JSON response) or `error` (a
  * problem). A comment line every `heartbeatMs` keeps proxies from closing an idle stream.
- * The caller has already validated the call, so refusals are plain HTTP problems instead.
+ * The stream opens with the first event: a refusal before it (bad input, a limit, a busy
+ * session, a full queue) is still a plain HTTP problem with its own status code.
  */
 export async function streamCall(
   req: Request,
@@ -30,11 +31,16 @@ export async function streamCall(
 ): Promise<void> {
   const caller = new AbortController();
   res.once('close', () => caller.abort());
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  let heartbeat: NodeJS.Timeout | undefined;
+  const open = () => {
+    if (res.headersSent) return;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    heartbeat = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), heartbeatMs);
+  };
   const send = (type: string, data: unknown) => {
+    open();
     if (!res.writableEnded && !res.destroyed) res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
   };
-  const heartbeat = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), heartbeatMs);
   let started = false;
   try {
     const body = await run((event) => {
@@ -48,10 +54,11 @@ export async function streamCall(
     if (!started) send('start', { requestId: req.id, sessionId: body.sessionId });
     send('result', body);
   } catch (err) {
+    if (!res.headersSent) throw err; // not streaming yet: the error middleware answers with the right status
     if (!started) send('start', { requestId: req.id, sessionId: null });
     send('error', problemBody(toPlatformError(err), req.id, req.originalUrl.split('?')[0]));
   } finally {
     clearInterval(heartbeat);
-    res.end();
+    if (res.headersSent) res.end();
   }
 }

@@ -14,10 +14,6 @@ function makeStore(redis: Redis | undefined, prefix: string): Store {
   });
 }
 
-function store(redis: Redis | undefined, prefix: string): Partial<Options> {
-  return { store: makeStore(redis, prefix) };
-}
-
 /** A caller's bucket: the API key's name, or (auth off) the client address. */
 function bucket(caller: Caller, ip: string | undefined): string {
   // ipKeyGenerator groups an IPv6 client's /56, so it cannot hop addresses to escape its bucket.
@@ -79,27 +75,30 @@ export function perKeyLimiter(config: PlatformConfig['rateLimits'], redis: Redis
   };
 }
 
+/** Per-key limits on one plugin's calls, applied wherever a call starts (HTTP, SSE, WebSocket, sessions). */
+export interface PluginLimit {
+  /** Counts one call; a {@link RateLimitedError} when the caller's bucket for the plugin is full. */
+  consume(caller: Caller, ip: string | undefined, pluginId: string): Promise<void>;
+}
+
 /** Requests per window for each key on one plugin, for plugins that have a limit. */
-export function perPluginLimiter(config: PlatformConfig['rateLimits'], redis: Redis | undefined): RequestHandler {
-  const limiters = new Map(
-    Object.entries(config.plugins).map(([id, l]) => [
-      id,
-      rateLimit({
-        ...common,
-        ...store(redis, `plugin:${id}`),
-        identifier: `plugin-${id}`,
-        windowMs: l.windowMs ?? config.windowMs,
-        limit: l.limit,
-        keyGenerator: (req: Request) => `${callerKey(req)}:${id}`,
-      }),
-    ]),
+export function perPluginLimiter(config: PlatformConfig['rateLimits'], redis: Redis | undefined): PluginLimit {
+  const limits = new Map(
+    Object.entries(config.plugins).map(([id, l]) => {
+      const windowMs = l.windowMs ?? config.windowMs;
+      const bucketStore = makeStore(redis, `plugin:${id}`);
+      bucketStore.init?.({ windowMs } as Options);
+      return [id, { store: bucketStore, limit: l.limit, windowMs }] as const;
+    }),
   );
-  return (req, res, next) => {
-    const limiter = limiters.get(String(req.params.id));
-    if (!limiter) {
-      next();
-      return;
-    }
-    void limiter(req, res, next);
+  return {
+    consume: async (caller, ip, pluginId) => {
+      const l = limits.get(pluginId);
+      if (!l) return;
+      const { totalHits, resetTime } = await l.store.increment(`${bucket(caller, ip)}:${pluginId}`);
+      if (totalHits <= l.limit) return;
+      const wait = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(l.windowMs / 1000);
+      throw new RateLimitedError('rate_limited', `Rate limit for plugin "${pluginId}" reached for ${caller.name === 'anonymous' ? 'this client' : `API key ${caller.name}`} (${l.limit} per ${Math.round(l.windowMs / 1000)} s). Retry in ${wait} s.`, { retryAfterSeconds: wait });
+    },
   };
 }

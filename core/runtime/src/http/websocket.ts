@@ -12,7 +12,7 @@ import type { Caller } from '../auth/caller';
 import type { PerKeyLimit } from './rate-limits';
 import { publicEvent } from './event-stream';
 import { problemBody } from './problem';
-import { InputError } from '@ccp/plugin-api';
+import { InputError, NotAllowedError } from '@ccp/plugin-api';
 
 /** The WebSocket endpoint's path. */
 export const WS_PATH = '/v1/ws';
@@ -30,6 +30,8 @@ export interface WebSocketDeps {
   readonly sessions: SessionService;
   readonly authenticator: Authenticator;
   readonly perKeyLimit: PerKeyLimit;
+  /** Browser origins allowed to open a socket (cors.origins). */
+  readonly allowedOrigins: readonly string[];
   readonly logger: Logger;
   readonly maxMessageBytes: number;
 }
@@ -44,12 +46,21 @@ export interface WebSocketDeps {
 export function attachWebSocket(server: Server, deps: WebSocketDeps): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node drops its own error listener on upgraded sockets: a client that resets the
+    // connection while we answer must not become an unhandled 'error' that ends the process.
+    socket.on('error', () => socket.destroy());
     if ((req.url ?? '').split('?')[0] !== WS_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     let caller: Caller;
     try {
+      // Browsers send Origin on a WebSocket handshake and ignore CORS for it: a page may
+      // open a socket only from an origin the operator allowed (cors.origins).
+      const origin = req.headers.origin;
+      if (origin && !deps.allowedOrigins.includes('*') && !deps.allowedOrigins.includes(origin)) {
+        throw new NotAllowedError('forbidden', `WebSocket connections from origin ${origin} are not allowed (cors.origins).`);
+      }
       caller = deps.authenticator.authenticate(req.headers);
     } catch (err) {
       const problem = toPlatformError(err);
@@ -88,12 +99,18 @@ function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSoc
     }
     const callId = parsed.id ?? randomUUID();
     const requestId = randomUUID();
+    if (calls.has(callId)) {
+      const problem = new InputError('invalid_input', `Call id "${callId}" is still running on this socket; use a new id for each call.`, { errors: [{ field: 'id', message: 'already in flight' }] });
+      send({ type: 'error', id: callId, problem: problemBody(problem, requestId) });
+      return;
+    }
     const controller = new AbortController();
     calls.set(callId, controller);
     let started = false;
     const context: InvocationContext = {
       requestId,
       caller,
+      clientIp: ip,
       transport: 'ws',
       signal: controller.signal,
       onEvent: (event: ClaudeEvent) => {

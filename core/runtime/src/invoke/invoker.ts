@@ -14,6 +14,7 @@ import type { CallGuard } from '../limits/guard';
 import { toPlatformError } from './to-problem';
 import { cacheKey, type CacheStore } from '../capacity/response-cache';
 import type { Metrics } from '../metrics/metrics';
+import type { PluginLimit } from '../http/rate-limits';
 
 /** The body of a successful call. */
 export interface InvocationResult {
@@ -32,6 +33,8 @@ export interface InvocationContext {
   readonly onEvent?: (event: ClaudeEvent) => void;
   /** Who calls; anonymous when absent (authentication off). */
   readonly caller?: Caller;
+  /** The client address (the rate-limit bucket while authentication is off). */
+  readonly clientIp?: string;
   readonly transport?: AuditEntry['transport'];
   /** `no-cache` when the caller sent Cache-Control: no-cache (the cache is not read). */
   readonly cacheControl?: 'no-cache';
@@ -94,6 +97,7 @@ export class OperationInvoker {
     private readonly guard: CallGuard,
     private readonly audit: AuditLog,
     private readonly cache?: ResponseCache,
+    private readonly pluginLimit?: PluginLimit,
   ) {}
 
   /** The plugin, or a 404 that lists where to look; a 403 when the caller may not use it. */
@@ -209,21 +213,25 @@ export class OperationInvoker {
       });
     let admission;
     try {
+      await this.pluginLimit?.consume(caller, context.clientIp, plugin.definition.id);
       admission = await this.guard.admit(caller, plugin.definition.id, reserve);
     } catch (err) {
       audit(toPlatformError(err).code);
       throw err;
     }
+    const settle = (usd: number) =>
+      admission.settle(usd).catch((err: unknown) => this.logger.error({ err, requestId: context.requestId, key: caller.name }, 'could not settle a budget reservation'));
+    let event: ClaudeResult;
     try {
-      const event = await this.run(plugin, operation, prompt, files, context, session, output);
-      await admission.settle(event.costUsd);
-      audit('success', event);
-      return event;
+      event = await this.run(plugin, operation, prompt, files, context, session, output);
     } catch (err) {
-      await admission.settle(err instanceof ClaudeError && SPENT_ON_FAILURE.has(err.kind) ? reserve : 0);
+      await settle(err instanceof ClaudeError && SPENT_ON_FAILURE.has(err.kind) ? reserve : 0);
       audit(toPlatformError(err).code);
       throw err;
     }
+    await settle(event.costUsd);
+    audit('success', event);
+    return event;
   }
 
   private async run(

@@ -13,6 +13,10 @@ export interface Counters {
   /** Adds `amount` (which may be negative) to every key. */
   add(keys: readonly string[], amount: number): Promise<void>;
   get(key: string): Promise<number>;
+  /** Takes one of `max` slots, refreshing the key's safety expiry; false when all are taken. */
+  acquireSlot(key: string, max: number, ttlMs: number): Promise<boolean>;
+  /** Gives a slot back (never below zero). */
+  releaseSlot(key: string): Promise<void>;
 }
 
 /** Counters in this process only. */
@@ -49,6 +53,20 @@ export class MemoryCounters implements Counters {
   async get(key: string): Promise<number> {
     return this.read(key);
   }
+
+  async acquireSlot(key: string, max: number, ttlMs: number): Promise<boolean> {
+    const current = this.read(key);
+    if (current + 1 > max) return false;
+    this.values.set(key, { value: current + 1, expires: Date.now() + ttlMs });
+    return true;
+  }
+
+  async releaseSlot(key: string): Promise<void> {
+    const entry = this.values.get(key);
+    if (!entry) return;
+    entry.value = Math.max(0, entry.value - 1);
+    if (entry.value === 0) this.values.delete(key);
+  }
 }
 
 // Checks every key against its limit, then increments all of them: atomic in Redis, so
@@ -64,6 +82,19 @@ for i, key in ipairs(KEYS) do
   if redis.call('pttl', key) < 0 then redis.call('pexpire', key, ARGV[i * 2 + 1]) end
 end
 return -1`;
+
+// A slot counter: taken only below max, its safety expiry refreshed on every take (so a
+// key that is always busy never expires under its running calls), never below zero.
+const ACQUIRE_SLOT = `
+local n = tonumber(redis.call('get', KEYS[1]) or '0')
+if n + 1 > tonumber(ARGV[1]) then return 0 end
+redis.call('incr', KEYS[1])
+redis.call('pexpire', KEYS[1], ARGV[2])
+return 1`;
+const RELEASE_SLOT = `
+local n = tonumber(redis.call('get', KEYS[1]) or '0')
+if n <= 1 then redis.call('del', KEYS[1]) else redis.call('decr', KEYS[1]) end
+return 1`;
 
 /** Counters in Redis, shared by every replica. */
 export class RedisCounters implements Counters {
@@ -88,5 +119,13 @@ export class RedisCounters implements Counters {
 
   async get(key: string): Promise<number> {
     return Number((await this.redis.get(this.prefix + key)) ?? 0);
+  }
+
+  async acquireSlot(key: string, max: number, ttlMs: number): Promise<boolean> {
+    return Number(await this.redis.eval(ACQUIRE_SLOT, 1, this.prefix + key, String(max), String(ttlMs))) === 1;
+  }
+
+  async releaseSlot(key: string): Promise<void> {
+    await this.redis.eval(RELEASE_SLOT, 1, this.prefix + key);
   }
 }

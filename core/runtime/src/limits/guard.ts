@@ -5,6 +5,8 @@ import { periods } from './budget-periods';
 import type { Counters } from './counters';
 
 const UNLIMITED = 1e15;
+/** A slot counter left by a crashed instance frees itself after this long without new calls. */
+const SLOT_SAFETY_TTL_MS = 3_600_000;
 
 /** One spending limit that applies to a call. */
 interface BudgetScope {
@@ -55,13 +57,19 @@ export class CallGuard {
   async admit(caller: Caller, pluginId: string, reserveUsd: number): Promise<Admission> {
     const slot = `inflight:${caller.name}`;
     const max = caller.maxConcurrent ?? this.config.limits.maxConcurrentPerKey;
-    if ((await this.counters.addWithin([{ key: slot, limit: max, ttlMs: 3_600_000 }], 1)) >= 0) {
+    if (!(await this.counters.acquireSlot(slot, max, SLOT_SAFETY_TTL_MS))) {
       throw new RateLimitedError('too_many_in_flight', `API key "${caller.name}" already has ${max} queries running. Wait for one to finish.`, { retryAfterSeconds: 1 });
     }
     const scopes = this.scopes(caller, pluginId);
-    const over = await this.counters.addWithin(scopes, reserveUsd);
+    let over: number;
+    try {
+      over = await this.counters.addWithin(scopes, reserveUsd);
+    } catch (err) {
+      await this.counters.releaseSlot(slot).catch(() => undefined);
+      throw err;
+    }
     if (over >= 0) {
-      await this.counters.add([slot], -1);
+      await this.counters.releaseSlot(slot);
       const scope = scopes[over] as BudgetScope;
       const wait = Math.max(1, Math.ceil((scope.resetsAt.getTime() - this.now().getTime()) / 1000));
       throw new RateLimitedError('budget_exhausted', `The ${scope.label} of $${scope.limit} is used up (a query reserves $${reserveUsd}). It resets at ${scope.resetsAt.toISOString()}.`, { retryAfterSeconds: wait });
@@ -71,8 +79,11 @@ export class CallGuard {
       settle: async (actualUsd) => {
         if (settled) return;
         settled = true;
-        await this.counters.add(scopes.map((s) => s.key), actualUsd - reserveUsd);
-        await this.counters.add([slot], -1);
+        try {
+          await this.counters.add(scopes.map((s) => s.key), actualUsd - reserveUsd);
+        } finally {
+          await this.counters.releaseSlot(slot);
+        }
       },
     };
   }

@@ -24,8 +24,10 @@ export interface LogSecrets {
   readonly patterns?: readonly string[];
 }
 
-/** Anthropic key shapes and bearer tokens, censored even when nobody configured them. */
-const BUILT_IN = [/sk-ant-[A-Za-z0-9_-]{8,}/g, /ccp_[A-Za-z0-9_-]{20,}/g, /(Bearer\s+)[^\s"]+/gi];
+/** Anthropic key shapes and platform keys, censored even when nobody configured them. */
+const BUILT_IN = [/sk-ant-[A-Za-z0-9_-]{8,}/g, /ccp_[A-Za-z0-9_-]{20,}/g];
+/** A bearer token: the word stays, the token goes. */
+const BEARER = /(Bearer\s+)[^\s"]+/gi;
 
 /** A function that censors secrets in a finished log line. */
 export function scrubber(secrets: LogSecrets): (line: string) => string {
@@ -34,8 +36,9 @@ export function scrubber(secrets: LogSecrets): (line: string) => string {
   return (line) => {
     let out = line;
     for (const v of values) out = out.split(v).join('[redacted]');
-    for (const re of patterns) out = out.replace(re, (_m, prefix?: string) => (typeof prefix === 'string' ? `${prefix}[redacted]` : '[redacted]'));
-    return out;
+    // Operator patterns replace the whole match: a capture group must not keep the secret.
+    for (const re of patterns) out = out.replace(re, '[redacted]');
+    return out.replace(BEARER, '$1[redacted]');
   };
 }
 

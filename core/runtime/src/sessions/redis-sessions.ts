@@ -28,6 +28,7 @@ export class RedisSessions implements SessionRepository {
       .multi()
       .set(recordKey(record.id), JSON.stringify(record), 'PX', ttlMs)
       .sadd(ownerKey(record.owner), record.id)
+      .pexpire(ownerKey(record.owner), ttlMs) // refreshed by every save; expires once the owner's last session has
       .pexpire(transcriptIndex(record.id), ttlMs)
       .exec();
     const keys = await this.redis.smembers(transcriptIndex(record.id));

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, InputError, NotFoundError } from '@ccp/plugin-api';
+import { ConflictError, InputError, NotFoundError, RateLimitedError } from '@ccp/plugin-api';
 import { z } from 'zod';
 import type { PlatformConfig } from '../config/schema';
 import { fieldErrors, type InvocationContext, type InvocationResult, type OperationInvoker } from '../invoke/invoker';
 import type { SessionRecord, SessionRepository } from './session-record';
+import type { TranscriptStore } from './transcripts';
 import type { Caller } from '../auth/caller';
 
 const createBody = z.strictObject({ operation: z.string().min(1).optional(), input: z.unknown().optional() });
@@ -43,6 +44,7 @@ export class SessionService {
   constructor(
     private readonly invoker: OperationInvoker,
     private readonly sessions: SessionRepository,
+    private readonly transcripts: TranscriptStore,
     private readonly settings: PlatformConfig['sessions'],
     private readonly now: () => number = Date.now,
   ) {}
@@ -59,6 +61,10 @@ export class SessionService {
     }
     const call = input !== undefined && opName ? this.invoker.plan(pluginId, opName, input, caller) : undefined;
     if (!call) this.invoker.requireCredentials();
+    const open = await this.sessions.list(owner);
+    if (open.length >= this.settings.maxPerCaller) {
+      throw new RateLimitedError('too_many_sessions', `This caller already has ${open.length} open sessions (the limit is ${this.settings.maxPerCaller}). Delete some with DELETE /v1/sessions/{id}, or let them expire.`);
+    }
     const at = this.now();
     const record: SessionRecord = {
       id: randomUUID(), plugin: pluginId, owner, createdAt: at, lastActiveAt: at, turns: 0,
@@ -67,7 +73,7 @@ export class SessionService {
     await this.sessions.save(record, this.settings.ttlMs);
     if (!call) return { sessionId: record.id };
     try {
-      const turn = await this.turn(record, () => this.invoker.execute(call, context, { id: record.id, resume: false, prior: priorOf(record) }));
+      const turn = await this.turn(owner, record.id, (current) => this.invoker.execute(call, context, { id: current.id, resume: false, prior: priorOf(current) }));
       return { ...turn, sessionId: record.id };
     } catch (err) {
       await this.sessions.delete(record.id);
@@ -80,7 +86,9 @@ export class SessionService {
     const { text } = parse(messageBody, body, 'a message ({ text })');
     const record = await this.owned(owner, sessionId);
     const plugin = this.invoker.plugin(record.plugin, context.caller);
-    return this.turn(record, () => this.invoker.converse(plugin, text, record.files, { id: record.id, resume: record.turns > 0, prior: priorOf(record) }, context));
+    return this.turn(owner, sessionId, (current) =>
+      this.invoker.converse(plugin, text, current.files, { id: current.id, resume: current.turns > 0, prior: priorOf(current) }, context),
+    );
   }
 
   async get(owner: string, sessionId: string): Promise<SessionView> {
@@ -91,17 +99,45 @@ export class SessionService {
     return (await this.sessions.list(owner)).sort((a, b) => b.lastActiveAt - a.lastActiveAt).map((r) => this.view(r));
   }
 
+  /** Deletes a session; a session answering a message is busy (409), not half-deleted. */
   async delete(owner: string, sessionId: string): Promise<void> {
-    await this.owned(owner, sessionId);
-    await this.sessions.delete(sessionId);
+    const record = await this.owned(owner, sessionId);
+    const release = await this.sessions.lock(sessionId, this.lockTtlMs(record));
+    if (!release) throw this.busy(sessionId);
+    try {
+      await this.sessions.delete(sessionId);
+    } finally {
+      await release();
+    }
   }
 
-  /** Runs one turn under the session's lock and records it. */
-  private async turn(record: SessionRecord, run: () => Promise<InvocationResult>): Promise<InvocationResult> {
-    const release = await this.sessions.lock(record.id, 15 * 60_000);
-    if (!release) throw new ConflictError('session_busy', `Session ${record.id} is still answering another message. Wait for that answer, then send this one.`);
+  private busy(id: string): ConflictError {
+    return new ConflictError('session_busy', `Session ${id} is still answering another message. Wait for that answer, then try again.`);
+  }
+
+  /** Longer than any turn can run, so a lock never lapses under a live turn. */
+  private lockTtlMs(record: SessionRecord): number {
+    return (this.invoker.plugin(record.plugin).timeoutMs ?? 300_000) + 60_000;
+  }
+
+  /**
+   * Runs one turn under the session's lock. The record is read again after the lock is
+   * taken, so a turn always starts from the turn before it, never from a stale copy.
+   */
+  private async turn(owner: string, sessionId: string, run: (current: SessionRecord) => Promise<InvocationResult>): Promise<InvocationResult> {
+    const seen = await this.owned(owner, sessionId);
+    const release = await this.sessions.lock(sessionId, this.lockTtlMs(seen));
+    if (!release) throw this.busy(sessionId);
     try {
-      const result = await run();
+      const record = await this.owned(owner, sessionId);
+      let result: InvocationResult;
+      try {
+        result = await run(record);
+      } catch (err) {
+        // A failed first turn may have left transcript entries; the next first turn starts clean.
+        if (record.turns === 0) await this.transcripts.deleteSession(record.id).catch(() => undefined);
+        throw err;
+      }
       const u = record.usage;
       const t = result.usage;
       const usage = {

@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { mayUse } from '../../auth/caller';
 import { InputError } from '@ccp/plugin-api';
 import type { OperationInvoker } from '../../invoke/invoker';
@@ -28,7 +28,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
 }
 
 /** `/v1/plugins`: list, describe and invoke plugin operations. */
-export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker, heartbeatMs: number, pluginLimiter: RequestHandler): Router {
+export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker, heartbeatMs: number): Router {
   const router = Router();
 
   router.get('/', (req, res) => {
@@ -39,7 +39,7 @@ export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker
     res.json(describe(invoker.plugin(req.params.id, req.caller), true));
   });
 
-  router.post('/:id/:operation', pluginLimiter, async (req: Request<{ id: string; operation: string }>, res: Response) => {
+  router.post('/:id/:operation', async (req: Request<{ id: string; operation: string }>, res: Response) => {
     if (!req.is('application/json')) {
       throw new InputError('unsupported_media_type', 'Send the input as a JSON object with Content-Type: application/json.');
     }
@@ -49,14 +49,14 @@ export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker
       if (!res.headersSent) res.setHeader('X-Cache', status);
     };
     if (wantsEventStream(req)) {
-      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent, caller: req.caller, transport: 'sse', cacheControl }));
+      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent, caller: req.caller, clientIp: req.ip, transport: 'sse', cacheControl }));
       return;
     }
     const caller = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) caller.abort();
     });
-    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal, caller: req.caller, transport: 'http', cacheControl, onCache }));
+    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal, caller: req.caller, clientIp: req.ip, transport: 'http', cacheControl, onCache }));
   });
 
   return router;

@@ -20,7 +20,7 @@ export function sessionStartRoute(sessions: SessionService): Router {
   const router = Router();
   router.post('/:id/sessions', async (req: Request<{ id: string }>, res: Response) => {
     if (req.headers['content-length'] !== '0' && req.body !== undefined) requireJson(req);
-    const body = await sessions.create(req.caller, req.params.id, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, transport: 'http' });
+    const body = await sessions.create(req.caller, req.params.id, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, clientIp: req.ip, transport: 'http' });
     res.status(201).location(`/v1/sessions/${body.sessionId}`).json(body);
   });
   return router;
@@ -48,10 +48,10 @@ export function sessionRoutes(sessions: SessionService, heartbeatMs: number): Ro
     const owner = req.caller.name;
     if (wantsEventStream(req)) {
       await sessions.get(owner, req.params.sessionId); // a missing session is a 404, not a stream
-      await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent, caller: req.caller, transport: 'sse' }));
+      await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent, caller: req.caller, clientIp: req.ip, transport: 'sse' }));
       return;
     }
-    res.json(await sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, transport: 'http' }));
+    res.json(await sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, clientIp: req.ip, transport: 'http' }));
   });
 
   return router;
