@@ -122,7 +122,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     c.register(BREAKER, { useValue: new BreakerClaudeClient(sdkClient, config.breaker, resolve(c, METRICS)) });
     // Metered(Admission(Breaker(SDK))): admission sits in front of the breaker.
     const admitted = new AdmissionClaudeClient(resolve(c, BREAKER), config.admission, resolve(c, METRICS));
-    c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(admitted, resolve(c, METRICS)) });
+    c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(admitted, resolve(c, METRICS), config.pricing) });
   }
   const breaker = c.isRegistered(BREAKER) ? resolve(c, BREAKER) : undefined;
   const perKeyLimit = perKeyLimiter(config.rateLimits, state.redis);

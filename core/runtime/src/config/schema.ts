@@ -138,6 +138,18 @@ export const configSchema = z.strictObject({
       maxPerCaller: positiveInt.default(100),
     })
     .prefault({}),
+  pricing: z
+    .strictObject({
+      /** USD per million tokens, by a part of the model name (first match wins). */
+      models: z
+        .record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0), cacheRead: z.number().min(0), cacheWrite: z.number().min(0) }))
+        .default({
+          haiku: { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
+          sonnet: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+          opus: { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
+        }),
+    })
+    .prefault({}),
   cache: z
     .strictObject({
       /** Exact-match answers for stateless calls of read-only plugins. */

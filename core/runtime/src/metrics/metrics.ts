@@ -62,6 +62,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly costRecomputedUsd = new Counter({
+    name: 'ccp_claude_cost_recomputed_usd_total',
+    help: 'Cost in US dollars recomputed from token counts and the configured price table, by plugin and model; compare with ccp_claude_cost_usd_total.',
+    labelNames: ['plugin', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly unpricedQueries = new Counter({
+    name: 'ccp_claude_unpriced_queries_total',
+    help: 'Queries whose model is not in the price table (no recomputed cost), by plugin and model.',
+    labelNames: ['plugin', 'model'] as const,
+    registers: [this.registry],
+  });
+
   readonly inFlight = new Gauge({
     name: 'ccp_claude_queries_in_flight',
     help: 'Claude queries running now, by plugin.',
