@@ -89,6 +89,14 @@ describe('code-review end to end with the real CLI', () => {
     expect(existsSync('/tmp/ccp-e2e-pwned')).toBe(false);
   });
 
+  it('makes exactly one API request: no connectivity check, no session-title request', async () => {
+    // With the SDK's defaults the CLI also sends HEAD /api/hello and a ~1,000-token request
+    // that titles the session; the platform switches both off (docs/benchmarks.md).
+    expect((await post(rt, { files: [{ path: 'a.ts', content: 'x' }] })).status).toBe(200);
+    expect(rt.simulator.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual(['POST /v1/messages']);
+    expect(rt.simulator.requests[0]?.tools).toContain('StructuredOutput');
+  });
+
   it('removes every workspace after the query', async () => {
     expect((await post(rt, { diff: '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n' })).status).toBe(200);
     expect(existsSync(rt.workspaceRoot) ? readdirSync(rt.workspaceRoot) : []).toEqual([]);
