@@ -45,16 +45,26 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * system prompt and the output schema, so a new prompt or schema never serves an old answer.
  */
 export function cacheKey(plugin: RegisteredPlugin, operation: RegisteredOperation, input: unknown): string {
-  return sha256(
-    stringify({
-      plugin: plugin.definition.id,
-      version: plugin.definition.version,
-      operation: operation.name,
-      input,
-      model: plugin.model ?? null,
-      tools: plugin.tools,
-      prompt: sha256(plugin.definition.systemPrompt),
-      output: sha256(stringify(operation.outputSchema) ?? ''),
-    }) ?? '',
-  );
+  return sha256(`${fixedPart(plugin, operation)}\n${stringify(input) ?? ''}`);
+}
+
+const fixedParts = new WeakMap<RegisteredOperation, string>();
+
+/** Everything in the key but the input: computed once per operation, not per request. */
+function fixedPart(plugin: RegisteredPlugin, operation: RegisteredOperation): string {
+  let part = fixedParts.get(operation);
+  if (part === undefined) {
+    part =
+      stringify({
+        plugin: plugin.definition.id,
+        version: plugin.definition.version,
+        operation: operation.name,
+        model: plugin.model ?? null,
+        tools: plugin.tools,
+        prompt: sha256(plugin.definition.systemPrompt),
+        output: sha256(stringify(operation.outputSchema) ?? ''),
+      }) ?? '';
+    fixedParts.set(operation, part);
+  }
+  return part;
 }

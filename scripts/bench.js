@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+// `npm run bench`: side-by-side measurements against the Messages API simulator on
+// 127.0.0.1, written to docs/benchmarks.md. Not part of the test pass/fail. Bounded in
+// calls and seconds; touches nothing but loopback.
+//
+//   BENCH_CALLS     review calls per throughput level (default 40)
+//   BENCH_LATENCY   sequential calls for the latency table (default 10)
+//   BENCH_LEVELS    concurrency levels (default 1,4,16)
+'use strict';
+const { execFile, execSync } = require('node:child_process');
+const { mkdtempSync, writeFileSync, readFileSync, readlinkSync, readdirSync } = require('node:fs');
+const { cpus, freemem, totalmem, tmpdir } = require('node:os');
+const { join } = require('node:path');
+const express = require('express');
+
+const root = join(__dirname, '..');
+const { startSimulator, startTestRuntime, postJson, readEventStream } = require(join(root, 'core/testing/dist'));
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 40);
+const LATENCY_CALLS = Number(process.env.BENCH_LATENCY ?? 10);
+const LEVELS = (process.env.BENCH_LEVELS ?? '1,4,16').split(',').map(Number);
+const review = { files: [{ path: 'src/sum.ts', content: 'export const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);\n' }] };
+const outputSchema = { type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'] };
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
+};
+const ms = (x) => `${Math.round(x)} ms`;
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+
+/** One plain SDK query() as a script would run it: cold spawn, the SDK's defaults otherwise. */
+async function plainQuery(sdk, sim) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-plain-'));
+  writeFileSync(join(dir, 'sum.ts'), review.files[0].content);
+  const started = performance.now();
+  let ttft;
+  let ok = false;
+  for await (const m of sdk.query({
+    prompt: 'Review sum.ts',
+    options: {
+      cwd: dir,
+      settingSources: [],
+      tools: ['Read', 'Grep', 'Glob'],
+      permissionMode: 'dontAsk',
+      includePartialMessages: true,
+      outputFormat: { type: 'json_schema', schema: outputSchema },
+      env: { PATH: process.env.PATH, HOME: dir, ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: sim.url },
+    },
+  })) {
+    if (ttft === undefined && (m.type === 'stream_event' || m.type === 'assistant')) ttft = performance.now() - started;
+    if (m.type === 'result') ok = m.subtype === 'success' && !m.is_error;
+  }
+  return { ttft, total: performance.now() - started, ok };
+}
+
+/** One call through the platform over SSE, timing the first text event. */
+async function platformCall(url, headers) {
+  const started = performance.now();
+  let ttft;
+  const res = await postJson(`${url}/v1/plugins/code-review/review`, review, { headers: { ...headers, accept: 'text/event-stream', 'cache-control': 'no-cache' } });
+  if (res.status !== 200) return { total: performance.now() - started, ok: false, status: res.status };
+  const events = await readEventStream(res, (e) => {
+    if (ttft === undefined && e.event === 'text') ttft = performance.now() - started;
+  });
+  return { ttft, total: performance.now() - started, ok: events.at(-1)?.event === 'result', status: 200 };
+}
+
+async function latency(label, run) {
+  const rows = [];
+  for (let i = 0; i < LATENCY_CALLS; i++) rows.push(await run());
+  const ttft = rows.map((r) => r.ttft).filter((x) => x !== undefined);
+  const total = rows.map((r) => r.total);
+  log(`${label}: ttft p50 ${ms(pct(ttft, 50))}, total p50 ${ms(pct(total, 50))}`);
+  return { label, ttft50: pct(ttft, 50), ttft95: pct(ttft, 95), total50: pct(total, 50), total95: pct(total, 95), errors: rows.filter((r) => !r.ok).length };
+}
+
+async function throughput(label, concurrency, run) {
+  let next = 0;
+  const results = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < CALLS) {
+        next++;
+        results.push(await run());
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const errors = results.filter((r) => !r.ok);
+  const typed503 = errors.filter((r) => r.status === 503).length;
+  log(`${label} c=${concurrency}: ${(CALLS / seconds).toFixed(2)}/s, ${errors.length} errors`);
+  return { label, concurrency, perSecond: CALLS / seconds, seconds, errors: errors.length - typed503, refused503: typed503 };
+}
+
+function rssOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function claudeRss(root) {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/cwd`).startsWith(root);
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => rssOf(p));
+}
+
+/** autocannon in its own process, so the load generator does not share the server's event loop. */
+function cannon(url, headers) {
+  const args = ['-c', '16', '-d', '5', '-m', 'POST', '-b', JSON.stringify(review), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [require.resolve('autocannon/autocannon.js'), ...args], { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
+      if (err) return reject(err);
+      const result = JSON.parse(stdout);
+      resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors });
+    });
+  });
+}
+
+async function main() {
+  const sdk = await import('@anthropic-ai/claude-agent-sdk');
+  const sim = await startSimulator();
+  const key = 'ccp_bench_key_0000000000000000000000000';
+  const { hashKey } = require(join(root, 'core/runtime/dist'));
+  const rt = await startTestRuntime({
+    simulator: sim,
+    config: {
+      auth: { enabled: true, keys: [{ name: 'bench', sha256: hashKey(key), maxConcurrent: 1000 }] },
+      rateLimits: { perKey: 10_000_000 },
+      cache: { enabled: true },
+      admission: { queueSize: 256 },
+    },
+  });
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const claudeVersion = execSync(`${join(root, 'node_modules/@anthropic-ai/claude-agent-sdk-linux-x64/claude')} --version`, { encoding: 'utf8' }).trim();
+
+  log('latency…');
+  const lat = [await latency('plain SDK query() (cold spawn)', () => plainQuery(sdk, sim)), await latency('platform, no pool (cold spawn)', () => platformCall(rt.url, headers))];
+
+  log('throughput…');
+  const thr = [];
+  for (const c of LEVELS) {
+    thr.push(await throughput('plain SDK query()', c, () => plainQuery(sdk, sim)));
+    thr.push(await throughput('platform, no pool', c, () => platformCall(rt.url, headers)));
+  }
+
+  log('memory…');
+  const idleRss = process.memoryUsage().rss;
+  sim.setFallback({ hang: true });
+  const hanging = new AbortController();
+  const pending = postJson(`${rt.url}/v1/plugins/code-review/review`, review, { headers: { ...headers, 'cache-control': 'no-cache' }, signal: hanging.signal }).catch(() => undefined);
+  await sim.waitForMessageRequests(sim.messageRequests().length + 1);
+  const childRss = claudeRss(rt.workspaceRoot);
+  hanging.abort();
+  await pending;
+  sim.setFallback(undefined);
+
+  log('cache hits vs bare express…');
+  await postJson(`${rt.url}/v1/plugins/code-review/review`, review, { headers }); // warm the cache
+  const hit = await cannon(`${rt.url}/v1/plugins/code-review/review`, headers);
+  const bare = express();
+  bare.use(express.json());
+  bare.post('/hello', (_req, res) => res.json({ hello: 'world' }));
+  const bareServer = await new Promise((r) => {
+    const s = bare.listen(0, '127.0.0.1', () => r(s));
+  });
+  const hello = await cannon(`http://127.0.0.1:${bareServer.address().port}/hello`, { 'content-type': 'application/json' });
+  bareServer.close();
+
+  await rt.close();
+  await sim.close();
+
+  const plain = lat[0];
+  const platform = lat[1];
+  const at16 = (label) => thr.find((t) => t.label === label && t.concurrency === Math.max(...LEVELS));
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, one run, everything on 127.0.0.1 against the Messages API simulator (which answers at once, so these times are the platform's and the CLI's own).`,
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free), Node ${process.version}, claude ${claudeVersion}. Calls per throughput level: ${CALLS}; latency samples: ${LATENCY_CALLS}.`,
+    '',
+    '## Latency (sequential calls)',
+    '',
+    '| path | time to first token p50 | p95 | total p50 | p95 | errors |',
+    '|---|---|---|---|---|---|',
+    ...lat.map((l) => `| ${l.label} | ${ms(l.ttft50)} | ${ms(l.ttft95)} | ${ms(l.total50)} | ${ms(l.total95)} | ${l.errors} |`),
+    '',
+    `Platform overhead on a non-cached call: ${ms(platform.total50 - plain.total50)} at p50 (${(((platform.total50 - plain.total50) / plain.total50) * 100).toFixed(1)} % of the plain call; negative means the platform is faster: it skips the CLI's connectivity check and session-title request).`,
+    '',
+    '## Throughput (review calls)',
+    '',
+    '| path | concurrency | calls/s | wall time | errors | typed 503 refusals |',
+    '|---|---|---|---|---|---|',
+    ...thr.map((t) => `| ${t.label} | ${t.concurrency} | ${t.perSecond.toFixed(2)} | ${t.seconds.toFixed(1)} s | ${t.errors} | ${t.refused503} |`),
+    '',
+    `At concurrency ${Math.max(...LEVELS)} the platform ran ${(at16('platform, no pool').perSecond / at16('plain SDK query()').perSecond).toFixed(2)} × the plain SDK's throughput. Both spawn a cold \`claude\` per call; the difference is admission control: the platform runs ${'`admission.maxConcurrent`'} (derived: 2 per CPU) at once and queues the rest, while the plain script starts every process at once and the CPUs thrash.`,
+    '',
+    '## Cache hits through the full stack',
+    '',
+    'autocannon, 16 connections, 5 s each. The platform path includes request id, request log, metrics, helmet, JSON parsing, authentication, the per-key rate limit, validation and the cache look-up.',
+    '',
+    '| target | requests/s | p50 | p99 | non-2xx |',
+    '|---|---|---|---|---|',
+    `| platform, cache hit (POST /v1/plugins/code-review/review) | ${hit.rps.toFixed(0)} | ${hit.p50} ms | ${hit.p99} ms | ${hit.non2xx} |`,
+    `| bare express 5 (POST /hello) | ${hello.rps.toFixed(0)} | ${hello.p50} ms | ${hello.p99} ms | ${hello.non2xx} |`,
+    '',
+    `Cache hits reach ${((hit.rps / hello.rps) * 100).toFixed(0)} % of bare express's requests per second (target: 50 %, p99 under 5 ms). Not profiled yet; every hit still runs helmet, the request log, metrics, authentication (a SHA-256), the rate limiter, the input schema and the cache-key hash.`,
+    '',
+    '## Memory',
+    '',
+    '| what | RSS |',
+    '|---|---|',
+    `| platform process (this benchmark's process: simulator and runtime together) | ${(idleRss / 2 ** 20).toFixed(0)} MiB |`,
+    `| one running \`claude\` process | ${childRss.map((r) => `${(r / 2 ** 20).toFixed(0)} MiB`).join(', ') || 'not measured'} |`,
+    '',
+    '## Not measured yet',
+    '',
+    '- The warm process pool (issue 6) is not built yet, so there is no "platform with the pool" row, and the pool targets (first token ≤ 0.25 × cold, ≥ 5 × throughput at concurrency 16) are open. Without a pool every call spawns `claude` (CPU-bound while it starts; ../shared/TOOLCHAIN.md measured about 1.8 CPU-seconds a cold query): on 2 cores that, not the platform, bounds throughput.',
+    `- Throughput levels stop at ${Math.max(...LEVELS)} and ${CALLS} calls each (the issue asks for 64 and 200) to keep a run to a few minutes of both cores; raise BENCH_CALLS and BENCH_LEVELS to run them.`,
+    '',
+  ];
+  writeFileSync(join(root, 'docs/benchmarks.md'), lines.join('\n'));
+  log('wrote docs/benchmarks.md');
+}
+
+main().catch((err) => {
+  log(`bench failed: ${err && err.stack ? err.stack : err}`);
+  process.exit(1);
+});
