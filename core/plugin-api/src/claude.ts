@@ -103,6 +103,7 @@ export type ClaudeFailureKind =
   | 'aborted'
   | 'circuit_open'
   | 'at_capacity'
+  | 'shutting_down'
   | 'max_turns'
   | 'budget'
   | 'invalid_output';

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   credentials_missing: { status: 503, title: 'No Anthropic credentials are configured' },
   circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },
   at_capacity: { status: 503, title: 'The platform is at capacity' },
+  shutting_down: { status: 503, title: 'This instance is shutting down' },
   upstream_overloaded: { status: 503, title: 'The Claude API is overloaded or rate limited' },
   upstream_error: { status: 502, title: 'The Claude API failed' },
   upstream_auth: { status: 502, title: 'The Claude API refused the configured credentials' },

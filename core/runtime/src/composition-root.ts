@@ -28,6 +28,7 @@ import { buildRegistry } from './plugins/build-registry';
 import type { PluginRegistry } from './plugins/registry';
 import { SessionService } from './sessions/session-service';
 import { createSharedState } from './shared-state';
+import { Lifecycle } from './lifecycle';
 import {
   APP, AUDIT_LOG, AUTHENTICATOR, BREAKER, CALL_GUARD, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS, SESSIONS, SHARED_STATE,
 } from './tokens';
@@ -56,6 +57,11 @@ export interface Runtime {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly registry: PluginRegistry;
+  /**
+   * Stops taking new work at once (readiness 503, new calls 503 shutting_down), lets
+   * running queries finish for up to `graceMs`, then ends the rest and closes sockets.
+   */
+  drain(graceMs: number): Promise<void>;
   /** Ends every running query (their processes and workspaces), stops timers, releases the rest. */
   dispose(): Promise<void>;
 }
@@ -98,6 +104,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(METRICS, { useValue: new Metrics() });
   c.register(PLUGIN_REGISTRY, { useValue: buildRegistry(config, options.builtins ?? BUILTIN_PLUGINS, options.baseDir ?? process.cwd()) });
   const state = createSharedState(secrets.redisUrl, config.sessions.ttlMs);
+  const lifecycle = new Lifecycle();
   c.register(SHARED_STATE, { useValue: state });
   c.register(AUTHENTICATOR, { useValue: new Authenticator(config.auth) });
   c.register(CALL_GUARD, { useValue: new CallGuard(state.counters, config) });
@@ -143,7 +150,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     useFactory: instanceCachingFactory((k) => new SessionService(resolve(k, INVOKER), resolve(k, SHARED_STATE).sessions, resolve(k, SHARED_STATE).transcripts, resolve(k, CONFIG).sessions)),
   });
   c.register(HEALTH_CHECKS, {
-    useFactory: instanceCachingFactory((k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), breaker)),
+    useFactory: instanceCachingFactory((k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), lifecycle, breaker)),
   });
   c.register(APP, {
     useFactory: instanceCachingFactory(
@@ -161,6 +168,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           redis: state.redis,
           perKeyLimit,
           breaker,
+          lifecycle,
         }),
     ),
   });
@@ -192,7 +200,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger: resolve(c, LOGGER),
     metrics: resolve(c, METRICS),
     registry: resolve(c, PLUGIN_REGISTRY),
+    drain: async (graceMs) => {
+      lifecycle.startDraining();
+      await sdkClient?.drain(graceMs);
+      for (const wss of sockets) for (const client of wss.clients) client.close(1001, 'shutting down');
+    },
     dispose: async () => {
+      lifecycle.startDraining();
       await sdkClient?.close();
       for (const wss of sockets) {
         for (const client of wss.clients) client.terminate();

@@ -4,10 +4,12 @@ import { credentialsProblem } from './invoke/invoker';
 import type { BreakerClaudeClient } from './claude/breaker-client';
 import type { PluginRegistry } from './plugins/registry';
 import type { SharedState } from './shared-state';
+import type { Lifecycle } from './lifecycle';
 
 /** The components `/health/ready` reports. */
-export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, state: SharedState, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
+export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, state: SharedState, lifecycle: Lifecycle, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
   return {
+    lifecycle: () => (lifecycle.draining ? { status: 'down', state: 'draining', detail: 'Shutting down: running calls may finish; new calls go elsewhere.' } : { status: 'ok', state: 'serving' }),
     credentials: () => {
       const problem = credentialsProblem(secrets);
       if (problem) return { status: 'down', detail: problem };

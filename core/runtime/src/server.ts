@@ -21,13 +21,15 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, graceMs: config.server.shutdownGraceMs }, 'shutting down: no new connections; running requests may finish');
+    // Keep listening while draining: readiness must answer 503 (not refuse connections) so
+    // the load balancer takes this instance out, and new calls get a typed 503.
+    logger.info({ signal, graceMs: config.server.shutdownGraceMs }, 'draining: no new calls; running calls may finish');
+    await runtime.drain(config.server.shutdownGraceMs);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the last responses flush
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.server.shutdownGraceMs).unref());
-    await Promise.race([closed, grace]);
-    await runtime.dispose(); // ends queries still running, with their claude processes
     server.closeAllConnections();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    await runtime.dispose();
     logger.info({}, 'stopped');
     process.exit(0);
   };

@@ -67,6 +67,15 @@ export class SdkClaudeClient implements ClaudeClient {
     return this.running.size;
   }
 
+  /** Waits up to `graceMs` for running queries to finish by themselves, then ends the rest. */
+  async drain(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all(this.running.values()), new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, deadline - Date.now()))))]);
+    }
+    await this.close();
+  }
+
   /** Aborts every running query and waits until their processes and workspaces are gone. */
   async close(): Promise<void> {
     for (const controller of this.running.keys()) controller.abort(new ShuttingDown());
@@ -121,7 +130,7 @@ export class SdkClaudeClient implements ClaudeClient {
         const reason: unknown = abortController.signal.reason;
         if (reason instanceof TimeoutSignal) throw new ClaudeError('timeout', `the query did not finish within ${request.timeoutMs} ms`);
         if (reason instanceof CallerGone) throw new ClaudeError('aborted', 'the caller went away');
-        if (reason instanceof ShuttingDown) throw new ClaudeError('aborted', 'the platform is shutting down');
+        if (reason instanceof ShuttingDown) throw new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
       }
       if (failure instanceof ClaudeError) throw failure;
       if (failure || !result) {

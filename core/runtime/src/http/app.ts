@@ -1,7 +1,8 @@
 import express, { Router, type Express } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
-import type { Logger } from '@ccp/plugin-api';
+import { UnavailableError, type Logger } from '@ccp/plugin-api';
+import type { Lifecycle } from '../lifecycle';
 import type { Redis } from 'ioredis';
 import type { Authenticator } from '../auth/api-keys';
 import { authenticate } from '../auth/middleware';
@@ -40,6 +41,7 @@ export interface AppDeps {
   readonly perKeyLimit: PerKeyLimit;
   readonly redis?: Redis;
   readonly breaker?: BreakerClaudeClient;
+  readonly lifecycle: Lifecycle;
 }
 
 /**
@@ -66,6 +68,10 @@ export function createApp(deps: AppDeps): Express {
 
   const heartbeatMs = config.server.sseHeartbeatMs;
   const v1 = Router();
+  v1.use((_req, _res, next) => {
+    if (deps.lifecycle.draining) throw new UnavailableError('shutting_down', 'This instance is shutting down and takes no new calls. Retry: another instance will take it.', { retryAfterSeconds: 1 });
+    next();
+  });
   v1.use(authenticate(deps.authenticator), deps.perKeyLimit.middleware);
   v1.use('/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions), pluginRoutes(deps.registry, deps.invoker, heartbeatMs));
   v1.use('/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, heartbeatMs));

@@ -11,6 +11,7 @@ const BY_KIND: Record<ClaudeFailureKind, { code: ErrorCode; detail: string }> = 
   aborted: { code: 'client_closed_request', detail: 'The client closed the request before the answer was ready.' },
   circuit_open: { code: 'circuit_open', detail: 'Claude queries are paused after repeated upstream failures.' },
   at_capacity: { code: 'at_capacity', detail: 'Every query slot and queue place is taken.' },
+  shutting_down: { code: 'shutting_down', detail: 'This instance is shutting down and ended the query after its drain time. Retry: another instance will take it.' },
   max_turns: { code: 'agent_max_turns', detail: 'The agent used all its turns before answering. Submit less input, or ask an operator to raise the plugin maxTurns.' },
   budget: { code: 'agent_budget_exceeded', detail: 'The agent reached its cost limit before answering. Submit less input, or ask an operator to raise the plugin maxBudgetUsd.' },
   invalid_output: { code: 'invalid_agent_output', detail: 'The agent did not return an answer in the operation output format. Retry the request.' },
