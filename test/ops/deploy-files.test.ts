@@ -1,0 +1,148 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { loadConfig } from '@ccp/runtime';
+
+// deploy/: the rendered Kubernetes overlay is schema-valid and meets the policies; the
+// Dockerfile and the compose files say what they must. (No Docker engine runs here, so
+// the image and compose stack are checked statically; the same processes run in tests.)
+
+const deploy = join(__dirname, '../../deploy');
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, any> };
+
+function render(overlay: string): Obj[] {
+  const run = spawnSync('kubectl', ['kustomize', join(deploy, 'k8s/overlays', overlay)], { encoding: 'utf8' });
+  if (run.error) throw new Error(`kubectl (with kustomize) is required: ${run.error.message}`);
+  expect({ status: run.status, stderr: run.stderr.replace(/^# Warning:.*\n/gm, '') }).toEqual({ status: 0, stderr: '' });
+  return parseAllDocuments(run.stdout).map((d) => d.toJS() as Obj);
+}
+
+const MODELS: Record<string, string> = {
+  'v1/ConfigMap': 'kubernetes-models/v1/ConfigMap',
+  'v1/Service': 'kubernetes-models/v1/Service',
+  'apps/v1/Deployment': 'kubernetes-models/apps/v1/Deployment',
+  'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1/PodDisruptionBudget',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler',
+  'networking.k8s.io/v1/NetworkPolicy': 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
+};
+
+describe('Kubernetes production overlay', () => {
+  const objects = render('production');
+  const one = (kind: string) => {
+    const found = objects.filter((o) => o.kind === kind);
+    expect(found).toHaveLength(1);
+    return found[0] as Obj;
+  };
+
+  it('renders every object valid against the Kubernetes schemas', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'Service']);
+    for (const o of objects) {
+      const path = MODELS[`${o.apiVersion}/${o.kind}`];
+      expect({ kind: o.kind, known: Boolean(path) }).toEqual({ kind: o.kind, known: true });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Model = Object.values(require(path as string) as Record<string, new (o: Obj) => { validate(): void }>)[0] as new (o: Obj) => { validate(): void };
+      expect(() => new Model(o).validate()).not.toThrow();
+      expect(o.metadata.namespace).toBe('claude-code-platform');
+    }
+  });
+
+  it('runs the platform safely: non-root, read-only root, no capabilities, seccomp, limits', () => {
+    const pod = one('Deployment').spec.template.spec;
+    const c = pod.containers[0];
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.resources.requests).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
+    expect(c.resources.limits).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
+    const mounts = c.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+    expect(mounts).toEqual(expect.arrayContaining(['/tmp', '/home/ccp']));
+    expect(c.image).toBe('registry.example.com/claude-code-platform:0.1.0');
+    expect(JSON.stringify(c.env)).not.toMatch(/sk-ant-/);
+    expect(c.env.find((e: { name: string }) => e.name === 'ANTHROPIC_API_KEY').valueFrom.secretKeyRef).toBeDefined();
+  });
+
+  it('has distinct liveness and readiness probes', () => {
+    const c = one('Deployment').spec.template.spec.containers[0];
+    expect(c.livenessProbe.httpGet.path).toBe('/health/live');
+    expect(c.readinessProbe.httpGet.path).toBe('/health/ready');
+  });
+
+  it('gives pods longer to stop than the drain time plus the preStop pause', () => {
+    const d = one('Deployment');
+    const config = parse(readFileSync(join(deploy, 'k8s/base/platform.yaml'), 'utf8')) as { server: { shutdownGraceMs: number } };
+    const preStop = Number(d.spec.template.spec.containers[0].lifecycle.preStop.exec.command[1]);
+    expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(config.server.shutdownGraceMs / 1000 + preStop + 5);
+  });
+
+  it('keeps the disruption budget and autoscaler consistent with the replicas', () => {
+    const replicas = one('Deployment').spec.replicas as number;
+    const pdb = one('PodDisruptionBudget').spec;
+    const hpa = one('HorizontalPodAutoscaler').spec;
+    expect(replicas).toBe(3);
+    expect(pdb.minAvailable).toBeLessThan(replicas);
+    expect(pdb.minAvailable).toBeGreaterThanOrEqual(1);
+    expect(hpa.minReplicas).toBe(replicas);
+    expect(hpa.metrics.map((m: { type: string }) => m.type).sort()).toEqual(['Pods', 'Resource']);
+    expect(hpa.metrics.find((m: { type: string }) => m.type === 'Pods').pods.metric.name).toBe('ccp_claude_queries_in_flight');
+    expect(pdb.selector.matchLabels).toEqual(one('Deployment').spec.selector.matchLabels);
+  });
+
+  it('ships a platform config that loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccp-k8s-config-'));
+    const cm = one('ConfigMap') as Obj & { data: Record<string, string> };
+    for (const [name, text] of Object.entries(cm.data)) writeFileSync(join(dir, name), text);
+    expect(loadConfig({}, join(dir, 'platform.yaml')).config.auth.enabled).toBe(true);
+  });
+});
+
+describe('Dockerfile and compose', () => {
+  const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
+
+  it('builds in two stages and runs as a non-root user under tini, with a health check', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^USER 10001$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    const instructions = dockerfile.replace(/^\s*#.*$/gm, '');
+    expect(instructions).not.toMatch(/--omit=optional/); // that would drop the claude binary
+    expect(dockerfile).not.toMatch(/^(ENV|ARG)\s+.*(API_KEY|TOKEN|PASSWORD|SECRET)/m);
+    const ignored = readFileSync(join(__dirname, '../../.dockerignore'), 'utf8');
+    for (const entry of ['node_modules', '.env', '.git']) expect(ignored).toContain(entry);
+  });
+
+  it('compose runs the platform with Redis, Prometheus and Grafana, files in place, no secret written', () => {
+    const compose = parse(readFileSync(join(deploy, 'compose/docker-compose.yml'), 'utf8')) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[] }> };
+    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'platform', 'prometheus', 'redis']);
+    const platform = compose.services.platform;
+    expect(platform?.environment?.ANTHROPIC_API_KEY).toMatch(/^\$\{ANTHROPIC_API_KEY/);
+    expect(platform?.environment?.REDIS_URL).toBe('redis://redis:6379');
+    for (const service of Object.values(compose.services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0] as string;
+        expect({ volume, exists: existsSync(resolve(join(deploy, 'compose'), source)) }).toEqual({ volume, exists: true });
+      }
+    }
+  });
+
+  it('compose Prometheus config is valid (promtool check config) and loads the alert rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccp-compose-prom-'));
+    const config = parse(readFileSync(join(deploy, 'compose/prometheus.yml'), 'utf8')) as { rule_files: string[] };
+    expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    config.rule_files = [join(deploy, 'prometheus/alerts.yml')];
+    writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
+    const run = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
+    expect({ status: run.status, out: run.stdout.includes('SUCCESS') }).toEqual({ status: 0, out: true });
+    expect(dirname(join(deploy, 'compose/prometheus.yml'))).toBe(join(deploy, 'compose'));
+  });
+
+  it('compose platform config loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccp-compose-config-'));
+    writeFileSync(join(dir, 'platform.yaml'), readFileSync(join(deploy, 'compose/platform.yaml')));
+    // The compose file mounts config/examples beside it as ./examples.
+    mkdirSync(join(dir, 'examples'));
+    for (const f of readdirSync(join(__dirname, '../../config/examples'))) copyFileSync(join(__dirname, '../../config/examples', f), join(dir, 'examples', f));
+    expect(Object.keys(loadConfig({}, join(dir, 'platform.yaml')).config.plugins)).toContain('commit-message');
+  });
+});
