@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { CLAUDE_CLIENT, LOGGER, type ClaudeClient, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
 import pino from 'pino';
@@ -18,7 +18,7 @@ import type { PlatformConfig, Secrets } from './config/schema';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
 import { perKeyLimiter, perPluginLimiter } from './http/rate-limits';
-import { attachWebSocket } from './http/websocket';
+import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
 import { OperationInvoker } from './invoke/invoker';
 import { CallGuard } from './limits/guard';
 import { createLogger } from './logging/logger';
@@ -27,7 +27,7 @@ import { BUILTIN_PLUGINS } from './plugins/builtin';
 import { buildRegistry } from './plugins/build-registry';
 import type { PluginRegistry } from './plugins/registry';
 import { SessionService } from './sessions/session-service';
-import { createSharedState } from './shared-state';
+import { createSharedState, type SharedState } from './shared-state';
 import { Lifecycle } from './lifecycle';
 import {
   APP, AUDIT_LOG, AUTHENTICATOR, BREAKER, CALL_GUARD, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS, SESSIONS, SHARED_STATE,
@@ -46,11 +46,27 @@ export interface RuntimeOptions {
   /** Replaces the whole Claude client stack (unit tests inject a fake through this token). */
   readonly claudeClient?: ClaudeClient;
   readonly builtins?: readonly PluginDefinition[];
+  /**
+   * State and metrics to carry over from a runtime this one replaces (a config reload):
+   * sessions, limits and budgets continue, and counters keep counting.
+   */
+  readonly shared?: { readonly state: SharedState; readonly metrics: Metrics };
+}
+
+/** An HTTP server for a runtime's app and WebSocket endpoint, with the configured timeouts. */
+export function createPlatformServer(config: PlatformConfig, app: (req: IncomingMessage, res: ServerResponse) => void, upgrade: UpgradeHandler): Server {
+  const server = createServer({ requestTimeout: config.server.requestTimeoutMs, headersTimeout: Math.min(config.server.requestTimeoutMs, 20_000) }, app);
+  server.on('upgrade', upgrade);
+  return server;
 }
 
 /** A composed platform. */
 export interface Runtime {
   readonly app: Express;
+  /** The WebSocket endpoint, for a server's 'upgrade' event. */
+  readonly upgrade: UpgradeHandler;
+  /** What a replacing runtime carries over (see RuntimeOptions.shared). */
+  readonly state: SharedState;
   /** Listens on a port with the app and the WebSocket endpoint (`/v1/ws`) attached. */
   listen(port: number, host: string): Promise<Server>;
   readonly config: PlatformConfig;
@@ -101,9 +117,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
   c.register(LOGGER, { useValue: createLogger(config.logging.level, logSecrets, options.logDestination) });
-  c.register(METRICS, { useValue: new Metrics() });
+  c.register(METRICS, { useValue: options.shared?.metrics ?? new Metrics() });
   c.register(PLUGIN_REGISTRY, { useValue: buildRegistry(config, options.builtins ?? BUILTIN_PLUGINS, options.baseDir ?? process.cwd()) });
-  const state = createSharedState(secrets.redisUrl, config.sessions.ttlMs);
+  const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
   const lifecycle = new Lifecycle();
   c.register(SHARED_STATE, { useValue: state });
   c.register(AUTHENTICATOR, { useValue: new Authenticator(config.auth) });
@@ -176,29 +192,29 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   assertRegistered((t) => c.isRegistered(t), REQUIRED);
 
   const app = resolve(c, APP);
-  const sockets: WebSocketServer[] = [];
+  const ws = webSocketEndpoint({
+    invoker: resolve(c, INVOKER),
+    sessions: resolve(c, SESSIONS),
+    authenticator: resolve(c, AUTHENTICATOR),
+    perKeyLimit,
+    allowedOrigins: config.cors.origins,
+    logger: resolve(c, LOGGER),
+    maxMessageBytes: config.server.bodyLimitBytes,
+  });
+  const sockets: WebSocketServer[] = [ws.wss];
   return {
     app,
+    upgrade: ws.upgrade,
+    state,
+    metrics: resolve(c, METRICS),
     listen: (port, host) =>
       new Promise<Server>((resolveServer, reject) => {
-        const server = createServer({ requestTimeout: config.server.requestTimeoutMs, headersTimeout: Math.min(config.server.requestTimeoutMs, 20_000) }, app);
-        sockets.push(
-          attachWebSocket(server, {
-            invoker: resolve(c, INVOKER),
-            sessions: resolve(c, SESSIONS),
-            authenticator: resolve(c, AUTHENTICATOR),
-            perKeyLimit,
-            allowedOrigins: config.cors.origins,
-            logger: resolve(c, LOGGER),
-            maxMessageBytes: config.server.bodyLimitBytes,
-          }),
-        );
+        const server = createPlatformServer(config, app, ws.upgrade);
         server.once('error', reject);
         server.listen(port, host, () => resolveServer(server));
       }),
     config,
     logger: resolve(c, LOGGER),
-    metrics: resolve(c, METRICS),
     registry: resolve(c, PLUGIN_REGISTRY),
     drain: async (graceMs) => {
       lifecycle.startDraining();
@@ -213,7 +229,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         wss.close();
       }
       breaker?.shutdown();
-      await state.close();
+      if (!options.shared) await state.close(); // borrowed state belongs to whoever made it
       await c.dispose();
     },
   };

@@ -43,9 +43,9 @@ export interface WebSocketDeps {
  * same shape as the SSE events (`start`, `text`, `tool`, then one `result` or `error`).
  * Closing the socket ends every call on it.
  */
-export function attachWebSocket(server: Server, deps: WebSocketDeps): WebSocketServer {
+export function webSocketEndpoint(deps: WebSocketDeps): { wss: WebSocketServer; upgrade: UpgradeHandler } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade: UpgradeHandler = (req, socket, head) => {
     // Node drops its own error listener on upgraded sockets: a client that resets the
     // connection while we answer must not become an unhandled 'error' that ends the process.
     socket.on('error', () => socket.destroy());
@@ -72,7 +72,17 @@ export function attachWebSocket(server: Server, deps: WebSocketDeps): WebSocketS
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, caller, deps));
-  });
+  };
+  return { wss, upgrade };
+}
+
+/** What an HTTP server's 'upgrade' event calls. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Attaches the endpoint to a server (tests and simple embedding). */
+export function attachWebSocket(server: Server, deps: WebSocketDeps): WebSocketServer {
+  const { wss, upgrade } = webSocketEndpoint(deps);
+  server.on('upgrade', upgrade);
   return wss;
 }
 
