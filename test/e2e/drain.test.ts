@@ -1,47 +1,37 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { postJson, processesUnder, readEventStream, startSimulator, testKey, waitUntil, type ReceivedEvent, type Simulator } from '@ccp/testing';
+import { postJson, processesUnder, readEventStream, startServerProcess, startSimulator, testKey, waitUntil, type ReceivedEvent, type ServerProcess, type Simulator } from '@ccp/testing';
 
 // Graceful shutdown of the real server process: SIGTERM turns readiness to 503 at once,
 // refuses new calls, lets running streams finish (or ends them with shutting_down after
 // the drain time), leaves no claude process behind, and exits 0.
 
-const SERVER = join(__dirname, '../../core/runtime/dist/server.js');
 const review = { files: [{ path: 'a.ts', content: 'x' }] };
 
-let onStart: ((child: ChildProcess) => void) | undefined;
+let onStart: ((server: ServerProcess) => void) | undefined;
 
 async function startServer(sim: Simulator, graceMs: number) {
   const key = testKey('drain');
   const dir = mkdtempSync(join(tmpdir(), 'ccp-drain-'));
   const workspaceRoot = join(dir, 'workspaces');
   writeFileSync(join(dir, 'c.yaml'), stringify({ auth: { keys: [key.entry] }, claude: { workspaceRoot, maxRetries: 0 }, server: { shutdownGraceMs: graceMs }, cache: { enabled: false }, admission: { maxConcurrent: 8 }, limits: { maxConcurrentPerKey: 10 } }));
-  let out = '';
-  const child: ChildProcess = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? '', HOME: dir, CCP_CONFIG: join(dir, 'c.yaml'), PORT: '0', HOST: '127.0.0.1', ANTHROPIC_API_KEY: 'sk-ant-drain', ANTHROPIC_BASE_URL: sim.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  await waitUntil(() => /listening on http:\/\/[^:]+:\d+/.test(out), 15_000);
-  const port = Number(/listening on http:\/\/[^:]+:(\d+)/.exec(out)?.[1]);
-  onStart?.(child);
-  return { child, url: `http://127.0.0.1:${port}`, headers: key.headers, workspaceRoot };
+  const server = await startServerProcess({ HOME: dir, CCP_CONFIG: join(dir, 'c.yaml'), ANTHROPIC_API_KEY: 'sk-ant-drain', ANTHROPIC_BASE_URL: sim.url });
+  onStart?.(server);
+  return { child: server.child, url: server.url, headers: key.headers, workspaceRoot };
 }
 
 describe('graceful shutdown', () => {
   let sim: Simulator;
-  const started: ChildProcess[] = [];
+  const started: ServerProcess[] = [];
   beforeAll(async () => {
     sim = await startSimulator();
-    onStart = (child) => started.push(child);
+    onStart = (server) => started.push(server);
   });
   afterAll(async () => {
-    for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const server of started) if (server.child.exitCode === null) server.child.kill('SIGKILL');
     await sim.close();
   });
 

@@ -1,27 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { postJson, readEventStream, startSimulator, testKey, waitUntil, type Simulator } from '@ccp/testing';
+import { postJson, readEventStream, startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator } from '@ccp/testing';
 
 // SIGHUP reloads the config and the plugin set of the running server process without
 // dropping a stream in flight; a broken config is refused and the running one kept.
 
-const SERVER = join(__dirname, '../../core/runtime/dist/server.js');
-
 describe('config reload on SIGHUP', () => {
   let sim: Simulator;
-  let child: ChildProcess | undefined;
+  let server: ServerProcess | undefined;
   beforeAll(async () => {
     sim = await startSimulator();
   });
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    await server?.stop();
     await sim.close();
   });
 
@@ -31,15 +24,10 @@ describe('config reload on SIGHUP', () => {
     const file = join(dir, 'c.yaml');
     const base = { auth: { keys: [key.entry] }, claude: { workspaceRoot: join(dir, 'ws') }, cache: { enabled: false } };
     writeFileSync(file, stringify({ ...base, plugins: { 'code-review': {} } }));
-    let out = '';
-    child = spawn(process.execPath, [SERVER], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, CCP_CONFIG: file, PORT: '0', HOST: '127.0.0.1', ANTHROPIC_API_KEY: 'sk-ant-reload', ANTHROPIC_BASE_URL: sim.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    expect(await waitUntil(() => /listening on http:\/\/[^:]+:\d+/.test(out), 15_000)).toBe(true);
-    const url = `http://127.0.0.1:${/listening on http:\/\/[^:]+:(\d+)/.exec(out)?.[1]}`;
+    server = await startServerProcess({ HOME: dir, CCP_CONFIG: file, ANTHROPIC_API_KEY: 'sk-ant-reload', ANTHROPIC_BASE_URL: sim.url });
+    const { url, child } = server;
+    const out = () => server?.output() ?? '';
+    expect(url).not.toBe('');
     const ids = async () => ((await (await fetch(`${url}/v1/plugins`, { headers: key.headers })).json()) as { plugins: { id: string }[] }).plugins.map((p) => p.id);
     expect(await ids()).toEqual(['code-review']);
     const session = (await (await postJson(`${url}/v1/plugins/code-review/sessions`, {}, { headers: key.headers })).json()) as { sessionId: string };
@@ -56,8 +44,8 @@ describe('config reload on SIGHUP', () => {
 
     writeFileSync(file, stringify({ ...base, plugins: { nope: {} } }));
     child.kill('SIGHUP');
-    expect(await waitUntil(() => out.includes('configuration reload failed'), 10_000)).toBe(true);
-    expect(out).toContain('plugins.nope');
+    expect(await waitUntil(() => out().includes('configuration reload failed'), 10_000)).toBe(true);
+    expect(out()).toContain('plugins.nope');
     expect(await ids()).toEqual(['code-review', 'doc-generator']);
   });
 });

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
@@ -6,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { postJson, startRedis, startSimulator, testKey, waitUntil, type Simulator, type TestRedis } from '@ccp/testing';
+import { postJson, startRedis, startServerProcess, startSimulator, testKey, type ServerProcess, type Simulator, type TestRedis } from '@ccp/testing';
 
 // Three platform processes sharing one redis-server behind a small round-robin proxy on
 // loopback (which, like a load balancer, routes only to instances whose /health/ready is
@@ -14,14 +13,10 @@ import { postJson, startRedis, startSimulator, testKey, waitUntil, type Simulato
 // SIGTERM and comes back: no connection error reaches the client, every request ends in a
 // result or a typed problem, and every session can still be continued.
 
-const SERVER = join(__dirname, '../../core/runtime/dist/server.js');
 const SECONDS = Number(process.env.REPLICA_LOAD_SECONDS ?? 60);
 const WORKERS = 4;
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-}
+type Instance = ServerProcess;
 
 describe('three replicas behind a proxy, one restarted under load', () => {
   let redis: TestRedis;
@@ -33,17 +28,7 @@ describe('three replicas behind a proxy, one restarted under load', () => {
   const key = testKey('load');
   const dir = mkdtempSync(join(tmpdir(), 'ccp-replicas-'));
 
-  async function startInstance(): Promise<Instance> {
-    let out = '';
-    const child = spawn(process.execPath, [SERVER], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, CCP_CONFIG: join(dir, 'c.yaml'), PORT: '0', HOST: '127.0.0.1', ANTHROPIC_API_KEY: 'sk-ant-load', ANTHROPIC_BASE_URL: sim.url, REDIS_URL: redis.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    await waitUntil(() => /listening on http:\/\/[^:]+:\d+/.test(out), 15_000);
-    return { child, url: `http://127.0.0.1:${/listening on http:\/\/[^:]+:(\d+)/.exec(out)?.[1]}` };
-  }
+  const startInstance = () => startServerProcess({ HOME: dir, CCP_CONFIG: join(dir, 'c.yaml'), ANTHROPIC_API_KEY: 'sk-ant-load', ANTHROPIC_BASE_URL: sim.url, REDIS_URL: redis.url });
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -105,12 +90,7 @@ describe('three replicas behind a proxy, one restarted under load', () => {
   afterAll(async () => {
     clearInterval(pollTimer);
     await new Promise((r) => proxy?.close(r));
-    for (const inst of instances) {
-      if (inst && inst.child.exitCode === null) {
-        inst.child.kill('SIGTERM');
-        await once(inst.child, 'exit');
-      }
-    }
+    for (const inst of instances) await inst?.stop();
     await sim?.close();
     await redis?.stop();
   });

@@ -1,15 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postJson, startSimulator, testKey, waitUntil, type Simulator } from '@ccp/testing';
+import { postJson, startServerProcess, startSimulator, testKey, type Simulator } from '@ccp/testing';
 import { stringify } from 'yaml';
 
 // `npm start` as an operator runs it: the built server process, configured only through
 // the environment and a YAML file. Needs the build (`npm run build`, run by `npm test`).
-
-const SERVER = join(__dirname, '../../core/runtime/dist/server.js');
 
 /** A config file for the server with one API key (auth is on by default). */
 function configWithKey(): { file: string; headers: Record<string, string>; key: string } {
@@ -20,25 +16,11 @@ function configWithKey(): { file: string; headers: Record<string, string>; key: 
   return { file, headers: k.headers, key: k.key };
 }
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
+function start(env: Record<string, string>) {
+  return startServerProcess({ HOME: tmpdir(), ...env });
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  child.kill('SIGTERM');
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code;
-}
 
-function port(output: string): number {
-  const m = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
-  return m ? Number(m[1]) : 0;
-}
 
 describe('the server process', () => {
   let sim: Simulator;
@@ -49,11 +31,11 @@ describe('the server process', () => {
 
   it('starts without credentials, says so, and refuses queries with a 503 that says what to do', async () => {
     const cfg = configWithKey();
-    const { child, output } = start({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CCP_CONFIG: cfg.file });
+    const server = await start({ LOG_LEVEL: 'info', CCP_CONFIG: cfg.file });
     try {
-      expect(await waitUntil(() => port(output()) > 0, 15_000)).toBe(true);
-      expect(output()).toContain('No Anthropic credentials are set');
-      const base = `http://127.0.0.1:${port(output())}`;
+      expect(server.url).not.toBe('');
+      expect(server.output()).toContain('No Anthropic credentials are set');
+      const base = server.url;
       expect((await fetch(`${base}/health/live`)).status).toBe(200);
       const ready = await fetch(`${base}/health/ready`);
       expect(ready.status).toBe(503);
@@ -63,21 +45,21 @@ describe('the server process', () => {
       expect(res.status).toBe(503);
       expect(((await res.json()) as { code: string }).code).toBe('credentials_missing');
     } finally {
-      expect(await stop(child)).toBe(0);
+      expect(await server.stop()).toBe(0);
     }
   });
 
   it('serves a review with credentials from the environment, and never logs the key', async () => {
     const key = 'sk-ant-server-canary-91c2';
     const cfg = configWithKey();
-    const { child, output } = start({ PORT: '0', HOST: '127.0.0.1', ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: sim.url, LOG_LEVEL: 'debug', CCP_CONFIG: cfg.file });
+    const server = await start({ ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: sim.url, LOG_LEVEL: 'debug', CCP_CONFIG: cfg.file });
+    const output = () => server.output();
     try {
-      expect(await waitUntil(() => port(output()) > 0, 15_000)).toBe(true);
-      const res = await postJson(`http://127.0.0.1:${port(output())}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: cfg.headers });
+      const res = await postJson(`${server.url}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: cfg.headers });
       expect(res.status).toBe(200);
       expect(sim.messageRequests().at(-1)?.headers['x-api-key']).toBe(key);
     } finally {
-      expect(await stop(child)).toBe(0);
+      expect(await server.stop()).toBe(0);
     }
     expect(output()).not.toContain(key);
     expect(output()).not.toContain(cfg.key);
@@ -87,21 +69,19 @@ describe('the server process', () => {
 
   it('exits non-zero on an invalid config and lists every problem at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccp-bad-config-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'server:\n  port: -1\nlogging:\n  level: loud\nplugins:\n  nope: {}\n');
-    const { child, output } = start({ CCP_CONFIG: join(dir, 'bad.yaml') });
-    const [code] = (await once(child, 'exit')) as [number];
-    expect(code).toBe(1);
-    expect(output()).toContain('server.port');
-    expect(output()).toContain('logging.level');
+    writeFileSync(join(dir, 'bad.yaml'), 'server:\n  bodyLimitBytes: -1\nlogging:\n  level: loud\nplugins:\n  nope: {}\n');
+    const server = await start({ CCP_CONFIG: join(dir, 'bad.yaml') });
+    expect(await server.stop()).toBe(1);
+    expect(server.output()).toContain('server.bodyLimitBytes');
+    expect(server.output()).toContain('logging.level');
   });
 
   it('exits non-zero naming a plugin that cannot be loaded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccp-bad-plugin-'));
     writeFileSync(join(dir, 'c.yaml'), 'plugins:\n  ghost:\n    module: ./ghost.js\n  nope: {}\n');
-    const { child, output } = start({ CCP_CONFIG: join(dir, 'c.yaml') });
-    const [code] = (await once(child, 'exit')) as [number];
-    expect(code).toBe(1);
-    expect(output()).toContain('plugins.ghost.module: cannot load "./ghost.js"');
-    expect(output()).toContain('plugins.nope: no built-in plugin has this id');
+    const server = await start({ CCP_CONFIG: join(dir, 'c.yaml') });
+    expect(await server.stop()).toBe(1);
+    expect(server.output()).toContain('plugins.ghost.module: cannot load "./ghost.js"');
+    expect(server.output()).toContain('plugins.nope: no built-in plugin has this id');
   });
 });

@@ -1,22 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { postJson, startTestRuntime, waitUntil, type TestRuntime } from '@ccp/testing';
+import { freePort, postJson, startTestRuntime, waitUntil, type TestRuntime } from '@ccp/testing';
 
 // A real Prometheus (Debian's package) scrapes a running platform on loopback, and a query
 // over its HTTP API returns the platform's request counter.
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('Prometheus scrapes the platform', () => {
   let rt: TestRuntime;

@@ -5,3 +5,5 @@ export { startTestRuntime, testKey, type TestRuntime, type TestRuntimeOptions } 
 export { FakeClaudeClient, type FakeStep } from './fake-client';
 export { postJson } from './http';
 export { readEventStream, type ReceivedEvent } from './event-stream-client';
+export { SERVER_ENTRY, startServerProcess, type ServerProcess } from './server-process';
+export { freePort } from './redis';

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { codeReviewPlugin } from '@ccp/plugin-code-review';
 import { createRuntime, type Runtime } from '../composition-root';
 import { parseConfig } from '../config/load-config';
+import { cacheKey } from './response-cache';
 
 const review = { files: [{ path: 'a.ts', content: 'x' }] };
 const output = { summary: 's', findings: [], filesReviewed: ['a.ts'] };
@@ -15,7 +16,7 @@ async function runtime(client: FakeClaudeClient, cache: Record<string, unknown> 
     builtins,
   });
 }
-const post = (rt: Runtime, body: unknown = review, headers: Record<string, string> = {}) => request(rt.app).post('/v1/plugins/code-review/review').set(headers).send(body);
+const post = (rt: Runtime, body: object = review, headers: Record<string, string> = {}) => request(rt.app).post('/v1/plugins/code-review/review').set(headers).send(body);
 
 describe('response cache', () => {
   it('misses, then hits without a query; a hit costs nothing; no-cache bypasses', async () => {
@@ -62,7 +63,6 @@ describe('response cache', () => {
     try {
       const a = await runtime(client, {}, [codeReviewPlugin]);
       const b = await runtime(client, {}, [bumped]);
-      const { cacheKey } = await import('./response-cache');
       const keyOf = (rt: Runtime) => {
         const p = rt.registry.get('code-review');
         const op = p?.operations.get('review');

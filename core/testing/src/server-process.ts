@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { waitUntil } from './processes';
+
+/** The built server entry point (`npm run build` makes it; `npm test` builds first). */
+export const SERVER_ENTRY = join(__dirname, '../../runtime/dist/server.js');
+
+/** `node core/runtime/dist/server.js` as an operator runs it, on a free loopback port. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  /** Base URL once it listens (empty if it exited first). */
+  readonly url: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts the server with exactly `env` (plus PATH, and PORT=0/HOST=127.0.0.1 unless given)
+ * and waits until it logs that it listens, or exits. Nothing else of this process's
+ * environment reaches it.
+ */
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
+  let out = '';
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const listening = /listening on http:\/\/[^:]+:(\d+)/;
+  await waitUntil(() => listening.test(out) || child.exitCode !== null, timeoutMs);
+  const port = listening.exec(out)?.[1];
+  return {
+    child,
+    url: port ? `http://127.0.0.1:${port}` : '',
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
