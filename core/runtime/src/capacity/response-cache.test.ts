@@ -3,7 +3,14 @@ import request from 'supertest';
 import { codeReviewPlugin } from '@ccp/plugin-code-review';
 import { createRuntime, type Runtime } from '../composition-root';
 import { parseConfig } from '../config/load-config';
-import { cacheKey } from './response-cache';
+import { cacheKey, type CacheStore } from './response-cache';
+import { AuditLog } from '../audit/audit-log';
+import { OperationInvoker } from '../invoke/invoker';
+import { CallGuard } from '../limits/guard';
+import { MemoryCounters } from '../limits/counters';
+import { createLogger } from '../logging/logger';
+import { Metrics } from '../metrics/metrics';
+import { buildRegistry } from '../plugins/build-registry';
 
 const review = { files: [{ path: 'a.ts', content: 'x' }] };
 const output = { summary: 's', findings: [], filesReviewed: ['a.ts'] };
@@ -95,5 +102,26 @@ describe('response cache', () => {
     } finally {
       await rt.dispose();
     }
+  });
+});
+
+describe('response cache failures', () => {
+  it('never fail the call: a broken store is read around and written past', async () => {
+    const config = parseConfig({ logging: { level: 'silent' }, auth: { enabled: false }, plugins: { 'code-review': {} } });
+    const logger = createLogger('silent');
+    const client = new FakeClaudeClient({ output });
+    const broken: CacheStore = { get: () => Promise.reject(new Error('redis down')), set: () => Promise.reject(new Error('redis down')) };
+    const invoker = new OperationInvoker(
+      buildRegistry(config, [codeReviewPlugin], '.'),
+      client,
+      { anthropicApiKey: 'sk-ant-unit-0000000000' },
+      logger,
+      new CallGuard(new MemoryCounters(), config),
+      new AuditLog(logger),
+      { store: broken, ttlMs: 1000, metrics: new Metrics({ defaultMetrics: false }) },
+    );
+    const body = await invoker.invoke('code-review', 'review', review, { requestId: 'r1' });
+    expect(body.result).toMatchObject(output);
+    expect(client.requests).toHaveLength(1);
   });
 });

@@ -149,7 +149,8 @@ export class OperationInvoker {
     const started = performance.now();
     const status = context.cacheControl === 'no-cache' ? 'bypass' : 'miss';
     if (status !== 'bypass') {
-      const hit = await cache.store.get(key);
+      // The cache is an optimisation: a cache that fails (Redis down) must not fail the call.
+      const hit = await cache.store.get(key).catch((err: unknown) => void this.logger.warn({ err, requestId: context.requestId }, 'response cache read failed'));
       if (hit) {
         cache.metrics.cacheRequests.inc({ plugin, result: 'hit' });
         context.onCache?.('hit');
@@ -159,7 +160,7 @@ export class OperationInvoker {
     cache.metrics.cacheRequests.inc({ plugin, result: status });
     context.onCache?.(status);
     const body = await this.executeUncached(call, context);
-    await cache.store.set(key, body, cache.ttlMs);
+    await cache.store.set(key, body, cache.ttlMs).catch((err: unknown) => this.logger.warn({ err, requestId: context.requestId }, 'response cache write failed'));
     return body;
   }
 
