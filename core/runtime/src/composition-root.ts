@@ -12,7 +12,8 @@ import { MemoryCacheStore, RedisCacheStore } from './capacity/response-cache';
 import { BreakerClaudeClient } from './claude/breaker-client';
 import { buildChildEnv } from './claude/child-env';
 import { MeteredClaudeClient } from './claude/metered-client';
-import { loadSdkQuery, SdkClaudeClient } from './claude/sdk-client';
+import { loadSdkPrewarm, loadSdkQuery, SdkClaudeClient } from './claude/sdk-client';
+import { SparePool } from './capacity/spare-pool';
 import { prepareWorkspaceRoot } from './claude/workspace';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { healthChecks } from './health-checks';
@@ -113,6 +114,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
   const { config, secrets } = options;
   let sdkClient: SdkClaudeClient | undefined;
+  let pool: SparePool | undefined;
   const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl], patterns: config.logging.redactPatterns };
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
@@ -134,9 +136,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   } else {
     c.register(SDK_QUERY, { useValue: await loadSdkQuery() });
     await prepareWorkspaceRoot(config.claude.workspaceRoot);
+    const childEnv = buildChildEnv(options.env ?? process.env, secrets, config.claude);
+    pool = config.pool.enabled
+      ? new SparePool(config.pool, { prewarm: await loadSdkPrewarm(), env: childEnv, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, logger: resolve(c, LOGGER), metrics: resolve(c, METRICS) })
+      : undefined;
     sdkClient = new SdkClaudeClient({
+      pool,
+      metrics: resolve(c, METRICS),
       query: resolve(c, SDK_QUERY),
-      env: buildChildEnv(options.env ?? process.env, secrets, config.claude),
+      env: childEnv,
       workspaceRoot: config.claude.workspaceRoot,
       executable: config.claude.executable,
       logger: resolve(c, LOGGER),
@@ -218,11 +226,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     registry: resolve(c, PLUGIN_REGISTRY),
     drain: async (graceMs) => {
       lifecycle.startDraining();
+      await pool?.close();
       await sdkClient?.drain(graceMs);
       for (const wss of sockets) for (const client of wss.clients) client.close(1001, 'shutting down');
     },
     dispose: async () => {
       lifecycle.startDraining();
+      await pool?.close();
       await sdkClient?.close();
       for (const wss of sockets) {
         for (const client of wss.clients) client.terminate();

@@ -46,6 +46,11 @@ export class ClaudeProcess {
     return this.child?.pid;
   }
 
+  /** Whether the child was started and has not exited. */
+  get alive(): boolean {
+    return this.running;
+  }
+
   private get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
   }

@@ -4,6 +4,8 @@ import { ClaudeProcess } from './child-process';
 import { mapMessage, resultEvent } from './map-messages';
 import { buildQueryOptions } from './query-options';
 import { createWorkspace } from './workspace';
+import type { PrewarmFn, SparePool } from '../capacity/spare-pool';
+import type { Metrics } from '../metrics/metrics';
 
 /** The SDK's `query` function, injected so unit tests never load the ESM SDK. */
 export type QueryFn = (params: { prompt: string; options?: Options }) => Query;
@@ -12,6 +14,12 @@ export type QueryFn = (params: { prompt: string; options?: Options }) => Query;
 export async function loadSdkQuery(): Promise<QueryFn> {
   const sdk = await import('@anthropic-ai/claude-agent-sdk');
   return sdk.query as QueryFn;
+}
+
+/** Loads the SDK's `prewarm` (for the warm pool). */
+export async function loadSdkPrewarm(): Promise<PrewarmFn> {
+  const sdk = await import('@anthropic-ai/claude-agent-sdk');
+  return sdk.prewarm as PrewarmFn;
 }
 
 /** Settings the real client needs besides each request. */
@@ -23,6 +31,9 @@ export interface SdkClientSettings {
   readonly logger: Logger;
   /** Transcript store for session turns. */
   readonly sessionStore?: SessionStore;
+  /** Warm spares for stateless calls; cold `query()` when absent or empty. */
+  readonly pool?: SparePool;
+  readonly metrics?: Metrics;
 }
 
 class TimeoutSignal extends Error {}
@@ -83,10 +94,14 @@ export class SdkClaudeClient implements ClaudeClient {
   }
 
   async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
-    const { query, env, workspaceRoot, executable, logger, sessionStore } = this.settings;
-    const workspace = await createWorkspace(workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined);
-    const abortController = new AbortController();
-    const process = new ClaudeProcess();
+    const { query, env, workspaceRoot, executable, logger, sessionStore, pool, metrics } = this.settings;
+    const spare = pool?.take(request);
+    const workspace = await createWorkspace(workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined).catch(async (err: unknown) => {
+      await spare?.discard();
+      throw err;
+    });
+    const abortController = spare?.abortController ?? new AbortController();
+    const process = spare?.process ?? new ClaudeProcess();
     let settle = () => undefined as void;
     this.running.set(abortController, new Promise<void>((resolve) => (settle = resolve)));
     // An aborted query (timeout, caller gone, shutdown) has nothing left to save, so its
@@ -98,17 +113,26 @@ export class SdkClaudeClient implements ClaudeClient {
     if (request.signal?.aborted) onCallerGone();
     let finished = false;
     try {
-      const q = query({
-        prompt: request.prompt,
-        options: buildQueryOptions(request, {
-          cwd: workspace.dir,
-          env: { ...env, CLAUDE_CONFIG_DIR: workspace.configDir },
-          abortController,
-          executable,
-          spawnClaudeCodeProcess: process.spawn,
-          sessionStore,
-        }),
-      });
+      let q: Query;
+      if (spare) {
+        // A warm spare, fixed at prewarm to this operation: only the folder is bound now.
+        spare.bind(workspace.dir);
+        q = spare.sdk.claim({ prompt: request.prompt, options: { cwd: workspace.dir } });
+        spare.sdk.claimed.catch((err: unknown) => logger.warn({ requestId: request.requestId, err: String(err) }, 'a warm spare refused its claim'));
+      } else {
+        metrics?.spawns.inc({ kind: 'cold' });
+        q = query({
+          prompt: request.prompt,
+          options: buildQueryOptions(request, {
+            cwd: workspace.dir,
+            env: { ...env, CLAUDE_CONFIG_DIR: workspace.configDir },
+            abortController,
+            executable,
+            spawnClaudeCodeProcess: process.spawn,
+            sessionStore,
+          }),
+        });
+      }
       let result: ClaudeEvent | undefined;
       let failure: unknown;
       try {
@@ -151,6 +175,7 @@ export class SdkClaudeClient implements ClaudeClient {
       request.signal?.removeEventListener('abort', onCallerGone);
       if (!finished && !abortController.signal.aborted) abortController.abort(new CallerGone());
       await process.ensureExited();
+      await spare?.discard();
       await workspace.remove().catch((err: unknown) => logger.warn({ err, requestId: request.requestId }, 'could not remove a query workspace'));
       this.running.delete(abortController);
       settle();

@@ -150,6 +150,18 @@ export const configSchema = z.strictObject({
         }),
     })
     .prefault({}),
+  pool: z
+    .strictObject({
+      /** Keep warm `claude` processes for stateless calls (about 250 MB each while parked). */
+      enabled: z.boolean().default(false),
+      /** Spares kept ready per plugin operation. */
+      sparesPerOperation: z.number().int().min(0).default(1),
+      /** Spares (ready or starting) at most, across all operations. */
+      maxProcesses: positiveInt.default(4),
+      /** A spare parked longer than this is replaced. */
+      maxIdleMs: positiveInt.default(600_000),
+    })
+    .prefault({}),
   cache: z
     .strictObject({
       /** Exact-match answers for stateless calls of read-only plugins. */

@@ -137,6 +137,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly poolSpares = new Gauge({
+    name: 'ccp_pool_spares',
+    help: 'Warm claude processes in the pool, by state (ready, warming).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly poolClaims = new Counter({
+    name: 'ccp_pool_claims_total',
+    help: 'Stateless queries by whether a warm spare served them (hit), none was ready (miss) or the spare refused the claim (refused).',
+    labelNames: ['plugin', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly spawns = new Counter({
+    name: 'ccp_claude_spawns_total',
+    help: 'claude processes started, by kind: cold (on the request path) or spare (ahead of time).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly breakerState = new Gauge({
     name: 'ccp_circuit_breaker_state',
     help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',

@@ -1,0 +1,162 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClaudeRequest, Logger } from '@ccp/plugin-api';
+import type { Options, SpareProcess } from '@anthropic-ai/claude-agent-sdk';
+import { ClaudeProcess } from '../claude/child-process';
+import { workspaceGuard } from '../claude/permission-guard';
+import { buildQueryOptions } from '../claude/query-options';
+import type { PlatformConfig } from '../config/schema';
+import type { Metrics } from '../metrics/metrics';
+
+/** The SDK's `prewarm`, injected like `query`. */
+export type PrewarmFn = (params: { options?: Options; initializeTimeoutMs?: number }) => Promise<SpareProcess>;
+
+/** A parked `claude` process, fixed at prewarm for one plugin operation, used once. */
+export interface Spare {
+  readonly sdk: SpareProcess;
+  readonly process: ClaudeProcess;
+  readonly configDir: string;
+  readonly abortController: AbortController;
+  /** Points the spare's permission guard at the workspace it is claimed for. */
+  bind(workspace: string): void;
+  /** Ends the process and removes its directories. */
+  discard(): Promise<void>;
+}
+
+interface Entry {
+  readonly spare: Spare;
+  readonly bornAt: number;
+}
+
+/** What a spare is fixed to: everything of a query but its prompt, files and workspace. */
+const keyOf = (r: ClaudeRequest) => `${r.pluginId}\u0000${r.operation}\u0000${r.model ?? ''}`;
+
+/**
+ * Warm `claude` processes, parked per plugin operation (the SDK fixes the system prompt,
+ * tools, output schema, permission callback and environment at prewarm), each used for one
+ * stateless call and then replaced in the background. The first call of an operation after
+ * start is cold and teaches the pool its shape. Spares never exceed `maxProcesses`; a spare
+ * older than `maxIdleMs`, or whose process died, is replaced.
+ */
+export class SparePool {
+  private readonly ready = new Map<string, Entry[]>();
+  private readonly templates = new Map<string, ClaudeRequest>();
+  private readonly warming = new Map<string, number>();
+  private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly settings: PlatformConfig['pool'],
+    private readonly deps: { prewarm: PrewarmFn; env: Record<string, string>; workspaceRoot: string; executable?: string; logger: Logger; metrics: Metrics },
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(settings.maxIdleMs, 30_000)));
+    this.sweeper.unref();
+  }
+
+  private get size(): number {
+    let n = 0;
+    for (const list of this.ready.values()) n += list.length;
+    return n + [...this.warming.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private observe(): void {
+    let n = 0;
+    for (const list of this.ready.values()) n += list.length;
+    this.deps.metrics.poolSpares.set({ state: 'ready' }, n);
+    this.deps.metrics.poolSpares.set({ state: 'warming' }, [...this.warming.values()].reduce((a, b) => a + b, 0));
+  }
+
+  /** A ready spare for this request's operation, or undefined (the caller then goes cold). */
+  take(request: ClaudeRequest): Spare | undefined {
+    if (request.session) return undefined;
+    const key = keyOf(request);
+    if (!this.templates.has(key)) this.templates.set(key, { ...request, signal: undefined, files: [], prompt: '' });
+    const list = this.ready.get(key) ?? [];
+    let entry: Entry | undefined;
+    while ((entry = list.shift())) {
+      if (entry.spare.process.alive) break;
+      void entry.spare.discard(); // died while parked
+    }
+    this.ready.set(key, list);
+    this.deps.metrics.poolClaims.inc({ plugin: request.pluginId, result: entry ? 'hit' : 'miss' });
+    this.fill(key);
+    this.observe();
+    return entry?.spare;
+  }
+
+  /** Starts spares for `key` until it has its share, within the process cap. */
+  private fill(key: string): void {
+    const template = this.templates.get(key);
+    if (!template || this.closed) return;
+    const have = (this.ready.get(key)?.length ?? 0) + (this.warming.get(key) ?? 0);
+    for (let i = have; i < this.settings.sparesPerOperation && this.size < this.settings.maxProcesses; i++) {
+      this.warming.set(key, (this.warming.get(key) ?? 0) + 1);
+      void this.start(template)
+        .then((spare) => {
+          if (this.closed) return void spare.discard();
+          this.ready.set(key, [...(this.ready.get(key) ?? []), { spare, bornAt: Date.now() }]);
+        })
+        .catch((err: unknown) => this.deps.logger.warn({ err: String(err), plugin: template.pluginId }, 'could not prewarm a spare'))
+        .finally(() => {
+          this.warming.set(key, (this.warming.get(key) ?? 1) - 1);
+          this.observe();
+        });
+    }
+    this.observe();
+  }
+
+  private async start(template: ClaudeRequest): Promise<Spare> {
+    const home = await mkdtemp(join(this.deps.workspaceRoot, 'spare-'));
+    const parking = join(home, 'parking');
+    const configDir = join(home, 'config');
+    await mkdir(parking, { mode: 0o700 });
+    await mkdir(configDir, { mode: 0o700 });
+    const process = new ClaudeProcess();
+    const abortController = new AbortController();
+    let root = parking;
+    const options = buildQueryOptions(template, {
+      cwd: parking,
+      env: { ...this.deps.env, CLAUDE_CONFIG_DIR: configDir },
+      abortController,
+      executable: this.deps.executable,
+      spawnClaudeCodeProcess: process.spawn,
+    });
+    // The guard is fixed at prewarm; its root moves to the workspace at claim.
+    options.canUseTool = (name, input, opts) => workspaceGuard(root, template.tools.allow)(name, input, opts);
+    const discard = async () => {
+      abortController.abort();
+      process.terminate();
+      await process.ensureExited(1_000);
+      await rm(home, { recursive: true, force: true });
+    };
+    try {
+      this.deps.metrics.spawns.inc({ kind: 'spare' });
+      const sdk = await this.deps.prewarm({ options, initializeTimeoutMs: 30_000 });
+      return { sdk, process, configDir, abortController, bind: (w) => void (root = w), discard };
+    } catch (err) {
+      await discard();
+      throw err;
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, list] of this.ready) {
+      const keep = list.filter((e) => e.spare.process.alive && now - e.bornAt < this.settings.maxIdleMs);
+      for (const e of list) if (!keep.includes(e)) void e.spare.discard();
+      this.ready.set(key, keep);
+      if (keep.length < list.length) this.fill(key);
+    }
+    this.observe();
+  }
+
+  /** Ends every parked spare (on shutdown, and when a reload replaces the runtime). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const all = [...this.ready.values()].flat();
+    this.ready.clear();
+    await Promise.all(all.map((e) => e.spare.discard()));
+    this.observe();
+  }
+}
