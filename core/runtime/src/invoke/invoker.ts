@@ -60,6 +60,17 @@ export interface PlannedCall {
   readonly prepared: PreparedQuery;
 }
 
+/** Everything one query needs, from a call or a session turn. */
+interface QuerySpec {
+  readonly plugin: RegisteredPlugin;
+  readonly operation: string;
+  readonly prompt: string;
+  readonly files: readonly WorkspaceFile[];
+  readonly context: InvocationContext;
+  readonly session: SessionTurn | undefined;
+  readonly output: { readonly outputSchema?: Record<string, unknown>; readonly checkOutput?: (o: unknown) => string | undefined };
+}
+
 /** A session turn to run with a call or free text. */
 export type SessionTurn = SessionTurnRequest;
 
@@ -168,7 +179,7 @@ export class OperationInvoker {
     const { plugin, operation } = call;
     const definition = operation.definition;
     const started = performance.now();
-    const event = await this.query(plugin, operation.name, call.prepared.prompt, call.prepared.files ?? [], context, session, {
+    const event = await this.query({ plugin, operation: operation.name, prompt: call.prepared.prompt, files: call.prepared.files ?? [], context, session, output: {
       outputSchema: operation.outputSchema,
       checkOutput: (output) => {
         const checked = definition.output.safeParse(output);
@@ -176,7 +187,7 @@ export class OperationInvoker {
         this.logger.warn({ requestId: context.requestId, plugin: plugin.definition.id, issues: checked.error.issues.length }, 'agent output failed the output schema');
         return 'the structured output does not match the output schema';
       },
-    });
+    } });
     // The client refused output that fails the schema (checkOutput); a client that does
     // not honour it still cannot hand the caller unchecked data.
     const checked = definition.output.safeParse(event.output);
@@ -190,19 +201,13 @@ export class OperationInvoker {
     requirePlugin(context.caller ?? ANONYMOUS, plugin.definition.id);
     this.requireCredentials();
     const started = performance.now();
-    const event = await this.query(plugin, 'message', text, files, context, session, {});
+    const event = await this.query({ plugin, operation: 'message', prompt: text, files, context, session, output: {} });
     return { result: { text: event.text }, usage: usageOf(event), durationMs: Math.round(performance.now() - started), sessionId: event.sessionId };
   }
 
-  private async query(
-    plugin: RegisteredPlugin,
-    operation: string,
-    prompt: string,
-    files: readonly WorkspaceFile[],
-    context: InvocationContext,
-    session: SessionTurn | undefined,
-    output: { outputSchema?: Record<string, unknown>; checkOutput?: (o: unknown) => string | undefined },
-  ): Promise<ClaudeResult> {
+  /** Guards (plugin limit, concurrency, budget), runs, settles and audits one query. */
+  private async query(q: QuerySpec): Promise<ClaudeResult> {
+    const { plugin, operation, context, session } = q;
     const caller = context.caller ?? ANONYMOUS;
     const reserve = this.guard.reservationFor(plugin.maxBudgetUsd);
     const started = performance.now();
@@ -224,7 +229,7 @@ export class OperationInvoker {
       admission.settle(usd).catch((err: unknown) => this.logger.error({ err, requestId: context.requestId, key: caller.name }, 'could not settle a budget reservation'));
     let event: ClaudeResult;
     try {
-      event = await this.run(plugin, operation, prompt, files, context, session, output);
+      event = await this.run(q);
     } catch (err) {
       await settle(err instanceof ClaudeError && SPENT_ON_FAILURE.has(err.kind) ? reserve : 0);
       audit(toPlatformError(err).code);
@@ -235,15 +240,8 @@ export class OperationInvoker {
     return event;
   }
 
-  private async run(
-    plugin: RegisteredPlugin,
-    operation: string,
-    prompt: string,
-    files: readonly WorkspaceFile[],
-    context: InvocationContext,
-    session: SessionTurn | undefined,
-    output: { outputSchema?: Record<string, unknown>; checkOutput?: (o: unknown) => string | undefined },
-  ): Promise<ClaudeResult> {
+  private async run(q: QuerySpec): Promise<ClaudeResult> {
+    const { plugin, operation, prompt, files, context, session, output } = q;
     const events = this.client.run({
       requestId: context.requestId || randomUUID(),
       pluginId: plugin.definition.id,
