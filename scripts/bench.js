@@ -8,13 +8,13 @@
 //   BENCH_LEVELS    concurrency levels (default 1,4,16)
 'use strict';
 const { execFile, execSync } = require('node:child_process');
-const { mkdtempSync, writeFileSync, readFileSync, readlinkSync, readdirSync } = require('node:fs');
+const { mkdtempSync, writeFileSync, readFileSync } = require('node:fs');
 const { cpus, freemem, totalmem, tmpdir } = require('node:os');
 const { join } = require('node:path');
 const express = require('express');
 
 const root = join(__dirname, '..');
-const { startSimulator, startTestRuntime, postJson, readEventStream } = require(join(root, 'core/testing/dist'));
+const { startSimulator, startTestRuntime, postJson, readEventStream, processesUnder } = require(join(root, 'core/testing/dist'));
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 40);
 const LATENCY_CALLS = Number(process.env.BENCH_LATENCY ?? 10);
@@ -103,18 +103,6 @@ function rssOf(pid) {
   }
 }
 
-function claudeRss(root) {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readlinkSync(`/proc/${p}/cwd`).startsWith(root);
-      } catch {
-        return false;
-      }
-    })
-    .map((p) => rssOf(p));
-}
 
 /** autocannon in its own process, so the load generator does not share the server's event loop. */
 function cannon(url, headers, method = 'POST') {
@@ -185,7 +173,7 @@ async function main() {
   const hanging = new AbortController();
   const pending = postJson(`${rt.url}/v1/plugins/code-review/review`, review, { headers: { ...headers, 'cache-control': 'no-cache' }, signal: hanging.signal }).catch(() => undefined);
   await sim.waitForMessageRequests(sim.messageRequests().length + 1);
-  const childRss = claudeRss(rt.workspaceRoot);
+  const childRss = processesUnder(rt.workspaceRoot).map(rssOf);
   hanging.abort();
   await pending;
   sim.setFallback(undefined);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { ClaudeEvent, Logger } from '@ccp/plugin-api';
@@ -78,13 +78,6 @@ export function webSocketEndpoint(deps: WebSocketDeps): { wss: WebSocketServer; 
 
 /** What an HTTP server's 'upgrade' event calls. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-/** Attaches the endpoint to a server (tests and simple embedding). */
-export function attachWebSocket(server: Server, deps: WebSocketDeps): WebSocketServer {
-  const { wss, upgrade } = webSocketEndpoint(deps);
-  server.on('upgrade', upgrade);
-  return wss;
-}
 
 function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSocketDeps): void {
   const owner = caller.name;

@@ -47,7 +47,6 @@ export function sessionRoutes(sessions: SessionService, heartbeatMs: number): Ro
     requireJson(req);
     const owner = req.caller.name;
     if (wantsEventStream(req)) {
-      await sessions.get(owner, req.params.sessionId); // a missing session is a 404, not a stream
       await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent, caller: req.caller, clientIp: req.ip, transport: 'sse' }));
       return;
     }
