@@ -41,6 +41,9 @@ describe('three replicas behind a proxy, one restarted under load', () => {
         claude: { workspaceRoot: join(dir, 'ws') },
         server: { shutdownGraceMs: 10_000 },
         admission: { maxConcurrent: 4, queueSize: 32 },
+        // Each worker's session takes about a third of its calls for the whole run; the
+        // default 50-turn limit would end it on a fast machine (a 404 this test is not about).
+        sessions: { maxTurns: 10_000 },
       }),
     );
     for (let i = 0; i < 3; i++) instances.push(await startInstance());

@@ -15,6 +15,11 @@ export interface ClaudeRequest {
   readonly requestId: string;
   readonly pluginId: string;
   readonly operation: string;
+  /**
+   * Who the call is for (the API key's name). A `claude` process kept alive between
+   * calls only ever serves the caller it was first used for.
+   */
+  readonly caller?: string;
   readonly systemPrompt: string;
   readonly prompt: string;
   readonly files: readonly WorkspaceFile[];

@@ -13,7 +13,7 @@ import { BreakerClaudeClient } from './claude/breaker-client';
 import { buildChildEnv } from './claude/child-env';
 import { MeteredClaudeClient } from './claude/metered-client';
 import { loadSdkPrewarm, loadSdkQuery, SdkClaudeClient } from './claude/sdk-client';
-import { SparePool } from './capacity/spare-pool';
+import { LivePool } from './capacity/live-pool';
 import { prepareWorkspaceRoot } from './claude/workspace';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { healthChecks } from './health-checks';
@@ -114,7 +114,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
   const { config, secrets } = options;
   let sdkClient: SdkClaudeClient | undefined;
-  let pool: SparePool | undefined;
+  let pool: LivePool | undefined;
   const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl], patterns: config.logging.redactPatterns };
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
@@ -138,7 +138,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     await prepareWorkspaceRoot(config.claude.workspaceRoot);
     const childEnv = buildChildEnv(options.env ?? process.env, secrets, config.claude);
     pool = config.pool.enabled
-      ? new SparePool(config.pool, { prewarm: await loadSdkPrewarm(), env: childEnv, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, logger: resolve(c, LOGGER), metrics: resolve(c, METRICS) })
+      ? new LivePool(config.pool, { query: resolve(c, SDK_QUERY), prewarm: await loadSdkPrewarm(), env: childEnv, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, logger: resolve(c, LOGGER), metrics: resolve(c, METRICS) })
       : undefined;
     sdkClient = new SdkClaudeClient({
       pool,

@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics/metrics';
 /** The SDK's `prewarm`, injected like `query`. */
 export type PrewarmFn = (params: { options?: Options; initializeTimeoutMs?: number }) => Promise<SpareProcess>;
 
-/** A parked `claude` process, fixed at prewarm for one plugin operation, used once. */
+/** A parked `claude` process, fixed at prewarm for one plugin operation, claimed once. */
 export interface Spare {
   readonly sdk: SpareProcess;
   readonly process: ClaudeProcess;
@@ -33,10 +33,11 @@ const keyOf = (r: ClaudeRequest) => `${r.pluginId}\u0000${r.operation}\u0000${r.
 
 /**
  * Warm `claude` processes, parked per plugin operation (the SDK fixes the system prompt,
- * tools, output schema, permission callback and environment at prewarm), each used for one
- * stateless call and then replaced in the background. The first call of an operation after
- * start is cold and teaches the pool its shape. Spares never exceed `maxProcesses`; a spare
- * older than `maxIdleMs`, or whose process died, is replaced.
+ * tools, output schema, permission callback and environment at prewarm), each claimed once
+ * (it then lives on as a `LiveQuery`) and replaced in the background. The first call of an
+ * operation after start teaches the pool its shape. Spares plus `others()` (the live
+ * processes) never exceed `maxProcesses`; a spare older than `maxIdleMs`, or whose process
+ * died, is replaced.
  */
 export class SparePool {
   private readonly ready = new Map<string, Entry[]>();
@@ -47,26 +48,52 @@ export class SparePool {
 
   constructor(
     private readonly settings: PlatformConfig['pool'],
-    private readonly deps: { prewarm: PrewarmFn; env: Record<string, string>; workspaceRoot: string; executable?: string; logger: Logger; metrics: Metrics },
+    private readonly deps: {
+      prewarm: PrewarmFn;
+      env: Record<string, string>;
+      workspaceRoot: string;
+      executable?: string;
+      logger: Logger;
+      metrics: Metrics;
+      /** Other pool processes that count toward `maxProcesses`. */
+      others: () => number;
+    },
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(settings.maxIdleMs, 30_000)));
     this.sweeper.unref();
   }
 
-  private get size(): number {
+  private get parked(): number {
     let n = 0;
     for (const list of this.ready.values()) n += list.length;
-    return n + [...this.warming.values()].reduce((a, b) => a + b, 0);
+    return n;
+  }
+
+  /** Spares parked or starting. */
+  get size(): number {
+    return this.parked + [...this.warming.values()].reduce((a, b) => a + b, 0);
   }
 
   private observe(): void {
-    let n = 0;
-    for (const list of this.ready.values()) n += list.length;
-    this.deps.metrics.poolSpares.set({ state: 'ready' }, n);
-    this.deps.metrics.poolSpares.set({ state: 'warming' }, [...this.warming.values()].reduce((a, b) => a + b, 0));
+    this.deps.metrics.poolProcesses.set({ state: 'spare' }, this.parked);
+    this.deps.metrics.poolProcesses.set({ state: 'warming' }, [...this.warming.values()].reduce((a, b) => a + b, 0));
   }
 
-  /** A ready spare for this request's operation, or undefined (the caller then goes cold). */
+  /** Ends the oldest parked spare of another operation, to make room; false when there is none. */
+  evictOne(except: ClaudeRequest): boolean {
+    const keep = keyOf(except);
+    let oldest: { key: string; entry: Entry } | undefined;
+    for (const [key, list] of this.ready) {
+      if (key !== keep && list[0] && (!oldest || list[0].bornAt < oldest.entry.bornAt)) oldest = { key, entry: list[0] };
+    }
+    if (!oldest) return false;
+    this.ready.get(oldest.key)?.shift();
+    void oldest.entry.spare.discard();
+    this.observe();
+    return true;
+  }
+
+  /** A ready spare for this request's operation, or undefined. Also starts its replacement. */
   take(request: ClaudeRequest): Spare | undefined {
     if (request.session) return undefined;
     const key = keyOf(request);
@@ -78,7 +105,6 @@ export class SparePool {
       void entry.spare.discard(); // died while parked
     }
     this.ready.set(key, list);
-    this.deps.metrics.poolClaims.inc({ plugin: request.pluginId, result: entry ? 'hit' : 'miss' });
     this.fill(key);
     this.observe();
     return entry?.spare;
@@ -89,7 +115,7 @@ export class SparePool {
     const template = this.templates.get(key);
     if (!template || this.closed) return;
     const have = (this.ready.get(key)?.length ?? 0) + (this.warming.get(key) ?? 0);
-    for (let i = have; i < this.settings.sparesPerOperation && this.size < this.settings.maxProcesses; i++) {
+    for (let i = have; i < this.settings.sparesPerOperation && this.size + this.deps.others() < this.settings.maxProcesses; i++) {
       this.warming.set(key, (this.warming.get(key) ?? 0) + 1);
       void this.start(template)
         .then((spare) => {

@@ -1,14 +1,15 @@
 import { ClaudeError, WRITE_TOOLS, type ClaudeClient, type ClaudeEvent, type ClaudeRequest, type ClaudeResult, type Logger, type TokenUsage } from '@ccp/plugin-api';
-import type { Options, Query, SessionStore } from '@anthropic-ai/claude-agent-sdk';
+import type { Options, Query, SDKMessage, SDKUserMessage, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeProcess } from './child-process';
 import { mapMessage, resultEvent } from './map-messages';
 import { buildQueryOptions } from './query-options';
-import { createWorkspace } from './workspace';
-import type { PrewarmFn, SparePool } from '../capacity/spare-pool';
+import { createWorkspace, type Workspace } from './workspace';
+import type { LivePool } from '../capacity/live-pool';
+import type { PrewarmFn } from '../capacity/spare-pool';
 import type { Metrics } from '../metrics/metrics';
 
 /** The SDK's `query` function, injected so unit tests never load the ESM SDK. */
-export type QueryFn = (params: { prompt: string; options?: Options }) => Query;
+export type QueryFn = (params: { prompt: string | AsyncIterable<SDKUserMessage>; options?: Options }) => Query;
 
 /** Loads the ESM-only SDK from CommonJS output with a native dynamic import. */
 export async function loadSdkQuery(): Promise<QueryFn> {
@@ -31,9 +32,18 @@ export interface SdkClientSettings {
   readonly logger: Logger;
   /** Transcript store for session turns. */
   readonly sessionStore?: SessionStore;
-  /** Warm spares for stateless calls; cold `query()` when absent or empty. */
-  readonly pool?: SparePool;
+  /** Live processes for stateless calls; a one-off `query()` when absent or full. */
+  readonly pool?: LivePool;
   readonly metrics?: Metrics;
+}
+
+/** Where one call runs: a one-off query, or a turn of a live process from the pool. */
+interface Attempt {
+  readonly messages: AsyncIterable<SDKMessage>;
+  readonly workspace: Workspace;
+  readonly process: ClaudeProcess;
+  /** Called once when the call is over; `clean` when a result was read and nothing was aborted. */
+  end(clean: boolean): Promise<void>;
 }
 
 class TimeoutSignal extends Error {}
@@ -93,15 +103,55 @@ export class SdkClaudeClient implements ClaudeClient {
     await Promise.all(this.running.values());
   }
 
-  async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
-    const { query, env, workspaceRoot, executable, logger, sessionStore, pool, metrics } = this.settings;
-    const spare = pool?.take(request);
-    const workspace = await createWorkspace(workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined).catch(async (err: unknown) => {
-      await spare?.discard();
-      throw err;
+  /** A turn of a live process when the pool has one for this call, else a one-off query. */
+  private async begin(request: ClaudeRequest, abortController: AbortController): Promise<Attempt> {
+    const { query, env, workspaceRoot, executable, sessionStore, pool, metrics } = this.settings;
+    const live = await pool?.lease(request);
+    if (pool && live) {
+      // Aborting the call stops the live process's SDK query too (the process is then ended).
+      abortController.signal.addEventListener('abort', () => live.abortController.abort(), { once: true });
+      return {
+        messages: live.turn(request.prompt),
+        workspace: live.workspace,
+        process: live.process,
+        end: async (clean) => {
+          // A clean process is cleared and parked in the background; any other is ended
+          // before the call finishes (as is every process once the pool is closing).
+          const released = pool.release(live, clean);
+          if (!clean || pool.closing) await released;
+        },
+      };
+    }
+    const workspace = await createWorkspace(workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined);
+    const process = new ClaudeProcess();
+    metrics?.spawns.inc({ kind: 'cold' });
+    const messages = query({
+      prompt: request.prompt,
+      options: buildQueryOptions(request, {
+        cwd: workspace.dir,
+        env: { ...env, CLAUDE_CONFIG_DIR: workspace.configDir },
+        abortController,
+        executable,
+        spawnClaudeCodeProcess: process.spawn,
+        sessionStore,
+      }),
     });
-    const abortController = spare?.abortController ?? new AbortController();
-    const process = spare?.process ?? new ClaudeProcess();
+    return {
+      messages,
+      workspace,
+      process,
+      end: async () => {
+        await process.ensureExited();
+        await workspace.remove().catch((err: unknown) => this.settings.logger.warn({ err, requestId: request.requestId }, 'could not remove a query workspace'));
+      },
+    };
+  }
+
+  async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
+    const { env, logger } = this.settings;
+    const abortController = new AbortController();
+    const attempt = await this.begin(request, abortController);
+    const { workspace, process } = attempt;
     let settle = () => undefined as void;
     this.running.set(abortController, new Promise<void>((resolve) => (settle = resolve)));
     // An aborted query (timeout, caller gone, shutdown) has nothing left to save, so its
@@ -112,32 +162,14 @@ export class SdkClaudeClient implements ClaudeClient {
     request.signal?.addEventListener('abort', onCallerGone, { once: true });
     if (request.signal?.aborted) onCallerGone();
     let finished = false;
+    let sawResult = false;
     try {
-      let q: Query;
-      if (spare) {
-        // A warm spare, fixed at prewarm to this operation: only the folder is bound now.
-        spare.bind(workspace.dir);
-        q = spare.sdk.claim({ prompt: request.prompt, options: { cwd: workspace.dir } });
-        spare.sdk.claimed.catch((err: unknown) => logger.warn({ requestId: request.requestId, err: String(err) }, 'a warm spare refused its claim'));
-      } else {
-        metrics?.spawns.inc({ kind: 'cold' });
-        q = query({
-          prompt: request.prompt,
-          options: buildQueryOptions(request, {
-            cwd: workspace.dir,
-            env: { ...env, CLAUDE_CONFIG_DIR: workspace.configDir },
-            abortController,
-            executable,
-            spawnClaudeCodeProcess: process.spawn,
-            sessionStore,
-          }),
-        });
-      }
       let result: ClaudeEvent | undefined;
       let failure: unknown;
       try {
-        for await (const message of q) {
+        for await (const message of attempt.messages) {
           if (message.type === 'result') {
+            sawResult = true;
             try {
               result = resultEvent(message, request.outputSchema !== undefined);
             } catch (err) {
@@ -174,9 +206,7 @@ export class SdkClaudeClient implements ClaudeClient {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCallerGone);
       if (!finished && !abortController.signal.aborted) abortController.abort(new CallerGone());
-      await process.ensureExited();
-      await spare?.discard();
-      await workspace.remove().catch((err: unknown) => logger.warn({ err, requestId: request.requestId }, 'could not remove a query workspace'));
+      await attempt.end(sawResult && !abortController.signal.aborted);
       this.running.delete(abortController);
       settle();
     }

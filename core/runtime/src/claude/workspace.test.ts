@@ -16,6 +16,19 @@ describe('workspace', () => {
     expect(await readdir(root)).toEqual([]);
   });
 
+  it('resets to the next call\'s files in the same folder, forgetting the earlier ones', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ccp-ws-'));
+    const ws = await createWorkspace(root, [{ path: 'src/a.ts', content: 'a' }]);
+    await writeFile(join(ws.dir, 'written.md'), 'by the agent');
+    await ws.reset([{ path: 'b.ts', content: 'b' }]);
+    expect(await readdir(ws.dir)).toEqual(['b.ts']);
+    expect(await ws.changedFiles()).toEqual([]);
+    await expect(ws.reset([{ path: '../x', content: '' }])).rejects.toThrow(/refused workspace path/);
+    await ws.reset([]);
+    expect(await readdir(ws.dir)).toEqual([]);
+    await ws.remove();
+  });
+
   it('refuses a path that escapes, and leaves nothing behind', async () => {
     const root = await mkdtemp(join(tmpdir(), 'ccp-ws-'));
     await expect(createWorkspace(root, [{ path: '../x', content: '' }])).rejects.toThrow(/refused workspace path/);

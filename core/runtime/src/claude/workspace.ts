@@ -9,6 +9,11 @@ export interface Workspace {
   readonly configDir: string;
   /** Files created or changed since the workspace was made (text files, within limits). */
   changedFiles(): Promise<WorkspaceFile[]>;
+  /**
+   * Empties `dir` (keeping the folder itself, which a live process has as its cwd) and
+   * writes `files` into it: the start of the next call in a reused process.
+   */
+  reset(files: readonly WorkspaceFile[]): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -45,10 +50,24 @@ async function walk(dir: string, base = dir): Promise<string[]> {
   return out.sort();
 }
 
+/** Writes files under `dir`, checking every path again whatever the plugin's schema did. */
+async function writeFiles(dir: string, files: readonly WorkspaceFile[]): Promise<void> {
+  for (const file of files) {
+    const reason = unsafePathReason(file.path);
+    const target = resolve(dir, file.path);
+    if (reason || !isInside(dir, target) || target === dir) {
+      throw new Error(`refused workspace path ${JSON.stringify(file.path)}: ${reason ?? 'escapes the workspace'}`);
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.content, { flag: 'wx', mode: 0o600 });
+  }
+}
+
+const originalOf = (dir: string, files: readonly WorkspaceFile[]) => new Map(files.map((f) => [relative(dir, resolve(dir, f.path)).split(sep).join('/'), f.content]));
+
 /**
  * Makes a fresh directory under `root` holding only the given files (named `name`, or
- * random). Paths are checked again here, whatever the plugin's schema did: nothing is
- * written outside.
+ * random). Nothing is written outside.
  */
 export async function createWorkspace(root: string, files: readonly WorkspaceFile[], name?: string): Promise<Workspace> {
   // A session's turns share one path (its transcript names it); a one-off query gets a random one.
@@ -59,20 +78,12 @@ export async function createWorkspace(root: string, files: readonly WorkspaceFil
   try {
     await mkdir(dir, { mode: 0o700 });
     await mkdir(configDir, { mode: 0o700 });
-    for (const file of files) {
-      const reason = unsafePathReason(file.path);
-      const target = resolve(dir, file.path);
-      if (reason || !isInside(dir, target) || target === dir) {
-        throw new Error(`refused workspace path ${JSON.stringify(file.path)}: ${reason ?? 'escapes the workspace'}`);
-      }
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, file.content, { flag: 'wx', mode: 0o600 });
-    }
+    await writeFiles(dir, files);
   } catch (err) {
     await rm(home, { recursive: true, force: true });
     throw err;
   }
-  const original = new Map(files.map((f) => [relative(dir, resolve(dir, f.path)).split(sep).join('/'), f.content]));
+  let original = originalOf(dir, files);
   return {
     dir,
     configDir,
@@ -86,6 +97,12 @@ export async function createWorkspace(root: string, files: readonly WorkspaceFil
         if (original.get(path) !== content) changed.push({ path, content });
       }
       return changed;
+    },
+    reset: async (next) => {
+      original = new Map();
+      await Promise.all((await readdir(dir)).map((entry) => rm(join(dir, entry), { recursive: true, force: true })));
+      await writeFiles(dir, next);
+      original = originalOf(dir, next);
     },
     remove: () => rm(home, { recursive: true, force: true, maxRetries: 3 }),
   };

@@ -152,14 +152,20 @@ export const configSchema = z.strictObject({
     .prefault({}),
   pool: z
     .strictObject({
-      /** Keep warm `claude` processes for stateless calls (about 250 MB each while parked). */
+      /**
+       * Keep `claude` processes alive for stateless calls: parked spares per operation, and
+       * processes that answer further calls of the same operation for the same caller
+       * (about 200-250 MB each).
+       */
       enabled: z.boolean().default(false),
-      /** Spares kept ready per plugin operation. */
+      /** Unbound spares kept ready per plugin operation (for a caller's first call). */
       sparesPerOperation: z.number().int().min(0).default(1),
-      /** Spares (ready or starting) at most, across all operations. */
+      /** Processes kept by the pool at most (spares, idle and busy), across all operations and callers. */
       maxProcesses: positiveInt.default(4),
-      /** A spare parked longer than this is replaced. */
+      /** A spare or idle process unused for this long is ended (a spare is then replaced). */
       maxIdleMs: positiveInt.default(600_000),
+      /** Calls one process answers before it is replaced (bounds what a long-lived process accumulates). */
+      maxCallsPerProcess: positiveInt.default(100),
     })
     .prefault({}),
   cache: z

@@ -246,6 +246,7 @@ export class OperationInvoker {
       requestId: context.requestId || randomUUID(),
       pluginId: plugin.definition.id,
       operation,
+      caller: (context.caller ?? ANONYMOUS).name,
       systemPrompt: plugin.definition.systemPrompt,
       prompt,
       files,

@@ -137,16 +137,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly poolSpares = new Gauge({
-    name: 'ccp_pool_spares',
-    help: 'Warm claude processes in the pool, by state (ready, warming).',
+  readonly poolProcesses = new Gauge({
+    name: 'ccp_pool_processes',
+    help: 'claude processes kept by the pool, by state: warming (prewarm running), spare (parked, not yet bound), idle (bound to a plugin operation and caller, waiting), busy (answering a call or being cleared).',
     labelNames: ['state'] as const,
     registers: [this.registry],
   });
 
-  readonly poolClaims = new Counter({
-    name: 'ccp_pool_claims_total',
-    help: 'Stateless queries by whether a warm spare served them (hit), none was ready (miss) or the spare refused the claim (refused).',
+  readonly poolLeases = new Counter({
+    name: 'ccp_pool_leases_total',
+    help: 'Stateless queries by the process that served them: reused (an idle process of the same operation and caller), spare (a parked spare, claimed), cold (a new process, spawned on the request path, kept afterwards), full (the pool was full: a one-off process).',
     labelNames: ['plugin', 'result'] as const,
     registers: [this.registry],
   });

@@ -1,0 +1,210 @@
+import type { ClaudeRequest, Logger } from '@ccp/plugin-api';
+import { ClaudeProcess } from '../claude/child-process';
+import { Inbox, LiveQuery, liveKeyOf } from '../claude/live-query';
+import { buildQueryOptions } from '../claude/query-options';
+import type { QueryFn } from '../claude/sdk-client';
+import { createWorkspace } from '../claude/workspace';
+import type { PlatformConfig } from '../config/schema';
+import type { Metrics } from '../metrics/metrics';
+import { SparePool, type PrewarmFn } from './spare-pool';
+
+/** How long `/clear` may take before the process is given up. */
+const CLEAR_TIMEOUT_MS = 10_000;
+
+export interface LivePoolDeps {
+  readonly query: QueryFn;
+  readonly prewarm: PrewarmFn;
+  readonly env: Record<string, string>;
+  readonly workspaceRoot: string;
+  readonly executable?: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/**
+ * The warm pool. A stateless call leases a live `claude` process bound to its plugin
+ * operation and its caller: an idle one left by that caller's earlier call (no spawn, no
+ * start-up: tens of milliseconds), else a parked spare claimed for it, else a new one
+ * started on the request path. After the call the process is cleared (`/clear`: a new
+ * conversation) and its folder emptied, then it waits for the same caller's next call of
+ * the same operation; it never serves another caller. A failed, aborted or timed-out call
+ * ends its process. Spares, idle and busy processes together stay within `maxProcesses`;
+ * when full, an idle process or spare of someone else is ended to make room, and failing
+ * that the call runs in a one-off process outside the pool.
+ */
+export class LivePool {
+  private readonly idle = new Map<string, LiveQuery[]>();
+  private readonly busy = new Set<LiveQuery>();
+  private readonly releasing = new Set<Promise<void>>();
+  private starting = 0;
+  private closed = false;
+  private readonly spares: SparePool;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly settings: PlatformConfig['pool'],
+    private readonly deps: LivePoolDeps,
+  ) {
+    this.spares = new SparePool(settings, { ...deps, others: () => this.live + this.starting });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(settings.maxIdleMs, 30_000)));
+    this.sweeper.unref();
+  }
+
+  /** True once `close()` was called: processes are ended rather than parked. */
+  get closing(): boolean {
+    return this.closed;
+  }
+
+  private get idleCount(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
+  }
+
+  /** Live processes, idle or busy. */
+  private get live(): number {
+    return this.idleCount + this.busy.size;
+  }
+
+  private observe(): void {
+    this.deps.metrics.poolProcesses.set({ state: 'idle' }, this.idleCount);
+    this.deps.metrics.poolProcesses.set({ state: 'busy' }, this.busy.size + this.starting);
+  }
+
+  /**
+   * A live process for this call, with the call's files in its folder; undefined for a
+   * session turn, or when the pool is full (the caller then runs a one-off query).
+   */
+  async lease(request: ClaudeRequest): Promise<LiveQuery | undefined> {
+    if (request.session || this.closed) return undefined;
+    const key = liveKeyOf(request);
+    const list = this.idle.get(key) ?? [];
+    let reused: LiveQuery | undefined;
+    while ((reused = list.pop())) {
+      if (reused.alive) break;
+      void this.drop(reused);
+    }
+    if (reused) return this.hand(reused, request, 'reused', () => reused.workspace.reset(request.files));
+    this.starting++;
+    try {
+      const spare = this.spares.take(request);
+      if (!spare && !this.makeRoom(request)) {
+        this.deps.metrics.poolLeases.inc({ plugin: request.pluginId, result: 'full' });
+        return undefined;
+      }
+      const workspace = await createWorkspace(this.deps.workspaceRoot, request.files).catch(async (err: unknown) => {
+        await spare?.discard();
+        throw err;
+      });
+      const inbox = new Inbox();
+      if (spare) {
+        spare.bind(workspace.dir);
+        const live = new LiveQuery(key, inbox, spare.process, spare.abortController, workspace, () => spare.discard());
+        live.attach(spare.sdk.claim({ prompt: inbox, options: { cwd: workspace.dir } }));
+        spare.sdk.claimed.catch((err: unknown) => this.deps.logger.warn({ requestId: request.requestId, err: String(err) }, 'a warm spare refused its claim'));
+        return this.hand(live, request, 'spare');
+      }
+      const process = new ClaudeProcess();
+      const abortController = new AbortController();
+      this.deps.metrics.spawns.inc({ kind: 'cold' });
+      const live = new LiveQuery(key, inbox, process, abortController, workspace);
+      live.attach(
+        this.deps.query({
+          prompt: inbox,
+          options: buildQueryOptions(request, {
+            cwd: workspace.dir,
+            env: { ...this.deps.env, CLAUDE_CONFIG_DIR: workspace.configDir },
+            abortController,
+            executable: this.deps.executable,
+            spawnClaudeCodeProcess: process.spawn,
+          }),
+        }),
+      );
+      return this.hand(live, request, 'cold');
+    } finally {
+      this.starting--;
+      this.observe();
+    }
+  }
+
+  private async hand(live: LiveQuery, request: ClaudeRequest, result: 'reused' | 'spare' | 'cold', prepare?: () => Promise<void>): Promise<LiveQuery> {
+    this.busy.add(live);
+    this.observe();
+    this.deps.metrics.poolLeases.inc({ plugin: request.pluginId, result });
+    try {
+      await prepare?.();
+    } catch (err) {
+      await this.drop(live);
+      throw err;
+    }
+    return live;
+  }
+
+  /** Ends someone else's idle process (least recently used first) or spare; false when none. */
+  private makeRoom(request: ClaudeRequest): boolean {
+    if (this.live + this.starting + this.spares.size <= this.settings.maxProcesses) return true;
+    let oldest: LiveQuery | undefined;
+    for (const list of this.idle.values()) for (const l of list) if (!oldest || l.lastUsedAt < oldest.lastUsedAt) oldest = l;
+    if (oldest) {
+      const list = this.idle.get(oldest.key) ?? [];
+      list.splice(list.indexOf(oldest), 1);
+      void oldest.discard();
+      return true;
+    }
+    return this.spares.evictOne(request);
+  }
+
+  /**
+   * Takes a process back after a call. `clean` means the call ended with a result and
+   * nothing was aborted: the process is then cleared and parked for the same caller;
+   * otherwise, or when clearing fails, it is ended. Returns at once; the clearing runs on.
+   */
+  release(live: LiveQuery, clean: boolean): Promise<void> {
+    live.calls++;
+    live.lastUsedAt = Date.now();
+    const done = (async () => {
+      if (!clean || this.closed || !live.alive || live.calls >= this.settings.maxCallsPerProcess) return this.drop(live);
+      try {
+        await live.workspace.reset([]);
+        const cleared = await Promise.race([live.clear(), new Promise<boolean>((r) => setTimeout(() => r(false), CLEAR_TIMEOUT_MS).unref())]);
+        if (!cleared) throw new Error('the process did not confirm /clear');
+      } catch (err) {
+        this.deps.logger.warn({ err: String(err) }, 'a live claude process could not be cleared; ending it');
+        return this.drop(live);
+      }
+      if (this.closed || !live.alive) return this.drop(live);
+      this.busy.delete(live);
+      this.idle.set(live.key, [...(this.idle.get(live.key) ?? []), live]);
+      this.observe();
+    })();
+    this.releasing.add(done);
+    void done.finally(() => this.releasing.delete(done));
+    return done;
+  }
+
+  private async drop(live: LiveQuery): Promise<void> {
+    this.busy.delete(live);
+    this.observe();
+    await live.discard();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, list] of this.idle) {
+      const keep = list.filter((l) => l.alive && now - l.lastUsedAt < this.settings.maxIdleMs);
+      for (const l of list) if (!keep.includes(l)) void l.discard();
+      this.idle.set(key, keep);
+    }
+    this.observe();
+  }
+
+  /** Ends every process the pool holds (on shutdown, and when a reload replaces the runtime). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const idle = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all([this.spares.close(), ...idle.map((l) => l.discard()), ...this.releasing]);
+    this.observe();
+  }
+}
