@@ -35,7 +35,8 @@ export interface LivePoolDeps {
 export class LivePool {
   private readonly idle = new Map<string, LiveQuery[]>();
   private readonly busy = new Set<LiveQuery>();
-  private readonly releasing = new Set<Promise<void>>();
+  /** Releases under way (clearing or ending), by the key of their process. */
+  private readonly releasing = new Map<Promise<void>, string>();
   private starting = 0;
   private closed = false;
   private readonly spares: SparePool;
@@ -45,7 +46,7 @@ export class LivePool {
     private readonly settings: PlatformConfig['pool'],
     private readonly deps: LivePoolDeps,
   ) {
-    this.spares = new SparePool(settings, { ...deps, others: () => this.live + this.starting });
+    this.spares = new SparePool(settings, { ...deps, others: () => this.live + this.starting, reclaim: () => this.endLeastRecentlyUsed() });
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(settings.maxIdleMs, 30_000)));
     this.sweeper.unref();
   }
@@ -78,11 +79,15 @@ export class LivePool {
   async lease(request: ClaudeRequest): Promise<LiveQuery | undefined> {
     if (request.session || this.closed) return undefined;
     const key = liveKeyOf(request);
-    const list = this.idle.get(key) ?? [];
-    let reused: LiveQuery | undefined;
-    while ((reused = list.pop())) {
-      if (reused.alive) break;
-      void this.drop(reused);
+    let reused = this.takeIdle(key);
+    if (!reused) {
+      // A process of this caller and operation being cleared is ready in tens of
+      // milliseconds: cheaper to wait for it than to claim a spare or start a process.
+      const clearing = [...this.releasing].filter(([, k]) => k === key).map(([p]) => p);
+      if (clearing.length > 0) {
+        await Promise.race(clearing);
+        reused = this.takeIdle(key);
+      }
     }
     if (reused) return this.hand(reused, request, 'reused', () => reused.workspace.reset(request.files));
     this.starting++;
@@ -127,6 +132,16 @@ export class LivePool {
     }
   }
 
+  private takeIdle(key: string): LiveQuery | undefined {
+    const list = this.idle.get(key) ?? [];
+    let live: LiveQuery | undefined;
+    while ((live = list.pop())) {
+      if (live.alive) return live;
+      void this.drop(live);
+    }
+    return undefined;
+  }
+
   private async hand(live: LiveQuery, request: ClaudeRequest, result: 'reused' | 'spare' | 'cold', prepare?: () => Promise<void>): Promise<LiveQuery> {
     this.busy.add(live);
     this.observe();
@@ -140,18 +155,22 @@ export class LivePool {
     return live;
   }
 
-  /** Ends someone else's idle process (least recently used first) or spare; false when none. */
+  /** Room for one more process: ends an idle process (least recently used first) or someone else's spare; false when none. */
   private makeRoom(request: ClaudeRequest): boolean {
     if (this.live + this.starting + this.spares.size <= this.settings.maxProcesses) return true;
+    return this.endLeastRecentlyUsed() || this.spares.evictOne(request);
+  }
+
+  /** Ends the idle process unused the longest; false when none is idle. */
+  private endLeastRecentlyUsed(): boolean {
     let oldest: LiveQuery | undefined;
     for (const list of this.idle.values()) for (const l of list) if (!oldest || l.lastUsedAt < oldest.lastUsedAt) oldest = l;
-    if (oldest) {
-      const list = this.idle.get(oldest.key) ?? [];
-      list.splice(list.indexOf(oldest), 1);
-      void oldest.discard();
-      return true;
-    }
-    return this.spares.evictOne(request);
+    if (!oldest) return false;
+    const list = this.idle.get(oldest.key) ?? [];
+    list.splice(list.indexOf(oldest), 1);
+    void oldest.discard();
+    this.observe();
+    return true;
   }
 
   /**
@@ -177,7 +196,7 @@ export class LivePool {
       this.idle.set(live.key, [...(this.idle.get(live.key) ?? []), live]);
       this.observe();
     })();
-    this.releasing.add(done);
+    this.releasing.set(done, live.key);
     void done.finally(() => this.releasing.delete(done));
     return done;
   }
@@ -204,7 +223,7 @@ export class LivePool {
     clearInterval(this.sweeper);
     const idle = [...this.idle.values()].flat();
     this.idle.clear();
-    await Promise.all([this.spares.close(), ...idle.map((l) => l.discard()), ...this.releasing]);
+    await Promise.all([this.spares.close(), ...idle.map((l) => l.discard()), ...this.releasing.keys()]);
     this.observe();
   }
 }

@@ -57,6 +57,8 @@ export class SparePool {
       metrics: Metrics;
       /** Other pool processes that count toward `maxProcesses`. */
       others: () => number;
+      /** Ends one idle process to make room for a spare; false when there is none. */
+      reclaim: () => boolean;
     },
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(settings.maxIdleMs, 30_000)));
@@ -115,7 +117,8 @@ export class SparePool {
     const template = this.templates.get(key);
     if (!template || this.closed) return;
     const have = (this.ready.get(key)?.length ?? 0) + (this.warming.get(key) ?? 0);
-    for (let i = have; i < this.settings.sparesPerOperation && this.size + this.deps.others() < this.settings.maxProcesses; i++) {
+    const room = () => this.size + this.deps.others() < this.settings.maxProcesses || this.deps.reclaim();
+    for (let i = have; i < this.settings.sparesPerOperation && room(); i++) {
       this.warming.set(key, (this.warming.get(key) ?? 0) + 1);
       void this.start(template)
         .then((spare) => {
