@@ -33,6 +33,12 @@ export interface ClaudeRequest {
   readonly timeoutMs: number;
   /** Fires when the caller goes away; the query and its `claude` process are stopped. */
   readonly signal?: AbortSignal;
+  /**
+   * The caller sees the answer as it streams (SSE, WebSocket). Then an API failure after
+   * text was sent is not retried: the call fails as `interrupted` rather than sending a
+   * second answer after part of the first.
+   */
+  readonly streaming?: boolean;
   /** Checks the final output; a returned message fails the query as `invalid_output`. */
   readonly checkOutput?: (output: unknown) => string | undefined;
   /**
@@ -95,12 +101,13 @@ export interface ClaudeClient {
 
 /**
  * Why a query failed. The circuit breaker counts only the upstream kinds
- * (`overloaded`, `rate_limited`, `api_error`, `timeout`, `crash`).
+ * (`overloaded`, `rate_limited`, `api_error`, `interrupted`, `timeout`, `crash`).
  */
 export type ClaudeFailureKind =
   | 'overloaded'
   | 'rate_limited'
   | 'api_error'
+  | 'interrupted'
   | 'timeout'
   | 'crash'
   | 'bad_request'

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   shutting_down: { status: 503, title: 'This instance is shutting down' },
   upstream_overloaded: { status: 503, title: 'The Claude API is overloaded or rate limited' },
   upstream_error: { status: 502, title: 'The Claude API failed' },
+  upstream_interrupted: { status: 502, title: 'The Claude API failed after part of the answer was streamed' },
   upstream_auth: { status: 502, title: 'The Claude API refused the configured credentials' },
   upstream_bad_request: { status: 502, title: 'The Claude API rejected the request' },
   upstream_timeout: { status: 504, title: 'The query did not finish in time' },

@@ -15,6 +15,7 @@ describe('buildChildEnv', () => {
     expect(env.CLAUDE_CONFIG_DIR).toBeUndefined();
     expect(env.CLAUDE_CODE_MAX_RETRIES).toBe('1');
     expect(env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC).toBe('1');
+    expect(env.CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK).toBe('1');
   });
 
   it('hands over exactly one credential, the API key first', () => {

@@ -27,6 +27,10 @@ export function buildChildEnv(
   else if (secrets.claudeOauthToken) out.CLAUDE_CODE_OAUTH_TOKEN = secrets.claudeOauthToken;
   if (secrets.anthropicBaseUrl) out.ANTHROPIC_BASE_URL = secrets.anthropicBaseUrl;
   out.CLAUDE_CODE_MAX_RETRIES = String(claude.maxRetries);
+  // When a response breaks after the API began streaming it, the CLI would silently ask
+  // again without streaming: a second answer after part of the first. Off: such a call
+  // fails (upstream_interrupted when the caller was streaming) and the caller retries.
+  out.CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK = '1';
   out.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
   out.DISABLE_AUTOUPDATER = '1';
   out.DISABLE_TELEMETRY = '1';

@@ -6,6 +6,7 @@ describe('breaker classification', () => {
     ['overloaded', true],
     ['rate_limited', true],
     ['api_error', true],
+    ['interrupted', true],
     ['timeout', true],
     ['crash', true],
     ['bad_request', false],

@@ -1,7 +1,7 @@
 import { ClaudeError, type ClaudeFailureKind } from '@ccp/plugin-api';
 
 /** Kinds that say Claude or its CLI is unhealthy: only these count against the circuit breaker. */
-export const BREAKER_FAILURES: ReadonlySet<ClaudeFailureKind> = new Set(['overloaded', 'rate_limited', 'api_error', 'timeout', 'crash']);
+export const BREAKER_FAILURES: ReadonlySet<ClaudeFailureKind> = new Set(['overloaded', 'rate_limited', 'api_error', 'interrupted', 'timeout', 'crash']);
 
 /**
  * True when an error should count as a breaker failure: only the upstream kinds. A

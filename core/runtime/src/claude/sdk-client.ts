@@ -49,6 +49,45 @@ interface Attempt {
 class TimeoutSignal extends Error {}
 class CallerGone extends Error {}
 class ShuttingDown extends Error {}
+class Interrupted extends Error {}
+
+/**
+ * Whether the text sent to the caller came from an API response that was thrown away. A
+ * complete stream ends `message_delta` (stop reason, usage) then `message_stop`; when a
+ * stream breaks after output began, the CLI closes it without a `message_delta` and asks
+ * again without announcing a retry, and the assistant message then carries the new
+ * response's id.
+ */
+class SentText {
+  private streamId: string | undefined;
+  private sentFromStream = false;
+  private completed = false;
+
+  text(): void {
+    this.sentFromStream = true;
+  }
+
+  /** True when `message` shows that a response whose text the caller already has was abandoned. */
+  abandoned(message: SDKMessage): boolean {
+    if (message.type === 'stream_event' && message.parent_tool_use_id === null) {
+      const event = message.event;
+      if (event.type === 'message_start') {
+        this.streamId = event.message.id;
+        this.sentFromStream = false;
+        this.completed = false;
+      } else if (event.type === 'message_delta') {
+        this.completed = true;
+      } else if (event.type === 'message_stop') {
+        return this.sentFromStream && !this.completed;
+      }
+    } else if (message.type === 'assistant' && message.parent_tool_use_id === null) {
+      const replaced = this.sentFromStream && message.message.id !== this.streamId;
+      this.sentFromStream = false;
+      return replaced;
+    }
+    return false;
+  }
+}
 
 /** A resumed session's result minus the running totals it started from. */
 function thisTurnOnly(result: ClaudeResult, prior: { usage: TokenUsage; costUsd: number }): ClaudeResult {
@@ -166,8 +205,16 @@ export class SdkClaudeClient implements ClaudeClient {
     try {
       let result: ClaudeEvent | undefined;
       let failure: unknown;
+      const sent = new SentText();
       try {
         for await (const message of attempt.messages) {
+          if (request.streaming && sent.abandoned(message)) {
+            // The CLI answers a stream that broke after output began by asking again; the
+            // caller has part of the first answer already, so it must not get a second.
+            failure = new ClaudeError('interrupted', 'the Claude API failed after part of the answer was streamed; not retried');
+            abortController.abort(new Interrupted());
+            break;
+          }
           if (message.type === 'result') {
             sawResult = true;
             try {
@@ -177,12 +224,15 @@ export class SdkClaudeClient implements ClaudeClient {
             }
             break;
           }
-          yield* mapMessage(message, workspace.dir);
+          for (const event of mapMessage(message, workspace.dir)) {
+            if (event.type === 'text') sent.text();
+            yield event;
+          }
         }
       } catch (err) {
         failure ??= err;
       }
-      if (abortController.signal.aborted) {
+      if (abortController.signal.aborted && !(abortController.signal.reason instanceof Interrupted)) {
         const reason: unknown = abortController.signal.reason;
         if (reason instanceof TimeoutSignal) throw new ClaudeError('timeout', `the query did not finish within ${request.timeoutMs} ms`);
         if (reason instanceof CallerGone) throw new ClaudeError('aborted', 'the caller went away');

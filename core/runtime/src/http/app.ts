@@ -53,9 +53,12 @@ export function createApp(deps: AppDeps): Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Results of POST calls are never revalidated; hashing every body for an ETag is waste.
+  app.set('etag', false);
   app.set('trust proxy', config.server.trustProxy);
   app.use(requestId);
-  app.use(requestLog(deps.logger));
+  // One debug line per request: not even a listener when that level is off (the hot path).
+  if (config.logging.level === 'debug' || config.logging.level === 'trace') app.use(requestLog(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   if (config.cors.origins.length > 0) {
@@ -64,7 +67,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true }));
   app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
   app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
-  app.use(docsRoutes(deps.registry, PLATFORM_VERSION));
 
   const heartbeatMs = config.server.sseHeartbeatMs;
   const v1 = Router();
@@ -77,6 +79,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, heartbeatMs));
   v1.use('/admin', mountedAt('/v1/admin'), adminRoutes(config, deps.guard, deps.breaker));
   app.use('/v1', v1);
+  // After /v1, so API calls never walk the documentation's routes.
+  app.use(docsRoutes(deps.registry, PLATFORM_VERSION));
   app.use(notFound);
   app.use(errorHandler(deps.logger, config.server.bodyLimitBytes));
   return app;

@@ -133,7 +133,16 @@ export class OperationInvoker {
       throw new InputError('invalid_input', `The body does not match the input of ${pluginId}/${operationName}: ${errors.map((e) => `${e.field || '(body)'}: ${e.message}`).join('; ')}. GET /v1/plugins/${pluginId} describes the input.`, { errors });
     }
     this.requireCredentials();
-    return { plugin, operation, input: parsed.data, prepared: operation.definition.prepare(parsed.data) };
+    // The prompt is built only when a query runs: a cache hit never needs it.
+    let prepared: PreparedQuery | undefined;
+    return {
+      plugin,
+      operation,
+      input: parsed.data,
+      get prepared() {
+        return (prepared ??= operation.definition.prepare(parsed.data));
+      },
+    };
   }
 
   /** Throws 503 `credentials_missing` when no credentials are set. */
@@ -256,6 +265,7 @@ export class OperationInvoker {
       maxBudgetUsd: plugin.maxBudgetUsd,
       timeoutMs: plugin.timeoutMs,
       signal: context.signal,
+      streaming: context.onEvent !== undefined,
       ...output,
       ...(session ? { session } : {}),
     });

@@ -4,6 +4,7 @@ const BY_KIND: Record<ClaudeFailureKind, { code: ErrorCode; detail: string }> = 
   overloaded: { code: 'upstream_overloaded', detail: 'The Claude API is overloaded and the CLI gave up after its retries. Retry later.' },
   rate_limited: { code: 'upstream_overloaded', detail: 'The Claude API rate-limited this organisation and the CLI gave up after its retries. Retry later.' },
   api_error: { code: 'upstream_error', detail: 'The Claude API failed and the CLI gave up after its retries. Retry later; if it persists, check the API status and /health/ready.' },
+  interrupted: { code: 'upstream_interrupted', detail: 'The Claude API failed after part of the answer had been streamed to you. The call was not retried, so the text you received is incomplete: discard it and send the call again.' },
   auth: { code: 'upstream_auth', detail: 'The Claude API refused the configured credentials. An operator must check ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN.' },
   bad_request: { code: 'upstream_bad_request', detail: 'The Claude API rejected the request (for example the input is too large for the model). Shorten the input and retry.' },
   timeout: { code: 'upstream_timeout', detail: 'The query did not finish within the time limit. Submit less input, or ask an operator to raise the plugin timeoutMs.' },

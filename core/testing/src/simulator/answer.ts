@@ -59,6 +59,22 @@ export async function streamAnswer(
   res.end();
 }
 
+/** Streams the start of a text answer, then an SSE `error` event, then ends the response. */
+export function brokenStreamAnswer(res: ServerResponse, model: string, inputTokens: number, text: string, errorType = 'overloaded_error'): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_sim_${Date.now()}` });
+  const send = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  send('message_start', {
+    message: {
+      id: `msg_sim_${Date.now()}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null,
+      usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    },
+  });
+  send('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  for (const piece of pieces(text)) send('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } });
+  send('error', { error: { type: errorType, message: `simulated ${errorType} after output began` } });
+  res.end();
+}
+
 /** Writes the same answer as one JSON body, for `stream: false` requests. */
 export function jsonAnswer(res: ServerResponse, model: string, inputTokens: number, blocks: readonly SimBlock[]): void {
   const content = blocks.map((b) =>

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { autoReply } from './auto-model';
-import { estimateTokens, faultAnswer, jsonAnswer, streamAnswer } from './answer';
+import { brokenStreamAnswer, estimateTokens, faultAnswer, jsonAnswer, streamAnswer } from './answer';
 import type { RecordedRequest, SimReply } from './types';
 
 /** A running Messages API simulator. */
@@ -91,6 +91,7 @@ export async function startSimulator(options: { port?: number } = {}): Promise<S
     rec.inputTokens = inputTokens;
     if ('hang' in reply) return; // the socket stays open until the client or close() ends it
     if ('fault' in reply) faultAnswer(res, reply.fault, reply.retryAfterSeconds);
+    else if ('failMidStream' in reply) brokenStreamAnswer(res, model, inputTokens, reply.failMidStream, reply.errorType);
     else {
       const blocks = 'blocks' in reply ? reply.blocks : autoReply(rec.body);
       if (rec.stream) await streamAnswer(res, model, inputTokens, blocks, reply.chunkDelayMs);

@@ -9,6 +9,11 @@ export type SimReply =
   | { readonly blocks: readonly SimBlock[]; readonly chunkDelayMs?: number }
   /** Answer with an HTTP error as the Messages API does (429, 500, 529 …). */
   | { readonly fault: number; readonly retryAfterSeconds?: number }
+  /**
+   * Start a streamed answer with this text, then fail mid-stream with an SSE `error` event
+   * (as the Messages API does when it is overloaded after output began).
+   */
+  | { readonly failMidStream: string; readonly errorType?: string }
   /** Accept the request and never answer (until the client goes away or the simulator closes). */
   | { readonly hang: true }
   /** Answer as the default model would, but stream it slowly. */
