@@ -23,6 +23,16 @@ describe('retries', () => {
     expect(metrics).not.toContain('outcome="overloaded"');
   });
 
+  it("waits as long as the API's Retry-After asks before retrying", async () => {
+    rt.simulator.reset();
+    rt.simulator.enqueue({ fault: 529, retryAfterSeconds: 2 });
+    const res = await postJson(`${rt.url}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] });
+    expect(res.status).toBe(200);
+    const [first, second] = rt.simulator.messageRequests();
+    // A lower bound only: a slow machine makes the gap longer, never shorter.
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(2_000);
+  });
+
   it('a failure after streaming began is not retried: the stream ends with upstream_interrupted', async () => {
     rt.simulator.reset();
     rt.simulator.enqueue({ failMidStream: 'The first half of a review that never' });
