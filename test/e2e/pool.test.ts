@@ -1,12 +1,16 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { codeReviewPlugin, reviewResult } from '@ccp/plugin-code-review';
-import { postJson, processesUnder, startTestRuntime, testKey, waitUntil, type TestRuntime } from '@ccp/testing';
+import { postJson, processesUnder, startServerProcess, startSimulator, startTestRuntime, testKey, waitUntil, type TestRuntime } from '@ccp/testing';
 
 // The warm pool with the real CLI. A caller's later call runs in the process its earlier
 // call left (cleared with /clear: the API request carries nothing of the earlier call);
 // another caller never gets that process; a parked spare serves a caller's first call with
 // no spawn on the request path and is replaced; a failed call or a dead process costs a
 // new process but not the next call; the pool never holds more than maxProcesses; closing
-// the runtime leaves no process behind.
+// the runtime leaves no process behind; a configuration reload ends the old processes.
 
 const INTERNAL = ['StructuredOutput', 'DeferredToolPlaceholder'];
 
@@ -98,7 +102,7 @@ describe('warm pool', () => {
     const before = processesUnder(rt.workspaceRoot);
     expect(before.length).toBeGreaterThan(0);
     for (const pid of before) process.kill(pid, 'SIGKILL');
-    expect(await waitUntil(() => processesUnder(rt.workspaceRoot).every((p) => !before.includes(p)), 5_000)).toBe(true);
+    // No waiting: the call may find its process dead before the platform has noticed the exit.
     expect((await review(alice, 'epsilon.ts', 'x')).status).toBe(200);
     expect((await review(bob, 'zeta.ts', 'x')).status).toBe(200);
   });
@@ -132,6 +136,36 @@ describe('warm pool', () => {
     expect(await waitUntil(() => processesUnder(other.workspaceRoot).length === 2, 20_000)).toBe(true);
     const root = other.workspaceRoot;
     await other.close();
+    expect(processesUnder(root)).toEqual([]);
+  });
+});
+
+describe('warm pool across a configuration reload', () => {
+  it("ends the old configuration's processes on SIGHUP; the next call runs in a new one", async () => {
+    const sim = await startSimulator();
+    const key = testKey('reloader');
+    const dir = mkdtempSync(join(tmpdir(), 'ccp-pool-reload-'));
+    const root = join(dir, 'ws');
+    const file = join(dir, 'c.yaml');
+    const write = (maxTurns: number) =>
+      writeFileSync(file, stringify({ auth: { keys: [key.entry] }, claude: { workspaceRoot: root }, cache: { enabled: false }, pool: { enabled: true, sparesPerOperation: 1, maxProcesses: 2 }, plugins: { 'code-review': { maxTurns } } }));
+    write(8);
+    const server = await startServerProcess({ HOME: dir, CCP_CONFIG: file, ANTHROPIC_API_KEY: 'sk-ant-pool-reload', ANTHROPIC_BASE_URL: sim.url });
+    try {
+      const review = () => postJson(`${server.url}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: key.headers });
+      expect((await review()).status).toBe(200);
+      expect(await waitUntil(() => processesUnder(root).length === 2, 20_000)).toBe(true); // the caller's process and a spare
+      const old = processesUnder(root);
+
+      write(9);
+      server.child.kill('SIGHUP');
+      expect(await waitUntil(() => server.output().includes('configuration reloaded'), 10_000)).toBe(true);
+      expect(await waitUntil(() => processesUnder(root).every((pid) => !old.includes(pid)), 20_000)).toBe(true);
+      expect((await review()).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      await sim.close();
+    }
     expect(processesUnder(root)).toEqual([]);
   });
 });

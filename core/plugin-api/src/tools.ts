@@ -22,6 +22,13 @@ export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
 /** Tools that change files; a plugin holding one gets the files it wrote back. */
 export const WRITE_TOOLS: readonly BuiltinTool[] = ['Write', 'Edit', 'MultiEdit', 'NotebookEdit'];
 
+/**
+ * Tools that run programs. A process that offers one is never kept between calls: a
+ * program it started (in the background, or detached) could outlive the call and see the
+ * next one's files.
+ */
+export const EXEC_TOOLS: readonly BuiltinTool[] = ['Bash'];
+
 /** Tools that only read. Plugins that declare nothing else are cacheable and safe by construction. */
 export const READ_ONLY_TOOLS: readonly BuiltinTool[] = ['Read', 'Grep', 'Glob'];
 

@@ -1,15 +1,19 @@
-import type { ClaudeRequest, Logger } from '@ccp/plugin-api';
+import { ClaudeError, EXEC_TOOLS, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
 import { ClaudeProcess } from '../claude/child-process';
 import { Inbox, LiveQuery, liveKeyOf } from '../claude/live-query';
 import { buildQueryOptions } from '../claude/query-options';
 import type { QueryFn } from '../claude/sdk-client';
-import { createWorkspace } from '../claude/workspace';
+import { createWorkspace, type Workspace } from '../claude/workspace';
 import type { PlatformConfig } from '../config/schema';
 import type { Metrics } from '../metrics/metrics';
-import { SparePool, type PrewarmFn } from './spare-pool';
+import { SparePool, type PrewarmFn, type Spare } from './spare-pool';
 
 /** How long `/clear` may take before the process is given up. */
 const CLEAR_TIMEOUT_MS = 10_000;
+/** How long a call waits for its caller's process being cleared before it looks elsewhere. */
+const CLEARING_WAIT_MS = 1_000;
+
+const shuttingDown = () => new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
 
 export interface LivePoolDeps {
   readonly query: QueryFn;
@@ -35,8 +39,8 @@ export interface LivePoolDeps {
 export class LivePool {
   private readonly idle = new Map<string, LiveQuery[]>();
   private readonly busy = new Set<LiveQuery>();
-  /** Releases under way (clearing or ending), by the key of their process. */
-  private readonly releasing = new Map<Promise<void>, string>();
+  /** Releases under way (clearing or ending); clean ones by the key of their process. */
+  private readonly releasing = new Map<Promise<void>, string | undefined>();
   private starting = 0;
   private closed = false;
   private readonly spares: SparePool;
@@ -74,18 +78,22 @@ export class LivePool {
 
   /**
    * A live process for this call, with the call's files in its folder; undefined for a
-   * session turn, or when the pool is full (the caller then runs a one-off query).
+   * session turn, an operation that may run programs, or when the pool is full (the
+   * caller then runs a one-off query). Throws `shutting_down` once the pool is closing.
+   * `reuse: false` skips the caller's idle processes (one was just found dead).
    */
-  async lease(request: ClaudeRequest): Promise<LiveQuery | undefined> {
-    if (request.session || this.closed) return undefined;
+  async lease(request: ClaudeRequest, options: { reuse?: boolean } = {}): Promise<LiveQuery | undefined> {
+    if (request.session || request.caller === undefined || request.tools.allow.some((t) => EXEC_TOOLS.includes(t))) return undefined;
+    if (this.closed) throw shuttingDown();
     const key = liveKeyOf(request);
-    let reused = this.takeIdle(key);
-    if (!reused) {
+    let reused = options.reuse === false ? undefined : this.takeIdle(key);
+    if (!reused && options.reuse !== false) {
       // A process of this caller and operation being cleared is ready in tens of
       // milliseconds: cheaper to wait for it than to claim a spare or start a process.
       const clearing = [...this.releasing].filter(([, k]) => k === key).map(([p]) => p);
       if (clearing.length > 0) {
-        await Promise.race(clearing);
+        await Promise.race([...clearing, new Promise((r) => setTimeout(r, CLEARING_WAIT_MS).unref())]);
+        if (this.closed) throw shuttingDown();
         reused = this.takeIdle(key);
       }
     }
@@ -97,38 +105,54 @@ export class LivePool {
         this.deps.metrics.poolLeases.inc({ plugin: request.pluginId, result: 'full' });
         return undefined;
       }
-      const workspace = await createWorkspace(this.deps.workspaceRoot, request.files).catch(async (err: unknown) => {
-        await spare?.discard();
-        throw err;
-      });
+      const live = await this.start(request, key, spare);
+      if (!live) return undefined;
+      if (this.closed) {
+        await live.discard();
+        throw shuttingDown();
+      }
+      return this.hand(live, request, spare ? 'spare' : 'cold');
+    } finally {
+      this.starting--;
+      this.observe();
+    }
+  }
+
+  /**
+   * A new live process for `key`: the claimed spare, or a new `claude`. Undefined (and
+   * nothing left behind) when it cannot be built; the call then runs one-off.
+   */
+  private async start(request: ClaudeRequest, key: string, spare: Spare | undefined): Promise<LiveQuery | undefined> {
+    let workspace: Workspace | undefined;
+    try {
+      workspace = await createWorkspace(this.deps.workspaceRoot, request.files);
       const inbox = new Inbox();
       if (spare) {
         spare.bind(workspace.dir);
         const live = new LiveQuery(key, inbox, spare.process, spare.abortController, workspace, () => spare.discard());
         live.attach(spare.sdk.claim({ prompt: inbox, options: { cwd: workspace.dir } }));
         spare.sdk.claimed.catch((err: unknown) => this.deps.logger.warn({ requestId: request.requestId, err: String(err) }, 'a warm spare refused its claim'));
-        return this.hand(live, request, 'spare');
+        return live;
       }
       const process = new ClaudeProcess();
       const abortController = new AbortController();
       this.deps.metrics.spawns.inc({ kind: 'cold' });
-      const live = new LiveQuery(key, inbox, process, abortController, workspace);
-      live.attach(
-        this.deps.query({
-          prompt: inbox,
-          options: buildQueryOptions(request, {
-            cwd: workspace.dir,
-            env: { ...this.deps.env, CLAUDE_CONFIG_DIR: workspace.configDir },
-            abortController,
-            executable: this.deps.executable,
-            spawnClaudeCodeProcess: process.spawn,
-          }),
+      const query = this.deps.query({
+        prompt: inbox,
+        options: buildQueryOptions(request, {
+          cwd: workspace.dir,
+          env: { ...this.deps.env, CLAUDE_CONFIG_DIR: workspace.configDir },
+          abortController,
+          executable: this.deps.executable,
+          spawnClaudeCodeProcess: process.spawn,
         }),
-      );
-      return this.hand(live, request, 'cold');
-    } finally {
-      this.starting--;
-      this.observe();
+      });
+      return new LiveQuery(key, inbox, process, abortController, workspace).attach(query);
+    } catch (err) {
+      this.deps.logger.warn({ requestId: request.requestId, err: String(err) }, 'could not start a pool process; running the call one-off');
+      await spare?.discard().catch(() => undefined);
+      await workspace?.remove().catch(() => undefined);
+      return undefined;
     }
   }
 
@@ -136,10 +160,11 @@ export class LivePool {
     const list = this.idle.get(key) ?? [];
     let live: LiveQuery | undefined;
     while ((live = list.pop())) {
-      if (live.alive) return live;
+      if (live.alive) break;
       void this.drop(live);
     }
-    return undefined;
+    if (list.length === 0) this.idle.delete(key);
+    return live;
   }
 
   private async hand(live: LiveQuery, request: ClaudeRequest, result: 'reused' | 'spare' | 'cold', prepare?: () => Promise<void>): Promise<LiveQuery> {
@@ -168,6 +193,7 @@ export class LivePool {
     if (!oldest) return false;
     const list = this.idle.get(oldest.key) ?? [];
     list.splice(list.indexOf(oldest), 1);
+    if (list.length === 0) this.idle.delete(oldest.key);
     void oldest.discard();
     this.observe();
     return true;
@@ -196,9 +222,10 @@ export class LivePool {
       this.idle.set(live.key, [...(this.idle.get(live.key) ?? []), live]);
       this.observe();
     })();
-    this.releasing.set(done, live.key);
-    void done.finally(() => this.releasing.delete(done));
-    return done;
+    const settled = done.catch((err: unknown) => this.deps.logger.warn({ err: String(err) }, 'could not release a pool process'));
+    this.releasing.set(settled, clean ? live.key : undefined);
+    void settled.finally(() => this.releasing.delete(settled));
+    return settled;
   }
 
   private async drop(live: LiveQuery): Promise<void> {
@@ -212,7 +239,8 @@ export class LivePool {
     for (const [key, list] of this.idle) {
       const keep = list.filter((l) => l.alive && now - l.lastUsedAt < this.settings.maxIdleMs);
       for (const l of list) if (!keep.includes(l)) void l.discard();
-      this.idle.set(key, keep);
+      if (keep.length > 0) this.idle.set(key, keep);
+      else this.idle.delete(key);
     }
     this.observe();
   }

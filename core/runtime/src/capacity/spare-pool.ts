@@ -156,7 +156,7 @@ export class SparePool {
       abortController.abort();
       process.terminate();
       await process.ensureExited(1_000);
-      await rm(home, { recursive: true, force: true });
+      await rm(home, { recursive: true, force: true }).catch(() => undefined);
     };
     try {
       this.deps.metrics.spawns.inc({ kind: 'spare' });

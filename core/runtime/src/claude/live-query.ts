@@ -88,13 +88,13 @@ export class LiveQuery {
     return reset && ok;
   }
 
-  /** Ends the process and removes its folders. */
+  /** Ends the process and removes its folders; never rejects. */
   async discard(): Promise<void> {
     this.inbox.end();
     this.abortController.abort();
     this.process.terminate();
     await this.process.ensureExited(1_000);
     await this.workspace.remove().catch(() => undefined);
-    await this.onDiscard();
+    await this.onDiscard().catch(() => undefined);
   }
 }

@@ -2,6 +2,7 @@ import { ClaudeError, WRITE_TOOLS, type ClaudeClient, type ClaudeEvent, type Cla
 import type { Options, Query, SDKMessage, SDKUserMessage, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeProcess } from './child-process';
 import { mapMessage, resultEvent } from './map-messages';
+import { SentText } from './sent-text';
 import { buildQueryOptions } from './query-options';
 import { createWorkspace, type Workspace } from './workspace';
 import type { LivePool } from '../capacity/live-pool';
@@ -40,6 +41,8 @@ export interface SdkClientSettings {
 /** Where one call runs: a one-off query, or a turn of a live process from the pool. */
 interface Attempt {
   readonly messages: AsyncIterable<SDKMessage>;
+  /** A process kept from an earlier call of this caller. */
+  readonly reused: boolean;
   readonly workspace: Workspace;
   readonly process: ClaudeProcess;
   /** Called once when the call is over; `clean` when a result was read and nothing was aborted. */
@@ -50,44 +53,8 @@ class TimeoutSignal extends Error {}
 class CallerGone extends Error {}
 class ShuttingDown extends Error {}
 class Interrupted extends Error {}
-
-/**
- * Whether the text sent to the caller came from an API response that was thrown away. A
- * complete stream ends `message_delta` (stop reason, usage) then `message_stop`; when a
- * stream breaks after output began, the CLI closes it without a `message_delta` and asks
- * again without announcing a retry, and the assistant message then carries the new
- * response's id.
- */
-class SentText {
-  private streamId: string | undefined;
-  private sentFromStream = false;
-  private completed = false;
-
-  text(): void {
-    this.sentFromStream = true;
-  }
-
-  /** True when `message` shows that a response whose text the caller already has was abandoned. */
-  abandoned(message: SDKMessage): boolean {
-    if (message.type === 'stream_event' && message.parent_tool_use_id === null) {
-      const event = message.event;
-      if (event.type === 'message_start') {
-        this.streamId = event.message.id;
-        this.sentFromStream = false;
-        this.completed = false;
-      } else if (event.type === 'message_delta') {
-        this.completed = true;
-      } else if (event.type === 'message_stop') {
-        return this.sentFromStream && !this.completed;
-      }
-    } else if (message.type === 'assistant' && message.parent_tool_use_id === null) {
-      const replaced = this.sentFromStream && message.message.id !== this.streamId;
-      this.sentFromStream = false;
-      return replaced;
-    }
-    return false;
-  }
-}
+/** A kept process failed before it said anything: it had died between calls. */
+class StaleProcess extends Error {}
 
 /** A resumed session's result minus the running totals it started from. */
 function thisTurnOnly(result: ClaudeResult, prior: { usage: TokenUsage; costUsd: number }): ClaudeResult {
@@ -143,14 +110,17 @@ export class SdkClaudeClient implements ClaudeClient {
   }
 
   /** A turn of a live process when the pool has one for this call, else a one-off query. */
-  private async begin(request: ClaudeRequest, abortController: AbortController): Promise<Attempt> {
+  private async begin(request: ClaudeRequest, abortController: AbortController, reuse: boolean): Promise<Attempt> {
     const { query, env, workspaceRoot, executable, sessionStore, pool, metrics } = this.settings;
-    const live = await pool?.lease(request);
+    const live = await pool?.lease(request, { reuse });
     if (pool && live) {
       // Aborting the call stops the live process's SDK query too (the process is then ended).
-      abortController.signal.addEventListener('abort', () => live.abortController.abort(), { once: true });
+      const stop = () => live.abortController.abort();
+      if (abortController.signal.aborted) stop();
+      else abortController.signal.addEventListener('abort', stop, { once: true });
       return {
         messages: live.turn(request.prompt),
+        reused: live.calls > 0,
         workspace: live.workspace,
         process: live.process,
         end: async (clean) => {
@@ -177,6 +147,7 @@ export class SdkClaudeClient implements ClaudeClient {
     });
     return {
       messages,
+      reused: false,
       workspace,
       process,
       end: async () => {
@@ -187,27 +158,49 @@ export class SdkClaudeClient implements ClaudeClient {
   }
 
   async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
+    try {
+      yield* this.runOnce(request, true);
+    } catch (err) {
+      if (!(err instanceof StaleProcess)) throw err;
+      // A kept process had died unnoticed; nothing reached the caller or the API.
+      this.settings.logger.warn({ requestId: request.requestId, plugin: request.pluginId }, 'a kept claude process had died; running the call in a new one');
+      yield* this.runOnce(request, false);
+    }
+  }
+
+  private async *runOnce(request: ClaudeRequest, reuse: boolean): AsyncGenerator<ClaudeEvent> {
     const { env, logger } = this.settings;
     const abortController = new AbortController();
-    const attempt = await this.begin(request, abortController);
-    const { workspace, process } = attempt;
+    // Counted as running from the start, so a drain waits for a call still being set up.
     let settle = () => undefined as void;
     this.running.set(abortController, new Promise<void>((resolve) => (settle = resolve)));
+    let attempt: Attempt;
+    try {
+      attempt = await this.begin(request, abortController, reuse);
+    } catch (err) {
+      this.running.delete(abortController);
+      settle();
+      throw err;
+    }
+    const { workspace, process } = attempt;
     // An aborted query (timeout, caller gone, shutdown) has nothing left to save, so its
     // child is ended at once rather than after the SDK's graceful-exit window (about 2 s).
-    abortController.signal.addEventListener('abort', () => process.terminate(), { once: true });
+    if (abortController.signal.aborted) process.terminate(); // shut down while it was being set up
+    else abortController.signal.addEventListener('abort', () => process.terminate(), { once: true });
     const timer = setTimeout(() => abortController.abort(new TimeoutSignal()), request.timeoutMs);
     const onCallerGone = () => abortController.abort(new CallerGone());
     request.signal?.addEventListener('abort', onCallerGone, { once: true });
     if (request.signal?.aborted) onCallerGone();
     let finished = false;
     let sawResult = false;
+    let received = 0;
     try {
       let result: ClaudeEvent | undefined;
       let failure: unknown;
       const sent = new SentText();
       try {
         for await (const message of attempt.messages) {
+          received++;
           if (request.streaming && sent.abandoned(message)) {
             // The CLI answers a stream that broke after output began by asking again; the
             // caller has part of the first answer already, so it must not get a second.
@@ -238,6 +231,7 @@ export class SdkClaudeClient implements ClaudeClient {
         if (reason instanceof CallerGone) throw new ClaudeError('aborted', 'the caller went away');
         if (reason instanceof ShuttingDown) throw new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
       }
+      if (failure && received === 0 && attempt.reused) throw new StaleProcess();
       if (failure instanceof ClaudeError) throw failure;
       if (failure || !result) {
         const message = failure instanceof Error ? failure.message : 'the Claude Code process ended without a result';
@@ -256,9 +250,12 @@ export class SdkClaudeClient implements ClaudeClient {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCallerGone);
       if (!finished && !abortController.signal.aborted) abortController.abort(new CallerGone());
-      await attempt.end(sawResult && !abortController.signal.aborted);
-      this.running.delete(abortController);
-      settle();
+      try {
+        await attempt.end(sawResult && !abortController.signal.aborted);
+      } finally {
+        this.running.delete(abortController);
+        settle();
+      }
     }
   }
 }
