@@ -80,14 +80,13 @@ export class LivePool {
    * A live process for this call, with the call's files in its folder; undefined for a
    * session turn, an operation that may run programs, or when the pool is full (the
    * caller then runs a one-off query). Throws `shutting_down` once the pool is closing.
-   * `reuse: false` skips the caller's idle processes (one was just found dead).
    */
-  async lease(request: ClaudeRequest, options: { reuse?: boolean } = {}): Promise<LiveQuery | undefined> {
+  async lease(request: ClaudeRequest): Promise<LiveQuery | undefined> {
     if (request.session || request.caller === undefined || request.tools.allow.some((t) => EXEC_TOOLS.includes(t))) return undefined;
     if (this.closed) throw shuttingDown();
     const key = liveKeyOf(request);
-    let reused = options.reuse === false ? undefined : this.takeIdle(key);
-    if (!reused && options.reuse !== false) {
+    let reused = this.takeIdle(key);
+    if (!reused) {
       // A process of this caller and operation being cleared is ready in tens of
       // milliseconds: cheaper to wait for it than to claim a spare or start a process.
       const clearing = [...this.releasing].filter(([, k]) => k === key).map(([p]) => p);

@@ -41,8 +41,8 @@ export interface SdkClientSettings {
 /** Where one call runs: a one-off query, or a turn of a live process from the pool. */
 interface Attempt {
   readonly messages: AsyncIterable<SDKMessage>;
-  /** A process kept from an earlier call of this caller. */
-  readonly reused: boolean;
+  /** Served by the pool: a kept process, or a claimed spare. */
+  readonly pooled: boolean;
   readonly workspace: Workspace;
   readonly process: ClaudeProcess;
   /** Called once when the call is over; `clean` when a result was read and nothing was aborted. */
@@ -53,8 +53,8 @@ class TimeoutSignal extends Error {}
 class CallerGone extends Error {}
 class ShuttingDown extends Error {}
 class Interrupted extends Error {}
-/** A kept process failed before it said anything: it had died between calls. */
-class StaleProcess extends Error {}
+/** A pool process could not take the call (died unnoticed, or a spare refused its claim) before anything was sent. */
+class UnusableProcess extends Error {}
 
 /** A resumed session's result minus the running totals it started from. */
 function thisTurnOnly(result: ClaudeResult, prior: { usage: TokenUsage; costUsd: number }): ClaudeResult {
@@ -110,9 +110,9 @@ export class SdkClaudeClient implements ClaudeClient {
   }
 
   /** A turn of a live process when the pool has one for this call, else a one-off query. */
-  private async begin(request: ClaudeRequest, abortController: AbortController, reuse: boolean): Promise<Attempt> {
+  private async begin(request: ClaudeRequest, abortController: AbortController, usePool: boolean): Promise<Attempt> {
     const { query, env, workspaceRoot, executable, sessionStore, pool, metrics } = this.settings;
-    const live = await pool?.lease(request, { reuse });
+    const live = usePool ? await pool?.lease(request) : undefined;
     if (pool && live) {
       // Aborting the call stops the live process's SDK query too (the process is then ended).
       const stop = () => live.abortController.abort();
@@ -120,7 +120,7 @@ export class SdkClaudeClient implements ClaudeClient {
       else abortController.signal.addEventListener('abort', stop, { once: true });
       return {
         messages: live.turn(request.prompt),
-        reused: live.calls > 0,
+        pooled: true,
         workspace: live.workspace,
         process: live.process,
         end: async (clean) => {
@@ -147,7 +147,7 @@ export class SdkClaudeClient implements ClaudeClient {
     });
     return {
       messages,
-      reused: false,
+      pooled: false,
       workspace,
       process,
       end: async () => {
@@ -161,14 +161,14 @@ export class SdkClaudeClient implements ClaudeClient {
     try {
       yield* this.runOnce(request, true);
     } catch (err) {
-      if (!(err instanceof StaleProcess)) throw err;
-      // A kept process had died unnoticed; nothing reached the caller or the API.
-      this.settings.logger.warn({ requestId: request.requestId, plugin: request.pluginId }, 'a kept claude process had died; running the call in a new one');
+      if (!(err instanceof UnusableProcess)) throw err;
+      // Nothing reached the caller or the API: run the call as if there were no pool.
+      this.settings.logger.warn({ requestId: request.requestId, plugin: request.pluginId, reason: err.message }, 'a pool process could not take the call; running it one-off');
       yield* this.runOnce(request, false);
     }
   }
 
-  private async *runOnce(request: ClaudeRequest, reuse: boolean): AsyncGenerator<ClaudeEvent> {
+  private async *runOnce(request: ClaudeRequest, usePool: boolean): AsyncGenerator<ClaudeEvent> {
     const { env, logger } = this.settings;
     const abortController = new AbortController();
     // Counted as running from the start, so a drain waits for a call still being set up.
@@ -176,7 +176,7 @@ export class SdkClaudeClient implements ClaudeClient {
     this.running.set(abortController, new Promise<void>((resolve) => (settle = resolve)));
     let attempt: Attempt;
     try {
-      attempt = await this.begin(request, abortController, reuse);
+      attempt = await this.begin(request, abortController, usePool);
     } catch (err) {
       this.running.delete(abortController);
       settle();
@@ -231,7 +231,9 @@ export class SdkClaudeClient implements ClaudeClient {
         if (reason instanceof CallerGone) throw new ClaudeError('aborted', 'the caller went away');
         if (reason instanceof ShuttingDown) throw new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
       }
-      if (failure && received === 0 && attempt.reused) throw new StaleProcess();
+      if (attempt.pooled && failure && received === 0) throw new UnusableProcess('it had died between calls');
+      // The SDK's answer when a parked spare refuses its claim: start the session with query().
+      if (attempt.pooled && failure instanceof Error && failure.message.startsWith('not_claimed')) throw new UnusableProcess(failure.message);
       if (failure instanceof ClaudeError) throw failure;
       if (failure || !result) {
         const message = failure instanceof Error ? failure.message : 'the Claude Code process ended without a result';
