@@ -119,11 +119,10 @@ const hasTaskset = (() => {
 /**
  * autocannon in its own process, pinned to the second core while this process (the
  * servers) is pinned to the first, so the load generator never takes the server's core.
- * One connection gives the latency of a request alone (no queueing behind others).
  */
-function cannon(url, headers, method = 'POST', { seconds = 3, connections = 16 } = {}) {
+function cannon(url, headers, method = 'POST', { seconds = 3 } = {}) {
   const body = method === 'POST' ? ['-b', JSON.stringify(review)] : [];
-  const args = ['-c', String(connections), '-d', String(seconds), '-m', method, ...body, '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  const args = ['-c', '16', '-d', String(seconds), '-m', method, ...body, '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
   const command = [process.execPath, require.resolve('autocannon/autocannon.js'), ...args];
   return new Promise((resolve, reject) => {
     execFile(hasTaskset ? 'taskset' : command[0], hasTaskset ? ['-c', '1', ...command] : command.slice(1), { maxBuffer: 64 * 2 ** 20 }, (err, stdout) => {
@@ -134,6 +133,7 @@ function cannon(url, headers, method = 'POST', { seconds = 3, connections = 16 }
   });
 }
 
+const ms2 = (x) => `${x.toFixed(2)} ms`;
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /**
@@ -161,6 +161,15 @@ async function measureMemory(sim, key, hashKey) {
   } finally {
     await server.stop();
   }
+}
+
+/** scripts/latency-probe.js on the second core: one request at a time, microsecond timing. */
+function probe(url, headers, method, seconds) {
+  const body = method === 'POST' ? JSON.stringify(review) : '-';
+  const command = [process.execPath, join(__dirname, 'latency-probe.js'), url, method, body, JSON.stringify(headers), String(seconds)];
+  return new Promise((resolve, reject) => {
+    execFile(hasTaskset ? 'taskset' : command[0], hasTaskset ? ['-c', '1', ...command] : command.slice(1), (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
+  });
 }
 
 /** The median run (by requests/s) of several. */
@@ -265,8 +274,8 @@ async function main() {
   const live = await cannon(`${cached.url}/health/live`, {}, 'GET');
   const authed = await cannon(`${cached.url}/v1/plugins`, headers, 'GET');
   // Latency without queueing: one connection, one request at a time.
-  const hitAlone = await cannon(hitUrl, headers, 'POST', { seconds: 5, connections: 1 });
-  const helloAlone = await cannon(helloUrl, json, 'POST', { seconds: 5, connections: 1 });
+  const hitAlone = await probe(hitUrl, headers, 'POST', 5);
+  const helloAlone = await probe(helloUrl, json, 'POST', 5);
   bareServer.close();
   await cached.close();
 
@@ -315,7 +324,7 @@ async function main() {
     '',
     `Cache hits reach ${((hit.rps / hello.rps) * 100).toFixed(0)} % of bare express's requests per second (target: 50 %). Where the rest goes: the common middleware leaves ${((live.rps / hello.rps) * 100).toFixed(0)} % (the liveness row), authentication, the rate limiter and the /v1 routing ${((authed.rps / hello.rps) * 100).toFixed(0)} %, then JSON parsing, input validation, the cache key and the cached body's serialisation ${((hit.rps / hello.rps) * 100).toFixed(0)} %. Switched off one at a time in a profiling run, the per-key rate limiter, helmet, the HTTP metrics and authentication each cost 2–5 % of bare express's rate; no single part dominates.`,
     '',
-    `Latency of a request on its own (one connection, 5 s; autocannon reports whole milliseconds): cache hit p50 ${hitAlone.p50} ms, p99 ${hitAlone.p99} ms at ${hitAlone.rps.toFixed(0)} requests/s; bare express p50 ${helloAlone.p50} ms, p99 ${helloAlone.p99} ms (target for the cache hit: p99 under 5 ms). At saturation (the table) latency is mostly queueing, 16 connections waiting on one core: there even bare express shows p99 ${hello.p99} ms.`,
+    `Latency of a request on its own (scripts/latency-probe.js: one keep-alive connection, one request at a time for 5 s, timed to the microsecond): cache hit p50 ${ms2(hitAlone.p50)}, p99 ${ms2(hitAlone.p99)} over ${hitAlone.count} requests (${hitAlone.failures} failed); bare express p50 ${ms2(helloAlone.p50)}, p99 ${ms2(helloAlone.p99)} over ${helloAlone.count}. Target for the cache hit: p99 under 5 ms. At saturation (the table) latency is mostly queueing, 16 connections waiting on one core; there even bare express shows p99 ${hello.p99} ms.`,
     '',
     '## Memory',
     '',
