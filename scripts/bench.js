@@ -341,7 +341,7 @@ async function main() {
     '',
     '- The simulator answers at once, so every figure is the cost of the platform and the `claude` CLI themselves; with a real model the call time is dominated by the model, and the pool saves the same absolute amount (the process start) per call.',
     '- A live process serves one caller and one plugin operation. Between calls it is sent `/clear` (a new conversation: the next API request carries nothing of the earlier call, which `test/e2e/pool.test.ts` checks against the simulator\'s record) and its folder is emptied. Callers that each send one call a day gain nothing from it; they get the spare row.',
-    `- Throughput runs ${CALLS} review calls per level, one API key for all of them.`,
+    `- Throughput runs ${CALLS} review calls per level, one API key for all of them. The pool runtime here has \`pool.maxProcesses: ${POOL_MAX}\` and \`sparesPerOperation: 1\`, with the derived admission cap: a caller's calls reuse at most as many processes as admission lets run at once, so \`pool.maxProcesses\` should be at least \`admission.maxConcurrent\` plus the spares for concurrent calls to stay in the pool (the default 4 equals the derived cap on 2 CPUs; larger hosts should raise it).`,
     '',
   ];
   writeFileSync(join(root, 'docs/benchmarks.md'), lines.join('\n'));

@@ -206,8 +206,9 @@ export class LivePool {
   release(live: LiveQuery, clean: boolean): Promise<void> {
     live.calls++;
     live.lastUsedAt = Date.now();
+    const parks = clean && !this.closed && live.alive && live.calls < this.settings.maxCallsPerProcess;
     const done = (async () => {
-      if (!clean || this.closed || !live.alive || live.calls >= this.settings.maxCallsPerProcess) return this.drop(live);
+      if (!parks) return this.drop(live);
       try {
         await live.workspace.reset([]);
         const cleared = await Promise.race([live.clear(), new Promise<boolean>((r) => setTimeout(() => r(false), CLEAR_TIMEOUT_MS).unref())]);
@@ -222,7 +223,8 @@ export class LivePool {
       this.observe();
     })();
     const settled = done.catch((err: unknown) => this.deps.logger.warn({ err: String(err) }, 'could not release a pool process'));
-    this.releasing.set(settled, clean ? live.key : undefined);
+    // Only a release that parks the process is worth waiting for (see lease()).
+    this.releasing.set(settled, parks ? live.key : undefined);
     void settled.finally(() => this.releasing.delete(settled));
     return settled;
   }

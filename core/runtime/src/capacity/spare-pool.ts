@@ -99,7 +99,7 @@ export class SparePool {
   take(request: ClaudeRequest): Spare | undefined {
     if (request.session) return undefined;
     const key = keyOf(request);
-    if (!this.templates.has(key)) this.templates.set(key, { ...request, signal: undefined, files: [], prompt: '' });
+    if (!this.templates.has(key)) this.templates.set(key, { ...request, caller: undefined, signal: undefined, files: [], prompt: '' });
     const list = this.ready.get(key) ?? [];
     let entry: Entry | undefined;
     while ((entry = list.shift())) {
@@ -107,17 +107,19 @@ export class SparePool {
       void entry.spare.discard(); // died while parked
     }
     this.ready.set(key, list);
-    this.fill(key);
+    // A claimed spare's replacement may end an idle process to keep spares ready; other
+    // refills (the first call of an operation, a dead or expired spare) use free room only.
+    this.fill(key, entry !== undefined);
     this.observe();
     return entry?.spare;
   }
 
   /** Starts spares for `key` until it has its share, within the process cap. */
-  private fill(key: string): void {
+  private fill(key: string, mayReclaim: boolean): void {
     const template = this.templates.get(key);
     if (!template || this.closed) return;
     const have = (this.ready.get(key)?.length ?? 0) + (this.warming.get(key) ?? 0);
-    const room = () => this.size + this.deps.others() < this.settings.maxProcesses || this.deps.reclaim();
+    const room = () => this.size + this.deps.others() < this.settings.maxProcesses || (mayReclaim && this.deps.reclaim());
     for (let i = have; i < this.settings.sparesPerOperation && room(); i++) {
       this.warming.set(key, (this.warming.get(key) ?? 0) + 1);
       void this.start(template)
@@ -174,7 +176,7 @@ export class SparePool {
       const keep = list.filter((e) => e.spare.process.alive && now - e.bornAt < this.settings.maxIdleMs);
       for (const e of list) if (!keep.includes(e)) void e.spare.discard();
       this.ready.set(key, keep);
-      if (keep.length < list.length) this.fill(key);
+      if (keep.length < list.length) this.fill(key, false);
     }
     this.observe();
   }

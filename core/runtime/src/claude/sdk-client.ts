@@ -53,6 +53,14 @@ class TimeoutSignal extends Error {}
 class CallerGone extends Error {}
 class ShuttingDown extends Error {}
 class Interrupted extends Error {}
+/** The typed error for an abort reason set by this client; undefined for any other reason. */
+function abortError(reason: unknown, timeoutMs: number): ClaudeError | undefined {
+  if (reason instanceof TimeoutSignal) return new ClaudeError('timeout', `the query did not finish within ${timeoutMs} ms`);
+  if (reason instanceof CallerGone) return new ClaudeError('aborted', 'the caller went away');
+  if (reason instanceof ShuttingDown) return new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
+  return undefined;
+}
+
 /** A pool process could not take the call (died unnoticed, or a spare refused its claim) before anything was sent. */
 class UnusableProcess extends Error {}
 
@@ -86,6 +94,7 @@ function scrub(text: string, secrets: readonly string[]): string {
  */
 export class SdkClaudeClient implements ClaudeClient {
   private readonly running = new Map<AbortController, Promise<void>>();
+  private closing = false;
 
   constructor(private readonly settings: SdkClientSettings) {}
 
@@ -103,8 +112,9 @@ export class SdkClaudeClient implements ClaudeClient {
     await this.close();
   }
 
-  /** Aborts every running query and waits until their processes and workspaces are gone. */
+  /** Aborts every running query and waits until their processes and workspaces are gone; later calls fail as shutting_down. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const controller of this.running.keys()) controller.abort(new ShuttingDown());
     await Promise.all(this.running.values());
   }
@@ -158,42 +168,59 @@ export class SdkClaudeClient implements ClaudeClient {
   }
 
   async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
+    if (this.closing) throw new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
+    // One controller for the whole call, counted as running from the start (so a drain
+    // waits for a call still being set up, or being handed from a pool process to a one-off).
+    const call = new AbortController();
+    let settle = () => undefined as void;
+    this.running.set(call, new Promise<void>((resolve) => (settle = resolve)));
+    const timer = setTimeout(() => call.abort(new TimeoutSignal()), request.timeoutMs);
+    const onCallerGone = () => call.abort(new CallerGone());
+    request.signal?.addEventListener('abort', onCallerGone, { once: true });
+    if (request.signal?.aborted) onCallerGone();
     try {
-      yield* this.runOnce(request, true);
-    } catch (err) {
-      if (!(err instanceof UnusableProcess)) throw err;
-      // Nothing reached the caller or the API: run the call as if there were no pool.
-      this.settings.logger.warn({ requestId: request.requestId, plugin: request.pluginId, reason: err.message }, 'a pool process could not take the call; running it one-off');
-      yield* this.runOnce(request, false);
+      try {
+        yield* this.runOnce(request, call.signal, true);
+      } catch (err) {
+        if (!(err instanceof UnusableProcess)) throw err;
+        // Nothing reached the caller: run the call as if there were no pool.
+        this.settings.logger.warn({ requestId: request.requestId, plugin: request.pluginId, reason: err.message }, 'a pool process could not take the call; running it one-off');
+        this.settings.metrics?.poolLeases.inc({ plugin: request.pluginId, result: 'fallback' });
+        yield* this.runOnce(request, call.signal, false);
+      }
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerGone);
+      this.running.delete(call);
+      settle();
     }
   }
 
-  private async *runOnce(request: ClaudeRequest, usePool: boolean): AsyncGenerator<ClaudeEvent> {
+  /** One attempt at the call, in a pool process (`usePool`) or a one-off query; `call` fires on timeout, caller gone and shutdown. */
+  private async *runOnce(request: ClaudeRequest, call: AbortSignal, usePool: boolean): AsyncGenerator<ClaudeEvent> {
     const { env, logger } = this.settings;
+    if (call.aborted) throw abortError(call.reason, request.timeoutMs) ?? new ClaudeError('aborted', 'the call was aborted');
+    // This attempt's own controller follows the call's, and also fires when the attempt
+    // stops early (so its process is ended without affecting a following attempt).
     const abortController = new AbortController();
-    // Counted as running from the start, so a drain waits for a call still being set up.
-    let settle = () => undefined as void;
-    this.running.set(abortController, new Promise<void>((resolve) => (settle = resolve)));
+    const follow = () => abortController.abort(call.reason);
+    call.addEventListener('abort', follow, { once: true });
     let attempt: Attempt;
     try {
       attempt = await this.begin(request, abortController, usePool);
     } catch (err) {
-      this.running.delete(abortController);
-      settle();
+      call.removeEventListener('abort', follow);
       throw err;
     }
     const { workspace, process } = attempt;
     // An aborted query (timeout, caller gone, shutdown) has nothing left to save, so its
     // child is ended at once rather than after the SDK's graceful-exit window (about 2 s).
-    if (abortController.signal.aborted) process.terminate(); // shut down while it was being set up
+    if (abortController.signal.aborted) process.terminate(); // aborted while it was being set up
     else abortController.signal.addEventListener('abort', () => process.terminate(), { once: true });
-    const timer = setTimeout(() => abortController.abort(new TimeoutSignal()), request.timeoutMs);
-    const onCallerGone = () => abortController.abort(new CallerGone());
-    request.signal?.addEventListener('abort', onCallerGone, { once: true });
-    if (request.signal?.aborted) onCallerGone();
     let finished = false;
     let sawResult = false;
     let received = 0;
+    let yielded = 0;
     try {
       let result: ClaudeEvent | undefined;
       let failure: unknown;
@@ -219,6 +246,7 @@ export class SdkClaudeClient implements ClaudeClient {
           }
           for (const event of mapMessage(message, workspace.dir)) {
             if (event.type === 'text') sent.text();
+            yielded++;
             yield event;
           }
         }
@@ -226,14 +254,16 @@ export class SdkClaudeClient implements ClaudeClient {
         failure ??= err;
       }
       if (abortController.signal.aborted && !(abortController.signal.reason instanceof Interrupted)) {
-        const reason: unknown = abortController.signal.reason;
-        if (reason instanceof TimeoutSignal) throw new ClaudeError('timeout', `the query did not finish within ${request.timeoutMs} ms`);
-        if (reason instanceof CallerGone) throw new ClaudeError('aborted', 'the caller went away');
-        if (reason instanceof ShuttingDown) throw new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
+        const known = abortError(abortController.signal.reason, request.timeoutMs);
+        if (known) throw known;
       }
-      if (attempt.pooled && failure && received === 0) throw new UnusableProcess('it had died between calls');
-      // The SDK's answer when a parked spare refuses its claim: start the session with query().
-      if (attempt.pooled && failure instanceof Error && failure.message.startsWith('not_claimed')) throw new UnusableProcess(failure.message);
+      if (attempt.pooled && failure && yielded === 0) {
+        // A kept process that ended before it said anything had died between calls (at
+        // most its API request went out; no answer reached the caller).
+        if (received === 0) throw new UnusableProcess('it had died');
+        // The SDK's answer when a parked spare refuses its claim: start it with query().
+        if (failure instanceof Error && failure.message.startsWith('not_claimed')) throw new UnusableProcess(failure.message);
+      }
       if (failure instanceof ClaudeError) throw failure;
       if (failure || !result) {
         const message = failure instanceof Error ? failure.message : 'the Claude Code process ended without a result';
@@ -249,15 +279,9 @@ export class SdkClaudeClient implements ClaudeClient {
       finished = true;
       yield result;
     } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onCallerGone);
+      call.removeEventListener('abort', follow);
       if (!finished && !abortController.signal.aborted) abortController.abort(new CallerGone());
-      try {
-        await attempt.end(sawResult && !abortController.signal.aborted);
-      } finally {
-        this.running.delete(abortController);
-        settle();
-      }
+      await attempt.end(sawResult && !abortController.signal.aborted);
     }
   }
 }

@@ -48,6 +48,16 @@ describe('SentText', () => {
     expect(firstFlag([start('m1'), delta, start('m2')])).toBe(2);
   });
 
+  it('lets through the CLI retrying a response that failed before any text (api_retry, then a new response)', () => {
+    const retry = { type: 'system', subtype: 'api_retry', attempt: 1 } as unknown as SDKMessage;
+    expect(firstFlag([start('m1'), retry, start('m2'), delta, assistant('m2'), ...done])).toBe(-1);
+  });
+
+  it('lets through a structured answer: text, then a StructuredOutput tool call and a second response', () => {
+    const toolUse = ev({ type: 'content_block_start', index: 1, content_block: { type: 'tool_use', name: 'StructuredOutput' } });
+    expect(firstFlag([start('m1'), delta, assistant('m1'), toolUse, assistant('m1'), ...done, start('m2'), assistant('m2'), ...done])).toBe(-1);
+  });
+
   it('does not flag a broken response that sent no text', () => {
     expect(firstFlag([start('m1'), ev({ type: 'message_stop' }), start('m2'), delta, assistant('m2'), ...done])).toBe(-1);
   });

@@ -146,7 +146,7 @@ export class Metrics {
 
   readonly poolLeases = new Counter({
     name: 'ccp_pool_leases_total',
-    help: 'Stateless queries by the process that served them: reused (an idle process of the same operation and caller), spare (a parked spare, claimed), cold (a new process, spawned on the request path, kept afterwards), full (the pool was full: a one-off process).',
+    help: 'Stateless queries by the process that served them: reused (an idle process of the same operation and caller), spare (a parked spare, claimed), cold (a new process, spawned on the request path, kept afterwards), full (the pool was full: a one-off process), fallback (a pool process could not take the call, which then ran one-off).',
     labelNames: ['plugin', 'result'] as const,
     registers: [this.registry],
   });
