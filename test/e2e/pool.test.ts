@@ -83,6 +83,7 @@ describe('warm pool', () => {
     expect(sent).not.toContain('beta.ts');
     expect(await settled()).toBe(true);
     expect(await processes('idle')).toBe(2);
+    expect(await processes('spare')).toBe(1); // the claimed spare was replaced
   });
 
   it('ends the process of a failed call; the next call still succeeds', async () => {
