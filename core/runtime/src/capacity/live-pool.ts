@@ -1,8 +1,8 @@
-import { ClaudeError, EXEC_TOOLS, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
+import { EXEC_TOOLS, type ClaudeRequest, type Logger } from '@ccp/plugin-api';
 import { ClaudeProcess } from '../claude/child-process';
 import { Inbox, LiveQuery, liveKeyOf } from '../claude/live-query';
-import { buildQueryOptions } from '../claude/query-options';
-import type { QueryFn } from '../claude/sdk-client';
+import { buildQueryOptions, workspaceHost } from '../claude/query-options';
+import { shuttingDownError, type QueryFn } from '../claude/sdk-client';
 import { createWorkspace, type Workspace } from '../claude/workspace';
 import type { PlatformConfig } from '../config/schema';
 import type { Metrics } from '../metrics/metrics';
@@ -12,8 +12,6 @@ import { SparePool, type PrewarmFn, type Spare } from './spare-pool';
 const CLEAR_TIMEOUT_MS = 10_000;
 /** How long a call waits for its caller's process being cleared before it looks elsewhere. */
 const CLEARING_WAIT_MS = 1_000;
-
-const shuttingDown = () => new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
 
 export interface LivePoolDeps {
   readonly query: QueryFn;
@@ -83,7 +81,7 @@ export class LivePool {
    */
   async lease(request: ClaudeRequest): Promise<LiveQuery | undefined> {
     if (request.session || request.caller === undefined || request.tools.allow.some((t) => EXEC_TOOLS.includes(t))) return undefined;
-    if (this.closed) throw shuttingDown();
+    if (this.closed) throw shuttingDownError();
     const key = liveKeyOf(request);
     let reused = this.takeIdle(key);
     if (!reused) {
@@ -92,7 +90,7 @@ export class LivePool {
       const clearing = [...this.releasing].filter(([, k]) => k === key).map(([p]) => p);
       if (clearing.length > 0) {
         await Promise.race([...clearing, new Promise((r) => setTimeout(r, CLEARING_WAIT_MS).unref())]);
-        if (this.closed) throw shuttingDown();
+        if (this.closed) throw shuttingDownError();
         reused = this.takeIdle(key);
       }
     }
@@ -108,7 +106,7 @@ export class LivePool {
       if (!live) return undefined;
       if (this.closed) {
         await live.discard();
-        throw shuttingDown();
+        throw shuttingDownError();
       }
       return this.hand(live, request, spare ? 'spare' : 'cold');
     } finally {
@@ -138,13 +136,7 @@ export class LivePool {
       this.deps.metrics.spawns.inc({ kind: 'cold' });
       const query = this.deps.query({
         prompt: inbox,
-        options: buildQueryOptions(request, {
-          cwd: workspace.dir,
-          env: { ...this.deps.env, CLAUDE_CONFIG_DIR: workspace.configDir },
-          abortController,
-          executable: this.deps.executable,
-          spawnClaudeCodeProcess: process.spawn,
-        }),
+        options: buildQueryOptions(request, workspaceHost(workspace, this.deps, abortController, process)),
       });
       return new LiveQuery(key, inbox, process, abortController, workspace).attach(query);
     } catch (err) {

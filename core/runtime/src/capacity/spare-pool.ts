@@ -1,10 +1,9 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ClaudeRequest, Logger } from '@ccp/plugin-api';
 import type { Options, SpareProcess } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeProcess } from '../claude/child-process';
 import { workspaceGuard } from '../claude/permission-guard';
-import { buildQueryOptions } from '../claude/query-options';
+import { buildQueryOptions, workspaceHost } from '../claude/query-options';
+import { createWorkspace } from '../claude/workspace';
 import type { PlatformConfig } from '../config/schema';
 import type { Metrics } from '../metrics/metrics';
 
@@ -15,7 +14,6 @@ export type PrewarmFn = (params: { options?: Options; initializeTimeoutMs?: numb
 export interface Spare {
   readonly sdk: SpareProcess;
   readonly process: ClaudeProcess;
-  readonly configDir: string;
   readonly abortController: AbortController;
   /** Points the spare's permission guard at the workspace it is claimed for. */
   bind(workspace: string): void;
@@ -137,33 +135,24 @@ export class SparePool {
   }
 
   private async start(template: ClaudeRequest): Promise<Spare> {
-    const home = await mkdtemp(join(this.deps.workspaceRoot, 'spare-'));
-    const parking = join(home, 'parking');
-    const configDir = join(home, 'config');
-    await mkdir(parking, { mode: 0o700 });
-    await mkdir(configDir, { mode: 0o700 });
+    // Parked in an empty workspace of its own (its config dir stays the spare's for life).
+    const parking = await createWorkspace(this.deps.workspaceRoot, []);
     const process = new ClaudeProcess();
     const abortController = new AbortController();
-    let root = parking;
-    const options = buildQueryOptions(template, {
-      cwd: parking,
-      env: { ...this.deps.env, CLAUDE_CONFIG_DIR: configDir },
-      abortController,
-      executable: this.deps.executable,
-      spawnClaudeCodeProcess: process.spawn,
-    });
+    let root = parking.dir;
+    const options = buildQueryOptions(template, workspaceHost(parking, this.deps, abortController, process));
     // The guard is fixed at prewarm; its root moves to the workspace at claim.
     options.canUseTool = (name, input, opts) => workspaceGuard(root, template.tools.allow)(name, input, opts);
     const discard = async () => {
       abortController.abort();
       process.terminate();
       await process.ensureExited(1_000);
-      await rm(home, { recursive: true, force: true }).catch(() => undefined);
+      await parking.remove().catch(() => undefined);
     };
     try {
       this.deps.metrics.spawns.inc({ kind: 'spare' });
       const sdk = await this.deps.prewarm({ options, initializeTimeoutMs: 30_000 });
-      return { sdk, process, configDir, abortController, bind: (w) => void (root = w), discard };
+      return { sdk, process, abortController, bind: (w) => void (root = w), discard };
     } catch (err) {
       await discard();
       throw err;

@@ -48,7 +48,7 @@ export class LiveQuery {
 
   constructor(
     readonly key: string,
-    readonly inbox: Inbox,
+    private readonly inbox: Inbox,
     readonly process: ClaudeProcess,
     readonly abortController: AbortController,
     readonly workspace: Workspace,

@@ -1,5 +1,6 @@
 import { BUILTIN_TOOLS, type ClaudeRequest } from '@ccp/plugin-api';
 import type { Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
+import type { ClaudeProcess } from './child-process';
 import { workspaceGuard } from './permission-guard';
 
 /** Tools that are never offered, whatever a plugin declares: subagents and in-process helpers. */
@@ -14,6 +15,27 @@ export interface QueryHost {
   readonly spawnClaudeCodeProcess?: Options['spawnClaudeCodeProcess'];
   /** Where session transcripts are kept (in memory, or Redis shared by replicas). */
   readonly sessionStore?: SessionStore;
+}
+
+/**
+ * The host settings of a `claude` that runs in `workspace`: its cwd there, its own
+ * CLAUDE_CONFIG_DIR beside it (no two CLIs share a config file), spawned by the platform.
+ */
+export function workspaceHost(
+  workspace: { readonly dir: string; readonly configDir: string },
+  base: { readonly env: Record<string, string>; readonly executable?: string },
+  abortController: AbortController,
+  process: Pick<ClaudeProcess, 'spawn'>,
+  sessionStore?: SessionStore,
+): QueryHost {
+  return {
+    cwd: workspace.dir,
+    env: { ...base.env, CLAUDE_CONFIG_DIR: workspace.configDir },
+    abortController,
+    executable: base.executable,
+    spawnClaudeCodeProcess: process.spawn,
+    sessionStore,
+  };
 }
 
 function sessionOptions(request: ClaudeRequest, host: QueryHost): Partial<Options> {

@@ -3,7 +3,7 @@ import type { Options, Query, SDKMessage, SDKUserMessage, SessionStore } from '@
 import { ClaudeProcess } from './child-process';
 import { mapMessage, resultEvent } from './map-messages';
 import { SentText } from './sent-text';
-import { buildQueryOptions } from './query-options';
+import { buildQueryOptions, workspaceHost } from './query-options';
 import { createWorkspace, type Workspace } from './workspace';
 import type { LivePool } from '../capacity/live-pool';
 import type { PrewarmFn } from '../capacity/spare-pool';
@@ -49,6 +49,20 @@ interface Attempt {
   end(clean: boolean): Promise<void>;
 }
 
+/** The error of a call refused or ended because this instance is shutting down. */
+export const shuttingDownError = () => new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
+
+/** Runs `fn` once the signal aborts (now, if it already has); returns the unsubscribe. */
+function whenAborted(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => undefined;
+  if (signal.aborted) {
+    fn();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
 class TimeoutSignal extends Error {}
 class CallerGone extends Error {}
 class ShuttingDown extends Error {}
@@ -57,7 +71,7 @@ class Interrupted extends Error {}
 function abortError(reason: unknown, timeoutMs: number): ClaudeError | undefined {
   if (reason instanceof TimeoutSignal) return new ClaudeError('timeout', `the query did not finish within ${timeoutMs} ms`);
   if (reason instanceof CallerGone) return new ClaudeError('aborted', 'the caller went away');
-  if (reason instanceof ShuttingDown) return new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
+  if (reason instanceof ShuttingDown) return shuttingDownError();
   return undefined;
 }
 
@@ -87,10 +101,11 @@ function scrub(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * The one real Claude client: each query runs the `claude` CLI through the Agent SDK in a
- * fresh workspace with its own AbortController (fired on timeout, when the caller goes
- * away, and on shutdown). The workspace is removed and the child is gone before the
- * iterator finishes.
+ * The one real Claude client: each call runs the `claude` CLI through the Agent SDK, in a
+ * process the warm pool keeps for its caller or a one-off query in a fresh workspace, under
+ * an AbortController fired on timeout, when the caller goes away, and on shutdown. Before
+ * the iterator finishes a one-off's child is gone and its workspace removed, a failed
+ * call's pool process is ended, and a clean one is handed back to the pool.
  */
 export class SdkClaudeClient implements ClaudeClient {
   private readonly running = new Map<AbortController, Promise<void>>();
@@ -121,13 +136,11 @@ export class SdkClaudeClient implements ClaudeClient {
 
   /** A turn of a live process when the pool has one for this call, else a one-off query. */
   private async begin(request: ClaudeRequest, abortController: AbortController, usePool: boolean): Promise<Attempt> {
-    const { query, env, workspaceRoot, executable, sessionStore, pool, metrics } = this.settings;
+    const { query, workspaceRoot, sessionStore, pool, metrics } = this.settings;
     const live = usePool ? await pool?.lease(request) : undefined;
     if (pool && live) {
       // Aborting the call stops the live process's SDK query too (the process is then ended).
-      const stop = () => live.abortController.abort();
-      if (abortController.signal.aborted) stop();
-      else abortController.signal.addEventListener('abort', stop, { once: true });
+      whenAborted(abortController.signal, () => live.abortController.abort());
       return {
         messages: live.turn(request.prompt),
         pooled: true,
@@ -146,14 +159,7 @@ export class SdkClaudeClient implements ClaudeClient {
     metrics?.spawns.inc({ kind: 'cold' });
     const messages = query({
       prompt: request.prompt,
-      options: buildQueryOptions(request, {
-        cwd: workspace.dir,
-        env: { ...env, CLAUDE_CONFIG_DIR: workspace.configDir },
-        abortController,
-        executable,
-        spawnClaudeCodeProcess: process.spawn,
-        sessionStore,
-      }),
+      options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process, sessionStore)),
     });
     return {
       messages,
@@ -168,16 +174,14 @@ export class SdkClaudeClient implements ClaudeClient {
   }
 
   async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
-    if (this.closing) throw new ClaudeError('shutting_down', 'the platform is shutting down', undefined, 1);
+    if (this.closing) throw shuttingDownError();
     // One controller for the whole call, counted as running from the start (so a drain
     // waits for a call still being set up, or being handed from a pool process to a one-off).
     const call = new AbortController();
     let settle = () => undefined as void;
     this.running.set(call, new Promise<void>((resolve) => (settle = resolve)));
     const timer = setTimeout(() => call.abort(new TimeoutSignal()), request.timeoutMs);
-    const onCallerGone = () => call.abort(new CallerGone());
-    request.signal?.addEventListener('abort', onCallerGone, { once: true });
-    if (request.signal?.aborted) onCallerGone();
+    const forgetCaller = whenAborted(request.signal, () => call.abort(new CallerGone()));
     try {
       try {
         yield* this.runOnce(request, call.signal, true);
@@ -190,7 +194,7 @@ export class SdkClaudeClient implements ClaudeClient {
       }
     } finally {
       clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onCallerGone);
+      forgetCaller();
       this.running.delete(call);
       settle();
     }
@@ -203,20 +207,19 @@ export class SdkClaudeClient implements ClaudeClient {
     // This attempt's own controller follows the call's, and also fires when the attempt
     // stops early (so its process is ended without affecting a following attempt).
     const abortController = new AbortController();
-    const follow = () => abortController.abort(call.reason);
-    call.addEventListener('abort', follow, { once: true });
+    const unfollow = whenAborted(call, () => abortController.abort(call.reason));
     let attempt: Attempt;
     try {
       attempt = await this.begin(request, abortController, usePool);
     } catch (err) {
-      call.removeEventListener('abort', follow);
+      unfollow();
       throw err;
     }
     const { workspace, process } = attempt;
     // An aborted query (timeout, caller gone, shutdown) has nothing left to save, so its
     // child is ended at once rather than after the SDK's graceful-exit window (about 2 s).
-    if (abortController.signal.aborted) process.terminate(); // aborted while it was being set up
-    else abortController.signal.addEventListener('abort', () => process.terminate(), { once: true });
+    // (Aborted while it was being set up, it is ended now.)
+    whenAborted(abortController.signal, () => process.terminate());
     let finished = false;
     let sawResult = false;
     let received = 0;
@@ -279,7 +282,7 @@ export class SdkClaudeClient implements ClaudeClient {
       finished = true;
       yield result;
     } finally {
-      call.removeEventListener('abort', follow);
+      unfollow();
       if (!finished && !abortController.signal.aborted) abortController.abort(new CallerGone());
       await attempt.end(sawResult && !abortController.signal.aborted);
     }

@@ -99,7 +99,6 @@ export async function createWorkspace(root: string, files: readonly WorkspaceFil
       return changed;
     },
     reset: async (next) => {
-      original = new Map();
       await Promise.all((await readdir(dir)).map((entry) => rm(join(dir, entry), { recursive: true, force: true })));
       await writeFiles(dir, next);
       original = originalOf(dir, next);
