@@ -17,6 +17,7 @@ const moduleNameMapper = {
   '^@ccp/plugin-api$': '<rootDir>/core/plugin-api/src/index.ts',
   '^@ccp/runtime$': '<rootDir>/core/runtime/src/index.ts',
   '^@ccp/testing$': '<rootDir>/core/testing/src/index.ts',
+  '^@ccp/server$': '<rootDir>/apps/server/src/index.ts',
   '^@ccp/plugin-(code-review|doc-generator|test-helper|migration-advisor)$': '<rootDir>/plugins/$1/src/index.ts',
 };
 
@@ -36,7 +37,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/core/*/src/**/*.test.ts', '<rootDir>/plugins/*/src/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts'],
+      testMatch: ['<rootDir>/core/*/src/**/*.test.ts', '<rootDir>/apps/*/src/**/*.test.ts', '<rootDir>/plugins/*/src/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts'],
     },
     {
       ...common,

@@ -328,7 +328,7 @@ async function main() {
     '',
     '## Memory',
     '',
-    `The server as its own process (\`node core/runtime/dist/server.js\`), pool on with ${MEMORY_SPARES} spares per operation; resident set sizes.`,
+    `The server as its own process (\`node apps/server/dist/server.js\`), pool on with ${MEMORY_SPARES} spares per operation; resident set sizes.`,
     '',
     '| what | RSS |',
     '|---|---|',

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { FakeClaudeClient, startTestRuntime, type TestRuntime } from '@ccp/testing';
+import { FakeEngine, startTestRuntime, type TestRuntime } from '@ccp/testing';
 import { catalogue } from '../catalogue';
 
 // The human-readable API page in a real headless Chromium (Debian's package; .ci/run installs it).
@@ -14,7 +14,7 @@ describe('/docs in a browser', () => {
   let browser: Browser;
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-    rt = await startTestRuntime({ config: { plugins: catalogue.plugins }, baseDir: catalogue.baseDir, claudeClient: new FakeClaudeClient() });
+    rt = await startTestRuntime({ config: { plugins: catalogue.plugins }, baseDir: catalogue.baseDir, engine: new FakeEngine() });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

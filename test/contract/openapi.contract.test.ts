@@ -1,5 +1,5 @@
-import { createRuntime, parseConfig, type Runtime } from '@ccp/runtime';
-import { FakeClaudeClient } from '@ccp/testing';
+import type { Runtime } from '@ccp/runtime';
+import { FakeEngine, unitRuntime } from '@ccp/testing';
 import request from 'supertest';
 import { catalogue } from '../catalogue';
 
@@ -9,12 +9,7 @@ import { catalogue } from '../catalogue';
 describe('GET /openapi.json and /docs', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await createRuntime({
-      config: parseConfig({ logging: { level: 'silent' }, plugins: catalogue.plugins }),
-      secrets: { anthropicApiKey: 'sk-ant-unit' },
-      baseDir: catalogue.baseDir,
-      claudeClient: new FakeClaudeClient(),
-    });
+    runtime = await unitRuntime(new FakeEngine(), { config: { plugins: catalogue.plugins }, baseDir: catalogue.baseDir });
   });
   afterAll(() => runtime.dispose());
 

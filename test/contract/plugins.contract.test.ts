@@ -1,5 +1,5 @@
 import { checkPlugin, unsafePathReason } from '@ccp/plugin-api';
-import { BUILTIN_PLUGINS } from '../../core/runtime/src/plugins/builtin';
+import { BUILTIN_PLUGINS } from '@ccp/server';
 import { buildRegistry } from '../../core/runtime/src/plugins/build-registry';
 import { parseConfig } from '@ccp/runtime';
 import { sampleFromSchema } from '@ccp/testing';

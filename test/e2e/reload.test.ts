@@ -23,7 +23,9 @@ describe('config reload on SIGHUP', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccp-reload-'));
     const file = join(dir, 'c.yaml');
     const base = { auth: { keys: [key.entry] }, claude: { workspaceRoot: join(dir, 'ws') }, cache: { enabled: false } };
-    writeFileSync(file, stringify({ ...base, plugins: { 'code-review': {} } }));
+    // Built-ins are served unless their section says enabled: false.
+    const off = { 'doc-generator': { enabled: false }, 'test-helper': { enabled: false }, 'migration-advisor': { enabled: false } };
+    writeFileSync(file, stringify({ ...base, plugins: { 'code-review': {}, ...off } }));
     server = await startServerProcess({ HOME: dir, CCP_CONFIG: file, ANTHROPIC_API_KEY: 'sk-ant-reload', ANTHROPIC_BASE_URL: sim.url });
     const { url, child } = server;
     const out = () => server?.output() ?? '';
@@ -35,7 +37,7 @@ describe('config reload on SIGHUP', () => {
     sim.setFallback({ auto: true, chunkDelayMs: 150 });
     const stream = postJson(`${url}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: { ...key.headers, accept: 'text/event-stream' } }).then((r) => readEventStream(r));
     await sim.waitForMessageRequests(1);
-    writeFileSync(file, stringify({ ...base, plugins: { 'code-review': {}, 'doc-generator': {} } }));
+    writeFileSync(file, stringify({ ...base, plugins: { ...off, 'code-review': {}, 'doc-generator': {} } }));
     child.kill('SIGHUP');
     expect(await waitUntil(async () => (await ids()).includes('doc-generator'), 10_000)).toBe(true);
     expect((await stream).at(-1)?.event).toBe('result');

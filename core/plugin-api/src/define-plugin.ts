@@ -32,6 +32,8 @@ export const pluginShape = z.strictObject({
     allow: z.array(z.enum(BUILTIN_TOOLS)).refine((a) => new Set(a).size === a.length, 'must not repeat a tool'),
     mode: z.enum(PERMISSION_MODES),
   }),
+  /** The engine that runs its operations (`agent`, the Claude Code CLI, when absent). */
+  engine: z.string().regex(kebab, 'must be an engine name, e.g. agent').optional(),
   model: z.string().min(1).optional(),
   maxTurns: z.number().int().positive().optional(),
   maxBudgetUsd: z.number().positive().optional(),

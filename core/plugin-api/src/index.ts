@@ -1,4 +1,4 @@
-export * from './claude';
+export * from './workspace-file';
 export * from './define-plugin';
 export * from './errors';
 export * from './plugin';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { WorkspaceFile } from './claude';
+import type { WorkspaceFile } from './workspace-file';
 import type { ToolPolicy } from './tools';
 
 /** What an operation hands the agent: the user prompt and the files for its workspace. */
@@ -53,6 +53,11 @@ export interface PluginDefinition extends PluginLimits {
   readonly version: string;
   readonly description: string;
   readonly systemPrompt: string;
+  /**
+   * The engine that runs the plugin's operations: `agent` (the Claude Code CLI, the
+   * default). The runtime checks at boot that it is available.
+   */
+  readonly engine?: string;
   readonly tools: ToolPolicy;
   readonly operations: Readonly<Record<string, OperationDefinition>>;
 }

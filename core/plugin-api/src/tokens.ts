@@ -1,5 +1,3 @@
-import type { ClaudeClient } from './claude';
-
 /**
  * A typed DI token: a unique symbol that carries the type of what it resolves to,
  * so `resolve(CLAUDE_CLIENT)` is a `ClaudeClient` without a cast at the call site.
@@ -20,7 +18,5 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-/** The shared Claude client: the real one in production, a fake in unit tests. */
-export const CLAUDE_CLIENT = token<ClaudeClient>('ClaudeClient');
 /** The platform logger. */
 export const LOGGER = token<Logger>('Logger');

@@ -1,52 +1,59 @@
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { CLAUDE_CLIENT, LOGGER, type ClaudeClient, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
+import { LOGGER, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
 import pino from 'pino';
 import { instanceCachingFactory, container as rootContainer, type DependencyContainer } from 'tsyringe';
-import type { WebSocketServer } from 'ws';
 import { AuditLog } from './audit/audit-log';
 import { Authenticator } from './auth/api-keys';
-import { AdmissionClaudeClient } from './capacity/admission-client';
-import { MemoryCacheStore, RedisCacheStore } from './capacity/response-cache';
-import { BreakerClaudeClient } from './claude/breaker-client';
-import { buildChildEnv } from './claude/child-env';
-import { MeteredClaudeClient } from './claude/metered-client';
-import { loadSdkPrewarm, loadSdkQuery, SdkClaudeClient } from './claude/sdk-client';
-import { LivePool } from './capacity/live-pool';
-import { prepareWorkspaceRoot } from './claude/workspace';
+import { Planner } from './calls/plan';
+import type { Stage } from './calls/pipeline';
+import { CallRunner } from './calls/runner';
+import { auditStage } from './calls/stages/audit';
+import { rateLimitStage } from './calls/stages/rate-limit';
+import { reserveStage } from './calls/stages/reserve';
+import { responseCacheStage } from './calls/stages/response-cache';
+import { runEngineStage } from './calls/stages/run-engine';
+import { sessionTurnStage } from './calls/stages/session-turn';
+import { ConfigError } from './config/load-config';
 import type { PlatformConfig, Secrets } from './config/schema';
+import { createAgentEngine, loadSdk } from './engine/agent-sdk';
+import { decorate } from './engine/decorate';
+import { EngineRouter } from './engine/router';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
-import { perKeyLimiter, perPluginLimiter } from './http/rate-limits';
 import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
-import { OperationInvoker } from './invoke/invoker';
-import { CallGuard } from './limits/guard';
+import { Lifecycle } from './lifecycle/lifecycle';
+import { BudgetLimit } from './limits/budget';
+import { checkPluginIds } from './limits/check-plugin-ids';
+import { ConcurrencyLimit } from './limits/concurrency';
+import { PluginRateLimit, RequestRateLimit } from './limits/rate-limits';
 import { createLogger } from './logging/logger';
 import { Metrics } from './metrics/metrics';
-import { BUILTIN_PLUGINS } from './plugins/builtin';
 import { buildRegistry } from './plugins/build-registry';
 import type { PluginRegistry } from './plugins/registry';
 import { SessionService } from './sessions/session-service';
-import { createSharedState, type SharedState } from './shared-state';
-import { Lifecycle } from './lifecycle';
+import { MemoryCacheStore, RedisCacheStore } from './state/cache-store';
+import { createSharedState, type SharedState } from './state/shared-state';
 import {
-  APP, AUDIT_LOG, AUTHENTICATOR, BREAKER, CALL_GUARD, CONFIG, HEALTH_CHECKS, INVOKER, METRICS, PLUGIN_REGISTRY, SDK_QUERY, SECRETS, SESSIONS, SHARED_STATE,
+  AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER,
+  HEALTH_CHECKS, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, type Override,
 } from './tokens';
 
-/** What a caller of {@link createRuntime} may supply instead of the defaults. */
+/** What a caller of {@link createRuntime} gives; everything else is built here. */
 export interface RuntimeOptions {
   readonly config: PlatformConfig;
   readonly secrets: Secrets;
+  /** The built-in plugins (named by the server package: the runtime names none). */
+  readonly builtins: readonly PluginDefinition[];
   /** Directory that relative plugin module paths resolve against. */
   readonly baseDir?: string;
   /** Where log lines go (stdout when absent); they are scrubbed of secrets either way. */
   readonly logDestination?: pino.DestinationStream;
   /** The environment the `claude` child's allowlist is picked from. */
   readonly env?: NodeJS.ProcessEnv;
-  /** Replaces the whole Claude client stack (unit tests inject a fake through this token). */
-  readonly claudeClient?: ClaudeClient;
-  readonly builtins?: readonly PluginDefinition[];
+  /** Services given instead of the built ones, one token each (tests: the SDK, the agent engine, a store, the clock). */
+  readonly overrides?: readonly Override[];
   /**
    * State and metrics to carry over from a runtime this one replaces (a config reload):
    * sessions, limits and budgets continue, and counters keep counting.
@@ -74,142 +81,124 @@ export interface Runtime {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly registry: PluginRegistry;
+  readonly lifecycle: Lifecycle;
   /**
-   * Stops taking new work at once (readiness 503, new calls 503 shutting_down), lets
-   * running queries finish for up to `graceMs`, then ends the rest and closes sockets.
+   * Stops taking new work at once (readiness 503, new calls 503 shutting_down), lets the
+   * calls in flight finish for up to `graceMs`, ends the rest, then runs the shutdown hooks.
    */
   drain(graceMs: number): Promise<void>;
-  /** Ends every running query (their processes and workspaces), stops timers, releases the rest. */
+  /** Ends every call in flight at once, then runs the shutdown hooks. */
   dispose(): Promise<void>;
 }
 
-/** Tokens every runtime must have before it serves; checked together at boot. */
-const REQUIRED: readonly Token<unknown>[] = [
-  CONFIG, SECRETS, LOGGER, METRICS, PLUGIN_REGISTRY, SHARED_STATE, AUTHENTICATOR, CALL_GUARD, AUDIT_LOG, CLAUDE_CLIENT, INVOKER, SESSIONS, HEALTH_CHECKS, APP,
-];
-
-/** Thrown when the container lacks registrations; names all of them. */
+/** Thrown when the container lacks registrations, or a plugin needs what is not there; names all of them. */
 export class MissingDependenciesError extends Error {
   override readonly name = 'MissingDependenciesError';
   constructor(readonly missing: readonly string[]) {
-    super(`the runtime is missing registrations for: ${missing.join(', ')}`);
+    super(`the runtime cannot serve:\n  - ${missing.join('\n  - ')}`);
   }
 }
 
-/** Throws one error naming every token in `required` that is not registered. */
-export function assertRegistered(isRegistered: (t: Token<unknown>) => boolean, required: readonly Token<unknown>[]): void {
-  const missing = required.filter((t) => !isRegistered(t)).map((t) => t.description ?? String(t));
-  if (missing.length > 0) throw new MissingDependenciesError(missing);
-}
+const resolve = <T>(c: DependencyContainer, t: Token<T>): T => c.resolve<T>(t);
+/** Each service is built once per runtime (tsyringe's plain useFactory builds anew on every resolve). */
+const once = <T>(c: DependencyContainer, t: Token<T>, build: (k: DependencyContainer) => T) => c.register(t, { useFactory: instanceCachingFactory(build) });
 
-function resolve<T>(c: DependencyContainer, t: Token<T>): T {
-  return c.resolve<T>(t);
+/** The order every call takes (see docs/architecture.md). */
+function callStages(k: DependencyContainer): Stage[] {
+  const config = resolve(k, CONFIG);
+  const state = resolve(k, SHARED_STATE);
+  const logger = resolve(k, LOGGER);
+  return [
+    auditStage(resolve(k, AUDIT_LOG), resolve(k, METRICS)),
+    rateLimitStage([resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)]),
+    sessionTurnStage(state.sessions, state.transcripts, config.sessions),
+    responseCacheStage(resolve(k, CACHE_STORE), config.cache, resolve(k, METRICS), logger),
+    reserveStage([resolve(k, CONCURRENCY_LIMIT), resolve(k, BUDGET_LIMIT)], logger),
+    runEngineStage(resolve(k, ENGINE_ROUTER), logger),
+  ];
 }
 
 /**
- * The composition root: the only place that touches the tsyringe container. Each runtime
- * gets its own child container, so several can live in one process (tests, replicas).
+ * The composition root: the only place that touches the tsyringe container, with one shape
+ * for production and tests (a test overrides a single service by its token; the real chain
+ * around it is always built). Each runtime gets its own child container, so several can live
+ * in one process (tests, replicas, a reload).
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
   const { config, secrets } = options;
-  let sdkClient: SdkClaudeClient | undefined;
-  let pool: LivePool | undefined;
+  const given = new Map<symbol, unknown>((options.overrides ?? []).map((o) => [o.token, o.value]));
   const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl], patterns: config.logging.redactPatterns };
+  const logger = createLogger(config.logging.level, logSecrets, options.logDestination);
+  const lifecycle = new Lifecycle(logger);
+  const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
+  // Hooks run newest first: the agent engine (registered last) ends every process before
+  // the sockets, the container and the shared state go.
+  if (!options.shared) lifecycle.addShutdownHook('shared state', () => state.close()); // borrowed state belongs to whoever made it
+  lifecycle.addShutdownHook('container', () => c.dispose());
+
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
-  c.register(LOGGER, { useValue: createLogger(config.logging.level, logSecrets, options.logDestination) });
+  c.register(LOGGER, { useValue: logger });
+  c.register(LIFECYCLE, { useValue: lifecycle });
   c.register(METRICS, { useValue: options.shared?.metrics ?? new Metrics() });
-  c.register(PLUGIN_REGISTRY, { useValue: buildRegistry(config, options.builtins ?? BUILTIN_PLUGINS, options.baseDir ?? process.cwd()) });
-  const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
-  const lifecycle = new Lifecycle();
+  c.register(CLOCK, { useValue: () => new Date() });
   c.register(SHARED_STATE, { useValue: state });
-  c.register(AUTHENTICATOR, { useValue: new Authenticator(config.auth) });
-  c.register(CALL_GUARD, { useValue: new CallGuard(state.counters, config) });
-  const auditLogger = config.audit.file
-    ? createLogger('info', logSecrets, pino.multistream([{ stream: options.logDestination ?? process.stdout }, { stream: pino.destination({ dest: config.audit.file, mkdir: true, sync: false }) }]))
-    : resolve(c, LOGGER);
-  c.register(AUDIT_LOG, { useValue: new AuditLog(auditLogger) });
+  once(c, PLUGIN_REGISTRY, () => buildRegistry(config, options.builtins, options.baseDir ?? process.cwd()));
+  once(c, CACHE_STORE, () => (config.cache.enabled ? (state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries)) : undefined));
+  once(c, AUTHENTICATOR, () => new Authenticator(config.auth));
+  once(c, AUDIT_LOG, (k) => {
+    const sink = config.audit.file
+      ? createLogger('info', logSecrets, pino.multistream([{ stream: options.logDestination ?? process.stdout }, { stream: pino.destination({ dest: config.audit.file, mkdir: true, sync: false }) }]))
+      : resolve(k, LOGGER);
+    return new AuditLog(sink);
+  });
+  once(c, REQUEST_RATE_LIMIT, () => new RequestRateLimit(config.rateLimits, state.redis));
+  once(c, PLUGIN_RATE_LIMIT, () => new PluginRateLimit(config.rateLimits, state.redis));
+  once(c, CONCURRENCY_LIMIT, () => new ConcurrencyLimit(state.counters, config));
+  once(c, BUDGET_LIMIT, (k) => new BudgetLimit(state.counters, config, resolve(k, CLOCK)));
+  once(c, AGENT_DECORATED, (k) => decorate(resolve(k, AGENT_ENGINE), config, resolve(k, METRICS)));
+  // Engines by name: a second engine is a folder under engine/ and one line here.
+  once(c, ENGINE_ROUTER, (k) => new EngineRouter({ agent: resolve(k, AGENT_DECORATED).engine }));
+  once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
+  once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing));
+  once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
+  once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker));
+  once(c, APP, (k) =>
+    createApp({
+      config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
+      sessions: resolve(k, SESSIONS), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
+      limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
+    }),
+  );
+  for (const [t, value] of given) c.register(t, { useValue: value });
 
-  if (options.claudeClient) {
-    c.register(CLAUDE_CLIENT, { useValue: options.claudeClient });
-  } else {
-    c.register(SDK_QUERY, { useValue: await loadSdkQuery() });
-    await prepareWorkspaceRoot(config.claude.workspaceRoot);
-    const childEnv = buildChildEnv(options.env ?? process.env, secrets, config.claude);
-    pool = config.pool.enabled
-      ? new LivePool(config.pool, { query: resolve(c, SDK_QUERY), prewarm: await loadSdkPrewarm(), env: childEnv, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, logger: resolve(c, LOGGER), metrics: resolve(c, METRICS) })
-      : undefined;
-    sdkClient = new SdkClaudeClient({
-      pool,
-      metrics: resolve(c, METRICS),
-      query: resolve(c, SDK_QUERY),
-      env: childEnv,
-      workspaceRoot: config.claude.workspaceRoot,
-      executable: config.claude.executable,
-      logger: resolve(c, LOGGER),
-      sessionStore: state.transcripts,
-    });
-    c.register(BREAKER, { useValue: new BreakerClaudeClient(sdkClient, config.breaker, resolve(c, METRICS)) });
-    // Metered(Admission(Breaker(SDK))): admission sits in front of the breaker.
-    const admitted = new AdmissionClaudeClient(resolve(c, BREAKER), config.admission, resolve(c, METRICS));
-    c.register(CLAUDE_CLIENT, { useValue: new MeteredClaudeClient(admitted, resolve(c, METRICS), config.pricing) });
+  // Boot checks, all problems at once: plugin ids in limits and keys, then each plugin's engine.
+  const registry = resolve(c, PLUGIN_REGISTRY);
+  const ids = checkPluginIds(config, registry);
+  for (const warning of ids.disabled) logger.warn({}, `config names a disabled plugin: ${warning}`);
+  if (ids.unknown.length > 0) throw new ConfigError('plugin ids in limits, budgets and keys', ids.unknown);
+  if (!c.isRegistered(AGENT_ENGINE)) {
+    const sdk = given.has(AGENT_SDK) ? resolve(c, AGENT_SDK) : await loadSdk();
+    const agent = await createAgentEngine({ sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts });
+    c.register(AGENT_ENGINE, { useValue: agent });
   }
-  const breaker = c.isRegistered(BREAKER) ? resolve(c, BREAKER) : undefined;
-  const perKeyLimit = perKeyLimiter(config.rateLimits, state.redis);
-  // Factories are cached: each service is built once per runtime. (tsyringe's plain
-  // useFactory builds anew on every resolve, which would give HTTP, sessions and the
-  // WebSocket each their own invoker, cache and rate-limit buckets.)
-  c.register(INVOKER, {
-    useFactory: instanceCachingFactory(
-      (k) =>
-        new OperationInvoker(
-          resolve(k, PLUGIN_REGISTRY), resolve(k, CLAUDE_CLIENT), resolve(k, SECRETS), resolve(k, LOGGER), resolve(k, CALL_GUARD), resolve(k, AUDIT_LOG),
-          config.cache.enabled ? { store: state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries), ttlMs: config.cache.ttlMs, metrics: resolve(k, METRICS) } : undefined,
-          perPluginLimiter(config.rateLimits, state.redis),
-        ),
-    ),
-  });
-  c.register(SESSIONS, {
-    useFactory: instanceCachingFactory((k) => new SessionService(resolve(k, INVOKER), resolve(k, SHARED_STATE).sessions, resolve(k, SHARED_STATE).transcripts, resolve(k, CONFIG).sessions)),
-  });
-  c.register(HEALTH_CHECKS, {
-    useFactory: instanceCachingFactory((k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), lifecycle, breaker)),
-  });
-  c.register(APP, {
-    useFactory: instanceCachingFactory(
-      (k): Express =>
-        createApp({
-          config: resolve(k, CONFIG),
-          logger: resolve(k, LOGGER),
-          metrics: resolve(k, METRICS),
-          registry: resolve(k, PLUGIN_REGISTRY),
-          invoker: resolve(k, INVOKER),
-          health: resolve(k, HEALTH_CHECKS),
-          sessions: resolve(k, SESSIONS),
-          authenticator: resolve(k, AUTHENTICATOR),
-          guard: resolve(k, CALL_GUARD),
-          redis: state.redis,
-          perKeyLimit,
-          breaker,
-          lifecycle,
-        }),
-    ),
-  });
+  const missing = resolve(c, ENGINE_ROUTER).missing(registry.list().map((p) => ({ id: p.definition.id, engine: p.engine })));
+  if (missing.length > 0) throw new MissingDependenciesError(missing);
 
-  assertRegistered((t) => c.isRegistered(t), REQUIRED);
-
+  const breaker = resolve(c, AGENT_DECORATED).breaker;
+  lifecycle.addShutdownHook('circuit breaker timers', () => breaker.shutdown());
   const app = resolve(c, APP);
   const ws = webSocketEndpoint({
-    invoker: resolve(c, INVOKER),
-    sessions: resolve(c, SESSIONS),
-    authenticator: resolve(c, AUTHENTICATOR),
-    perKeyLimit,
-    allowedOrigins: config.cors.origins,
-    logger: resolve(c, LOGGER),
-    maxMessageBytes: config.server.bodyLimitBytes,
+    runner: resolve(c, CALL_RUNNER), sessions: resolve(c, SESSIONS), authenticator: resolve(c, AUTHENTICATOR),
+    allowedOrigins: config.cors.origins, logger, maxMessageBytes: config.server.bodyLimitBytes,
   });
-  const sockets: WebSocketServer[] = [ws.wss];
+  lifecycle.addShutdownHook('websocket connections', () => {
+    for (const client of ws.wss.clients) client.close(1001, 'shutting down');
+    ws.wss.close();
+  });
+  const agent = resolve(c, AGENT_ENGINE) as { close?: () => Promise<void> };
+  lifecycle.addShutdownHook('agent engine: running queries, pool and spares', () => agent.close?.());
   return {
     app,
     upgrade: ws.upgrade,
@@ -222,25 +211,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         server.listen(port, host, () => resolveServer(server));
       }),
     config,
-    logger: resolve(c, LOGGER),
-    registry: resolve(c, PLUGIN_REGISTRY),
+    logger,
+    registry,
+    lifecycle,
     drain: async (graceMs) => {
-      lifecycle.startDraining();
-      await pool?.close();
-      await sdkClient?.drain(graceMs);
-      for (const wss of sockets) for (const client of wss.clients) client.close(1001, 'shutting down');
+      await lifecycle.drain(graceMs);
+      await lifecycle.shutdown();
     },
     dispose: async () => {
-      lifecycle.startDraining();
-      await pool?.close();
-      await sdkClient?.close();
-      for (const wss of sockets) {
-        for (const client of wss.clients) client.terminate();
-        wss.close();
-      }
-      breaker?.shutdown();
-      if (!options.shared) await state.close(); // borrowed state belongs to whoever made it
-      await c.dispose();
+      await lifecycle.drain(0);
+      await lifecycle.shutdown();
     },
   };
 }

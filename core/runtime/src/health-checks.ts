@@ -1,13 +1,13 @@
 import type { PlatformConfig, Secrets } from './config/schema';
 import type { HealthCheck } from './http/routes/health';
-import { credentialsProblem } from './invoke/invoker';
-import type { BreakerClaudeClient } from './claude/breaker-client';
+import { credentialsProblem } from './calls/plan';
+import type { BreakerEngine } from './engine/decorators/breaker';
 import type { PluginRegistry } from './plugins/registry';
-import type { SharedState } from './shared-state';
-import type { Lifecycle } from './lifecycle';
+import type { SharedState } from './state/shared-state';
+import type { Lifecycle } from './lifecycle/lifecycle';
 
 /** The components `/health/ready` reports. */
-export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, state: SharedState, lifecycle: Lifecycle, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
+export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, state: SharedState, lifecycle: Lifecycle, breaker?: BreakerEngine): Record<string, HealthCheck> {
   return {
     lifecycle: () => (lifecycle.draining ? { status: 'down', state: 'draining', detail: 'Shutting down: running calls may finish; new calls go elsewhere.' } : { status: 'ok', state: 'serving' }),
     credentials: () => {

@@ -1,32 +1,61 @@
-import { token } from '@ccp/plugin-api';
+import { token, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
 import type { AuditLog } from './audit/audit-log';
 import type { Authenticator } from './auth/api-keys';
-import type { BreakerClaudeClient } from './claude/breaker-client';
-import type { QueryFn } from './claude/sdk-client';
+import type { Planner } from './calls/plan';
+import type { CallRunner } from './calls/runner';
 import type { PlatformConfig, Secrets } from './config/schema';
+import type { DecoratedEngine } from './engine/decorate';
+import type { AgentSdk } from './engine/agent-sdk/sdk';
+import type { EngineRouter } from './engine/router';
+import type { Engine } from './engine/types';
 import type { HealthCheck } from './http/routes/health';
-import type { OperationInvoker } from './invoke/invoker';
-import type { CallGuard } from './limits/guard';
+import type { Lifecycle } from './lifecycle/lifecycle';
+import type { BudgetLimit } from './limits/budget';
+import type { ConcurrencyLimit } from './limits/concurrency';
+import type { PluginRateLimit, RequestRateLimit } from './limits/rate-limits';
 import type { Metrics } from './metrics/metrics';
 import type { PluginRegistry } from './plugins/registry';
 import type { SessionService } from './sessions/session-service';
-import type { SharedState } from './shared-state';
+import type { CacheStore } from './state/cache-store';
+import type { SharedState } from './state/shared-state';
 
-// The contract's tokens (CLAUDE_CLIENT, LOGGER) live in @ccp/plugin-api/tokens.ts. These
-// name runtime-internal services, whose types the plugin API must not import.
+// The contract's tokens (LOGGER) live in @ccp/plugin-api/tokens.ts. These name
+// runtime-internal services, whose types the plugin API must not import.
 
 export const CONFIG = token<PlatformConfig>('PlatformConfig');
 export const SECRETS = token<Secrets>('Secrets');
 export const METRICS = token<Metrics>('Metrics');
+export const CLOCK = token<() => Date>('Clock');
 export const PLUGIN_REGISTRY = token<PluginRegistry>('PluginRegistry');
 export const SHARED_STATE = token<SharedState>('SharedState');
+export const CACHE_STORE = token<CacheStore | undefined>('ResponseCacheStore');
 export const AUTHENTICATOR = token<Authenticator>('Authenticator');
-export const CALL_GUARD = token<CallGuard>('CallGuard');
 export const AUDIT_LOG = token<AuditLog>('AuditLog');
-export const SDK_QUERY = token<QueryFn>('SdkQuery');
-export const BREAKER = token<BreakerClaudeClient>('CircuitBreaker');
-export const INVOKER = token<OperationInvoker>('OperationInvoker');
+export const LIFECYCLE = token<Lifecycle>('Lifecycle');
+/** The SDK's `query` and `prewarm` (unit tests give fakes; no `claude` then runs). */
+export const AGENT_SDK = token<AgentSdk>('AgentSdk');
+/** The innermost agent engine (unit tests give a fake; the decorators still wrap it). */
+export const AGENT_ENGINE = token<Engine>('AgentEngine');
+export const AGENT_DECORATED = token<DecoratedEngine>('DecoratedAgentEngine');
+export const ENGINE_ROUTER = token<EngineRouter>('EngineRouter');
+export const REQUEST_RATE_LIMIT = token<RequestRateLimit>('RequestRateLimit');
+export const PLUGIN_RATE_LIMIT = token<PluginRateLimit>('PluginRateLimit');
+export const CONCURRENCY_LIMIT = token<ConcurrencyLimit>('ConcurrencyLimit');
+export const BUDGET_LIMIT = token<BudgetLimit>('BudgetLimit');
+export const PLANNER = token<Planner>('Planner');
+export const CALL_RUNNER = token<CallRunner>('CallRunner');
 export const SESSIONS = token<SessionService>('SessionService');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
 export const APP = token<Express>('ExpressApp');
+
+/** One service given instead of the one the composition root would build. */
+export interface Override<T = unknown> {
+  readonly token: Token<T>;
+  readonly value: T;
+}
+
+/** Gives `value` for `token` (tests replace one service this way; the rest is real). */
+export function override<T>(t: Token<T>, value: T): Override<T> {
+  return { token: t, value };
+}

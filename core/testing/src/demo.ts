@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createRuntime, hashKey, loadConfig, parseConfig } from '@ccp/runtime';
+import { createRuntime, hashKey, parseConfig } from '@ccp/runtime';
+import { BUILTIN_PLUGINS, loadServerConfig } from '@ccp/server';
 import { startSimulator } from './simulator';
 
 /** The demo's API key. Not a secret: it only opens the demo, which only reaches the simulator. */
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const simulator = await startSimulator({ port: Number(process.env.SIM_PORT ?? 0) });
   // Stream a little slowly, so `curl -N` with Accept: text/event-stream shows text arriving.
   simulator.setFallback({ auto: true, chunkDelayMs: 40 });
-  const loaded = loadConfig(process.env);
+  const loaded = loadServerConfig(process.env);
   const { baseDir } = loaded;
   // The one documented demo key: an admin key added to whatever keys the config has.
   const config = parseConfig({
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const runtime = await createRuntime({
     config,
     baseDir,
+    builtins: BUILTIN_PLUGINS,
     secrets: { anthropicApiKey: 'sk-ant-demo-not-a-real-key', anthropicBaseUrl: simulator.url },
   });
   const server = await runtime.listen(config.server.port, config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host);

@@ -1,13 +1,14 @@
-import type { ClaudeClient, ClaudeEvent, ClaudeRequest, ClaudeResult } from '@ccp/plugin-api';
+import { type Engine, type ClaudeEvent, type ClaudeRequest, type ClaudeResult } from '@ccp/runtime';
 
 /** What the fake does for one call: answer with an output, throw, or wait for the caller's signal. */
 export type FakeStep = { output: unknown } | { error: Error } | { waitForAbort: true };
 
 /**
- * A scripted {@link ClaudeClient} for unit tests, injected through the CLAUDE_CLIENT
- * token. It records every request it receives. End-to-end tests never use it.
+ * A scripted {@link Engine} for unit tests, given for the AGENT_ENGINE token: the
+ * decorators (metered, admission, breaker) and the whole call pipeline still run around
+ * it. It records every request it receives. End-to-end tests never use it.
  */
-export class FakeClaudeClient implements ClaudeClient {
+export class FakeEngine implements Engine {
   readonly requests: ClaudeRequest[] = [];
   private readonly steps: FakeStep[] = [];
 

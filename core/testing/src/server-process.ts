@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { waitUntil } from './processes';
 
 /** The built server entry point (`npm run build` makes it; `npm test` builds first). */
-export const SERVER_ENTRY = join(__dirname, '../../runtime/dist/server.js');
+export const SERVER_ENTRY = join(__dirname, '../../../apps/server/dist/server.js');
 
-/** `node core/runtime/dist/server.js` as an operator runs it, on a free loopback port. */
+/** `node apps/server/dist/server.js` as an operator runs it, on a free loopback port. */
 export interface ServerProcess {
   readonly child: ChildProcess;
   /** Base URL once it listens (empty if it exited first). */

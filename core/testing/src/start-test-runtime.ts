@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import type { ClaudeClient } from '@ccp/plugin-api';
-import { createRuntime, generateKey, hashKey, parseConfig, type Runtime } from '@ccp/runtime';
+import { type Engine } from '@ccp/runtime';
+import { AGENT_ENGINE, createRuntime, generateKey, hashKey, override, parseConfig, type Override, type Runtime } from '@ccp/runtime';
+import { BUILTIN_PLUGINS } from '@ccp/server';
 import type { DestinationStream } from 'pino';
 import { startSimulator, type Simulator } from './simulator';
 
@@ -16,8 +17,10 @@ export interface TestRuntimeOptions {
   readonly config?: ConfigOverlay;
   /** Use this simulator instead of starting one (several runtimes can share it). */
   readonly simulator?: Simulator;
-  /** Inject a fake client instead of the real CLI (unit tests only). */
-  readonly claudeClient?: ClaudeClient;
+  /** A fake agent engine instead of the real CLI (unit tests only; the decorators still wrap it). */
+  readonly engine?: Engine;
+  /** Other services given by token (see RuntimeOptions.overrides). */
+  readonly overrides?: readonly Override[];
   /** The ANTHROPIC_API_KEY the CLI gets; `null` starts without credentials. */
   readonly apiKey?: string | null;
   readonly baseDir?: string;
@@ -83,7 +86,8 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) },
     logDestination: options.logDestination,
     env: { PATH: process.env.PATH, HOME: root },
-    claudeClient: options.claudeClient,
+    builtins: BUILTIN_PLUGINS,
+    overrides: [...(options.engine ? [override(AGENT_ENGINE, options.engine)] : []), ...(options.overrides ?? [])],
     baseDir: options.baseDir,
   });
   const server: Server = await runtime.listen(0, '127.0.0.1');

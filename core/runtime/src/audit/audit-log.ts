@@ -15,9 +15,13 @@ export interface AuditEntry {
   readonly costUsd: number;
   readonly durationMs: number;
   readonly sessionId?: string;
+  readonly cacheReadInputTokens?: number;
+  readonly cacheCreationInputTokens?: number;
+  /** How `costUsd` was arrived at: `reported` by the engine, `observed` in the stream, the `reservation`, or `none`. */
+  readonly spendBasis?: string;
 }
 
-/** Writes one structured line per invocation (to stdout, and to a file when configured). */
+/** Writes one structured line per call (to stdout, and to a file when configured). */
 export class AuditLog {
   constructor(private readonly logger: Logger) {}
 

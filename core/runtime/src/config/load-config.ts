@@ -4,9 +4,6 @@ import { parseDocument } from 'yaml';
 import { applyEnvOverrides } from './env-overrides';
 import { configSchema, type PlatformConfig } from './schema';
 
-/** The config file used when `CCP_CONFIG` is not set. */
-export const DEFAULT_CONFIG_FILE = resolve(__dirname, '../../../../config/default.yaml');
-
 /** Every problem found in the configuration, reported together. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -47,12 +44,12 @@ function readYaml(file: string): Record<string, unknown> {
 }
 
 /**
- * Reads the config file (`CCP_CONFIG`, else `config/default.yaml`), applies the
- * environment overrides, validates everything at once and freezes the result.
- * Throws a {@link ConfigError} listing every problem with its path.
+ * Reads the config file (`CCP_CONFIG`, else `shippedFile`: the server package's
+ * `config/default.yaml`), applies the environment overrides, validates everything at once
+ * and freezes the result. Throws a {@link ConfigError} listing every problem with its path.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CCP_CONFIG): LoadedConfig {
-  const path = file ? resolve(file) : DEFAULT_CONFIG_FILE;
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CCP_CONFIG, shippedFile = resolve('config/default.yaml')): LoadedConfig {
+  const path = file ? resolve(file) : shippedFile;
   if (file && !existsSync(path)) throw new ConfigError(path, [`CCP_CONFIG names a file that does not exist`]);
   const source = existsSync(path) ? path : '(defaults)';
   const raw = source === path ? readYaml(path) : {};

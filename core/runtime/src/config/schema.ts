@@ -175,6 +175,11 @@ export const configSchema = z.strictObject({
       ttlMs: positiveInt.default(600_000),
       /** In-memory entries (Redis, when used, keeps them by TTL alone). */
       maxEntries: positiveInt.default(1000),
+      /**
+       * Who shares an entry: `key` (default) keeps each API key's answers to itself, so no
+       * key can tell whether another sent the same content; `global` shares them all.
+       */
+      scope: z.enum(['key', 'global']).default('key'),
     })
     .prefault({}),
   admission: z
@@ -202,9 +207,11 @@ export const configSchema = z.strictObject({
       resetTimeoutMs: positiveInt.default(30_000),
     })
     .prefault({}),
-  plugins: z
-    .record(z.string(), pluginConfigSchema)
-    .default({ 'code-review': { enabled: true }, 'doc-generator': { enabled: true }, 'test-helper': { enabled: true }, 'migration-advisor': { enabled: true } }),
+  /**
+   * Per-plugin sections. The built-in plugins (named by the server package) are served
+   * unless their section says `enabled: false`; any other id adds a plugin (module or YAML).
+   */
+  plugins: z.record(z.string(), pluginConfigSchema).default({}),
 });
 
 /** Validated, frozen platform configuration. */

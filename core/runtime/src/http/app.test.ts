@@ -1,17 +1,15 @@
-import { ClaudeError } from '@ccp/plugin-api';
-import { FakeClaudeClient } from '@ccp/testing';
+import { ClaudeError } from '../engine/types';
+import { FakeEngine, unitRuntime } from '@ccp/testing';
 import request from 'supertest';
-import { createRuntime, type Runtime } from '../composition-root';
-import { parseConfig } from '../config/load-config';
+import type { Runtime } from '../composition-root';
 
 const review = { files: [{ path: 'src/a.ts', content: 'export const a = 1;\n' }] };
 const goodOutput = { summary: 'Fine.', findings: [], filesReviewed: ['src/a.ts'] };
 
-async function runtimeWith(client: FakeClaudeClient, options: { apiKey?: string | null; bodyLimitBytes?: number } = {}): Promise<Runtime> {
-  return createRuntime({
-    config: parseConfig({ logging: { level: 'silent' }, auth: { enabled: false }, server: { bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024 } }),
-    secrets: options.apiKey === null ? {} : { anthropicApiKey: options.apiKey ?? 'sk-ant-unit' },
-    claudeClient: client,
+async function runtimeWith(client: FakeEngine, options: { apiKey?: string | null; bodyLimitBytes?: number } = {}): Promise<Runtime> {
+  return unitRuntime(client, {
+    config: { auth: { enabled: false }, server: { bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024 } },
+    secrets: options.apiKey === null ? null : { anthropicApiKey: options.apiKey ?? 'sk-ant-unit' },
   });
 }
 
@@ -25,9 +23,9 @@ function expectProblem(res: request.Response, status: number, code: string): voi
 
 describe('HTTP surface (fake client)', () => {
   let runtime: Runtime;
-  let client: FakeClaudeClient;
+  let client: FakeEngine;
   beforeEach(async () => {
-    client = new FakeClaudeClient({ output: goodOutput });
+    client = new FakeEngine({ output: goodOutput });
     runtime = await runtimeWith(client);
   });
   afterEach(() => runtime.dispose());
@@ -135,7 +133,7 @@ describe('HTTP surface (fake client)', () => {
 
 describe('without credentials', () => {
   it('starts, says so on /health/ready, and answers 503 with how to fix it', async () => {
-    const client = new FakeClaudeClient();
+    const client = new FakeEngine();
     const runtime = await runtimeWith(client, { apiKey: null });
     try {
       const ready = await request(runtime.app).get('/health/ready').expect(503);

@@ -1,21 +1,22 @@
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type Request } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
-import { UnavailableError, type Logger } from '@ccp/plugin-api';
-import type { Lifecycle } from '../lifecycle';
+import type { Logger } from '@ccp/plugin-api';
 import type { Redis } from 'ioredis';
 import type { Authenticator } from '../auth/api-keys';
 import { authenticate } from '../auth/middleware';
-import type { BreakerClaudeClient } from '../claude/breaker-client';
+import type { Planner } from '../calls/plan';
+import type { CallRunner } from '../calls/runner';
 import type { PlatformConfig } from '../config/schema';
-import type { OperationInvoker } from '../invoke/invoker';
-import type { CallGuard } from '../limits/guard';
+import type { BreakerEngine } from '../engine/decorators/breaker';
+import type { BudgetLimit } from '../limits/budget';
+import type { ConcurrencyLimit } from '../limits/concurrency';
+import type { RequestRateLimit } from '../limits/rate-limits';
 import type { Metrics } from '../metrics/metrics';
 import type { PluginRegistry } from '../plugins/registry';
 import type { SessionService } from '../sessions/session-service';
 import { errorHandler, notFound } from './errors';
 import { httpMetrics, mountedAt } from './http-metrics';
-import type { PerKeyLimit } from './rate-limits';
 import { requestId } from './request-id';
 import { requestLog } from './request-log';
 import { adminRoutes } from './routes/admin';
@@ -27,21 +28,29 @@ import { sessionRoutes, sessionStartRoute } from './routes/sessions';
 /** The platform version reported in the API description. */
 export const PLATFORM_VERSION = '0.1.0';
 
+/** Routes that run a call (an operation, a session's first input, a message): the pipeline counts them. */
+function isCallRoute(req: Request): boolean {
+  if (req.method !== 'POST') return false;
+  if (/^\/sessions\/[^/]+\/messages\/?$/.test(req.path)) return true;
+  const session = /^\/plugins\/[^/]+\/sessions\/?$/.test(req.path);
+  if (session) return typeof req.body === 'object' && req.body !== null && 'input' in req.body;
+  return /^\/plugins\/[^/]+\/[^/]+\/?$/.test(req.path);
+}
+
 /** Everything the HTTP surface needs, built by the composition root. */
 export interface AppDeps {
   readonly config: PlatformConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly registry: PluginRegistry;
-  readonly invoker: OperationInvoker;
+  readonly planner: Planner;
+  readonly runner: CallRunner;
   readonly health: Readonly<Record<string, HealthCheck>>;
   readonly sessions: SessionService;
   readonly authenticator: Authenticator;
-  readonly guard: CallGuard;
-  readonly perKeyLimit: PerKeyLimit;
+  readonly limits: { readonly requests: RequestRateLimit; readonly concurrency: ConcurrencyLimit; readonly budget: BudgetLimit };
   readonly redis?: Redis;
-  readonly breaker?: BreakerClaudeClient;
-  readonly lifecycle: Lifecycle;
+  readonly breaker?: BreakerEngine;
 }
 
 /**
@@ -70,14 +79,12 @@ export function createApp(deps: AppDeps): Express {
 
   const heartbeatMs = config.server.sseHeartbeatMs;
   const v1 = Router();
-  v1.use((_req, _res, next) => {
-    if (deps.lifecycle.draining) throw new UnavailableError('shutting_down', 'This instance is shutting down and takes no new calls. Retry: another instance will take it.', { retryAfterSeconds: 1 });
-    next();
-  });
-  v1.use(authenticate(deps.authenticator), deps.perKeyLimit.middleware);
-  v1.use('/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions), pluginRoutes(deps.registry, deps.invoker, heartbeatMs));
+  // Calls count against the per-key limit in the call pipeline (so a refusal is audited);
+  // every other /v1 route counts here, in the same buckets.
+  v1.use(authenticate(deps.authenticator), deps.limits.requests.middleware(isCallRoute));
+  v1.use('/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions), pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs));
   v1.use('/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, heartbeatMs));
-  v1.use('/admin', mountedAt('/v1/admin'), adminRoutes(config, deps.guard, deps.breaker));
+  v1.use('/admin', mountedAt('/v1/admin'), adminRoutes(config, deps.limits, deps.breaker));
   app.use('/v1', v1);
   // After /v1, so API calls never walk the documentation's routes.
   app.use(docsRoutes(deps.registry, PLATFORM_VERSION));

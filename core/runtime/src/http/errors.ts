@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { InputError, NotFoundError, PlatformError, type Logger } from '@ccp/plugin-api';
-import { toPlatformError } from '../invoke/to-problem';
+import { toPlatformError } from '../calls/to-problem';
 import { sendProblem } from './problem';
 
 /** What body-parser attaches to the errors it throws. */

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
-import type { ClaudeEvent } from '@ccp/plugin-api';
-import type { InvocationResult } from '../invoke/invoker';
-import { toPlatformError } from '../invoke/to-problem';
+import type { CallResult, CallSink } from '../calls/call';
+import type { ClaudeEvent } from '../engine/types';
+import { toPlatformError } from '../calls/to-problem';
 import { problemBody } from './problem';
 
 /** True when the caller asked for Server-Sent Events. */
@@ -27,7 +27,7 @@ export async function streamCall(
   req: Request,
   res: Response,
   heartbeatMs: number,
-  run: (onEvent: (e: ClaudeEvent) => void, signal: AbortSignal) => Promise<InvocationResult>,
+  run: (sink: CallSink, signal: AbortSignal) => Promise<CallResult>,
 ): Promise<void> {
   const caller = new AbortController();
   res.once('close', () => caller.abort());
@@ -43,14 +43,19 @@ export async function streamCall(
   };
   let started = false;
   try {
-    const body = await run((event) => {
-      if (event.type === 'start' && !started) {
-        started = true;
-        send('start', { requestId: req.id, sessionId: event.sessionId });
-      }
-      const out = publicEvent(event);
-      if (out) send(out.type, out.data);
-    }, caller.signal);
+    const body = await run(
+      {
+        event: (event) => {
+          if (event.type === 'start' && !started) {
+            started = true;
+            send('start', { requestId: req.id, sessionId: event.sessionId });
+          }
+          const out = publicEvent(event);
+          if (out) send(out.type, out.data);
+        },
+      },
+      caller.signal,
+    );
     if (!started) send('start', { requestId: req.id, sessionId: body.sessionId });
     send('result', body);
   } catch (err) {

@@ -1,20 +1,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeClaudeClient } from '@ccp/testing';
+import { FakeEngine, unitRuntime } from '@ccp/testing';
 import request from 'supertest';
-import { createRuntime } from '../composition-root';
-import { parseConfig } from '../config/load-config';
 
 const review = { files: [{ path: 'a.ts', content: 'x' }] };
 const output = { summary: 's', findings: [], filesReviewed: ['a.ts'] };
 
 async function runtime(extra: Record<string, unknown>) {
-  return createRuntime({
-    config: parseConfig({ logging: { level: 'silent' }, auth: { enabled: false }, ...extra }),
-    secrets: { anthropicApiKey: 'sk-ant-unit-0000000000' },
-    claudeClient: new FakeClaudeClient({ output }),
-  });
+  return unitRuntime(new FakeEngine({ output }), { config: { auth: { enabled: false }, ...extra } });
 }
 
 describe('hardening', () => {
@@ -34,7 +28,7 @@ describe('hardening', () => {
     }
   });
 
-  it('writes one audit line per invocation to the configured file, without the key', async () => {
+  it('writes one audit line per call, refused ones too, to the configured file, without the key', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ccp-audit-')), 'audit.log');
     const rt = await runtime({ audit: { file }, logging: { level: 'info' } });
     try {
@@ -46,7 +40,8 @@ describe('hardening', () => {
     await new Promise((r) => setTimeout(r, 100));
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
-      expect.objectContaining({ audit: true, key: 'anonymous', plugin: 'code-review', operation: 'review', transport: 'http', outcome: 'success', inputTokens: 100, outputTokens: 20, costUsd: 0.001 }),
+      expect.objectContaining({ audit: true, key: 'anonymous', plugin: 'code-review', operation: 'review', transport: 'http', outcome: 'success', inputTokens: 100, outputTokens: 20, costUsd: 0.001, spendBasis: 'reported' }),
+      expect.objectContaining({ audit: true, key: 'anonymous', plugin: 'code-review', operation: 'review', transport: 'http', outcome: 'invalid_input', inputTokens: 0, costUsd: 0 }),
     ]);
   });
 });

@@ -1,18 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import type { ClaudeEvent, Logger } from '@ccp/plugin-api';
+import { InputError, NotAllowedError, type Logger } from '@ccp/plugin-api';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import type { InvocationContext, InvocationResult, OperationInvoker } from '../invoke/invoker';
-import { toPlatformError } from '../invoke/to-problem';
-import type { SessionService } from '../sessions/session-service';
 import type { Authenticator } from '../auth/api-keys';
 import type { Caller } from '../auth/caller';
-import type { PerKeyLimit } from './rate-limits';
+import type { CallResult, CallSink } from '../calls/call';
+import type { CallRunner } from '../calls/runner';
+import { toPlatformError } from '../calls/to-problem';
+import type { ClaudeEvent } from '../engine/types';
+import type { SessionService } from '../sessions/session-service';
 import { publicEvent } from './event-stream';
 import { problemBody } from './problem';
-import { InputError, NotAllowedError } from '@ccp/plugin-api';
 
 /** The WebSocket endpoint's path. */
 export const WS_PATH = '/v1/ws';
@@ -26,10 +26,9 @@ const clientMessage = z.discriminatedUnion('type', [
 
 /** What the WebSocket endpoint needs. */
 export interface WebSocketDeps {
-  readonly invoker: OperationInvoker;
+  readonly runner: CallRunner;
   readonly sessions: SessionService;
   readonly authenticator: Authenticator;
-  readonly perKeyLimit: PerKeyLimit;
   /** Browser origins allowed to open a socket (cors.origins). */
   readonly allowedOrigins: readonly string[];
   readonly logger: Logger;
@@ -80,7 +79,6 @@ export function webSocketEndpoint(deps: WebSocketDeps): { wss: WebSocketServer; 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSocketDeps): void {
-  const owner = caller.name;
   const ip = req.socket.remoteAddress;
   const calls = new Map<string, AbortController>();
   const send = (payload: Record<string, unknown>) => {
@@ -110,13 +108,8 @@ function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSoc
     const controller = new AbortController();
     calls.set(callId, controller);
     let started = false;
-    const context: InvocationContext = {
-      requestId,
-      caller,
-      clientIp: ip,
-      transport: 'ws',
-      signal: controller.signal,
-      onEvent: (event: ClaudeEvent) => {
+    const sink: CallSink = {
+      event: (event: ClaudeEvent) => {
         if (event.type === 'start' && !started) {
           started = true;
           send({ type: 'start', id: callId, requestId, sessionId: event.sessionId });
@@ -125,14 +118,14 @@ function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSoc
         if (out) send({ type: out.type, id: callId, ...out.data });
       },
     };
+    const origin = { requestId, caller, clientIp: ip, transport: 'ws' as const, streaming: true };
     const message = parsed;
-    // async, so that a refusal thrown while validating becomes this call's error event
-    const run = async (): Promise<InvocationResult> => {
-      await deps.perKeyLimit.consume(caller, ip); // the same buckets as HTTP requests
-      return message.type === 'invoke'
-        ? deps.invoker.invoke(message.plugin, message.operation, message.input, context)
-        : deps.sessions.message(owner, message.sessionId, { text: message.text }, context);
-    };
+    // Every call enters through the call runner: the lifecycle refuses it while draining,
+    // the rate-limit stage counts it in the same buckets as HTTP requests, audit records it.
+    const run = (): Promise<CallResult> =>
+      message.type === 'invoke'
+        ? deps.runner.run({ kind: 'operation', ...origin, plugin: message.plugin, operation: message.operation, body: message.input }, sink, controller.signal)
+        : deps.sessions.message(origin, message.sessionId, { text: message.text }, sink, controller.signal);
     run()
       .then((body) => send({ type: 'result', id: callId, ...body }))
       .catch((err: unknown) => send({ type: 'error', id: callId, problem: problemBody(toPlatformError(err), requestId) }))

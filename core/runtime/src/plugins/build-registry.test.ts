@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { codeReviewPlugin } from '@ccp/plugin-code-review';
 import { parseConfig } from '../config/load-config';
-import { BUILTIN_PLUGINS } from './builtin';
+import { BUILTIN_PLUGINS } from '@ccp/server';
 import { buildRegistry, PluginLoadError } from './build-registry';
 
 const fixtures = join(__dirname, '../../../../test/fixtures/plugins');
@@ -25,8 +25,11 @@ describe('buildRegistry', () => {
     expect(plugin?.operations.get('review')?.outputSchema).toMatchObject({ type: 'object', additionalProperties: false });
   });
 
-  it('skips disabled plugins', () => {
-    expect(buildRegistry(parseConfig({ plugins: { 'code-review': { enabled: false } } }), BUILTIN_PLUGINS, fixtures).list()).toEqual([]);
+  it('serves every built-in unless its section says enabled: false', () => {
+    const ids = (plugins: Record<string, unknown>) => buildRegistry(parseConfig({ plugins }), BUILTIN_PLUGINS, fixtures).list().map((p) => p.definition.id);
+    expect(ids({})).toEqual(BUILTIN_PLUGINS.map((p) => p.id));
+    expect(ids({ 'code-review': { enabled: false } })).toEqual(BUILTIN_PLUGINS.map((p) => p.id).filter((id) => id !== 'code-review'));
+    expect(ids({ echo: { module: './echo-plugin.js' } })).toEqual([...BUILTIN_PLUGINS.map((p) => p.id), 'echo']);
   });
 
   it('loads a plugin module named in config', () => {

@@ -48,6 +48,7 @@ function applyConfig(plugin: PluginDefinition, cfg: PluginConfig, claude: Platfo
   }
   return {
     definition: plugin,
+    engine: plugin.engine ?? 'agent',
     tools: { mode: plugin.tools.mode, allow: cfg.tools ? plugin.tools.allow.filter((t) => cfg.tools?.includes(t)) : plugin.tools.allow },
     model: cfg.model ?? plugin.model ?? claude.model,
     maxTurns: cfg.maxTurns ?? plugin.maxTurns,
@@ -60,8 +61,9 @@ function applyConfig(plugin: PluginDefinition, cfg: PluginConfig, claude: Platfo
 }
 
 /**
- * Builds the registry from the config: each enabled plugin is a built-in (by id) or
- * loaded from the module the config names, then checked against the contract. Every
+ * Builds the registry from the config: every built-in (unless its section says
+ * `enabled: false`) and each plugin the config adds, loaded from a module or a YAML
+ * definition, then checked against the contract. Every
  * problem across all plugins is collected and thrown as one {@link PluginLoadError}.
  */
 export function buildRegistry(
@@ -72,7 +74,10 @@ export function buildRegistry(
   const problems: string[] = [];
   const plugins: RegisteredPlugin[] = [];
   const known = new Map(builtins.map((p) => [p.id, p]));
-  for (const [id, cfg] of Object.entries(config.plugins)) {
+  // Every built-in is served unless its section says `enabled: false`; config adds the rest.
+  const sections = new Map<string, PluginConfig>(builtins.map((p) => [p.id, { enabled: true }]));
+  for (const [id, cfg] of Object.entries(config.plugins)) sections.set(id, cfg);
+  for (const [id, cfg] of sections) {
     if (!cfg.enabled) continue;
     let candidate: unknown = known.get(id);
     const source = cfg.module ?? (cfg.definition !== undefined ? 'yaml' : 'builtin');
@@ -113,5 +118,5 @@ export function buildRegistry(
     plugins.push(applyConfig(plugin, cfg, config.claude, source, problems));
   }
   if (problems.length > 0) throw new PluginLoadError(problems);
-  return new PluginRegistry(plugins);
+  return new PluginRegistry(plugins, [...sections.keys()]);
 }

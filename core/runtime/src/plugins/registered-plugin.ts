@@ -14,6 +14,8 @@ export interface RegisteredOperation {
 /** A plugin with the operator's config applied: what the runtime actually uses. */
 export interface RegisteredPlugin {
   readonly definition: PluginDefinition;
+  /** The engine that runs it (`agent` unless the plugin names another). */
+  readonly engine: string;
   /** Tools after the operator's narrowing; never wider than the declaration. */
   readonly tools: ToolPolicy;
   readonly model?: string;

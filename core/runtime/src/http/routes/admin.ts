@@ -1,11 +1,12 @@
 import { Router } from 'express';
-import type { BreakerClaudeClient } from '../../claude/breaker-client';
-import type { PlatformConfig } from '../../config/schema';
-import type { CallGuard } from '../../limits/guard';
 import { requireAdmin } from '../../auth/middleware';
+import type { PlatformConfig } from '../../config/schema';
+import type { BreakerEngine } from '../../engine/decorators/breaker';
+import type { BudgetLimit } from '../../limits/budget';
+import type { ConcurrencyLimit } from '../../limits/concurrency';
 
 /** `/v1/admin` (admin role): circuit breaker state and reset, usage per key. */
-export function adminRoutes(config: PlatformConfig, guard: CallGuard, breaker: BreakerClaudeClient | undefined): Router {
+export function adminRoutes(config: PlatformConfig, limits: { concurrency: ConcurrencyLimit; budget: BudgetLimit }, breaker: BreakerEngine | undefined): Router {
   const router = Router();
   router.use(requireAdmin);
 
@@ -25,7 +26,8 @@ export function adminRoutes(config: PlatformConfig, guard: CallGuard, breaker: B
         roles: k.roles,
         plugins: k.plugins,
         budget: k.budget ?? null,
-        ...(await guard.usageOf(k.name)),
+        inFlight: await limits.concurrency.inFlight(k.name),
+        ...(await limits.budget.spentBy(k.name)),
       })),
     );
     res.json({ keys });

@@ -1,10 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import { mayUse } from '../../auth/caller';
-import { InputError } from '@ccp/plugin-api';
-import type { OperationInvoker } from '../../invoke/invoker';
-import { streamCall, wantsEventStream } from '../event-stream';
+import type { OperationCallRequest } from '../../calls/call';
+import type { Planner } from '../../calls/plan';
+import type { CallRunner } from '../../calls/runner';
 import type { RegisteredPlugin } from '../../plugins/registered-plugin';
 import type { PluginRegistry } from '../../plugins/registry';
+import { callerSignal, requireJson } from '../caller-signal';
+import { streamCall, wantsEventStream } from '../event-stream';
 
 function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
   const d = plugin.definition;
@@ -12,6 +14,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
     id: d.id,
     version: d.version,
     description: d.description,
+    engine: plugin.engine,
     tools: { allow: plugin.tools.allow, mode: plugin.tools.mode },
     ...(plugin.model ? { model: plugin.model } : {}),
     ...(plugin.maxTurns ? { maxTurns: plugin.maxTurns } : {}),
@@ -28,7 +31,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
 }
 
 /** `/v1/plugins`: list, describe and invoke plugin operations. */
-export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker, heartbeatMs: number): Router {
+export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number): Router {
   const router = Router();
 
   router.get('/', (req, res) => {
@@ -36,27 +39,32 @@ export function pluginRoutes(registry: PluginRegistry, invoker: OperationInvoker
   });
 
   router.get('/:id', (req: Request<{ id: string }>, res) => {
-    res.json(describe(invoker.plugin(req.params.id, req.caller), true));
+    res.json(describe(planner.plugin(req.params.id, req.caller), true));
   });
 
   router.post('/:id/:operation', async (req: Request<{ id: string; operation: string }>, res: Response) => {
-    if (!req.is('application/json')) {
-      throw new InputError('unsupported_media_type', 'Send the input as a JSON object with Content-Type: application/json.');
+    requireJson(req);
+    const streaming = wantsEventStream(req);
+    const call: OperationCallRequest = {
+      kind: 'operation',
+      requestId: req.id,
+      caller: req.caller,
+      clientIp: req.ip,
+      transport: streaming ? 'sse' : 'http',
+      streaming,
+      plugin: req.params.id,
+      operation: req.params.operation,
+      body: req.body,
+      ...(/no-cache|no-store/i.test(req.get('cache-control') ?? '') ? { cacheControl: 'no-cache' as const } : {}),
+    };
+    if (streaming) {
+      await streamCall(req, res, heartbeatMs, (sink, signal) => runner.run(call, sink, signal));
+      return;
     }
-    const call = invoker.plan(req.params.id, req.params.operation, req.body, req.caller);
-    const cacheControl = /no-cache|no-store/i.test(req.get('cache-control') ?? '') ? ('no-cache' as const) : undefined;
     const onCache = (status: string) => {
       if (!res.headersSent) res.setHeader('X-Cache', status);
     };
-    if (wantsEventStream(req)) {
-      await streamCall(req, res, heartbeatMs, (onEvent, signal) => invoker.execute(call, { requestId: req.id, signal, onEvent, caller: req.caller, clientIp: req.ip, transport: 'sse', cacheControl }));
-      return;
-    }
-    const caller = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) caller.abort();
-    });
-    res.json(await invoker.execute(call, { requestId: req.id, signal: caller.signal, caller: req.caller, clientIp: req.ip, transport: 'http', cacheControl, onCache }));
+    res.json(await runner.run(call, { cache: onCache }, callerSignal(res)));
   });
 
   return router;

@@ -1,18 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { InputError } from '@ccp/plugin-api';
-import type { SessionService } from '../../sessions/session-service';
+import type { CallOrigin, SessionService } from '../../sessions/session-service';
+import { callerSignal, requireJson } from '../caller-signal';
 import { streamCall, wantsEventStream } from '../event-stream';
 
-function requireJson(req: Request): void {
-  if (!req.is('application/json')) throw new InputError('unsupported_media_type', 'Send a JSON object with Content-Type: application/json.');
-}
-
-function callerSignal(res: Response): AbortSignal {
-  const caller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) caller.abort();
-  });
-  return caller.signal;
+function origin(req: Request, streaming: boolean): CallOrigin {
+  return { requestId: req.id, caller: req.caller, clientIp: req.ip, transport: streaming ? 'sse' : 'http', streaming };
 }
 
 /** `POST /v1/plugins/:id/sessions`: start a session, optionally with a first operation call. */
@@ -20,7 +12,7 @@ export function sessionStartRoute(sessions: SessionService): Router {
   const router = Router();
   router.post('/:id/sessions', async (req: Request<{ id: string }>, res: Response) => {
     if (req.headers['content-length'] !== '0' && req.body !== undefined) requireJson(req);
-    const body = await sessions.create(req.caller, req.params.id, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, clientIp: req.ip, transport: 'http' });
+    const body = await sessions.create(origin(req, false), req.params.id, req.body, {}, callerSignal(res));
     res.status(201).location(`/v1/sessions/${body.sessionId}`).json(body);
   });
   return router;
@@ -45,12 +37,11 @@ export function sessionRoutes(sessions: SessionService, heartbeatMs: number): Ro
 
   router.post('/:sessionId/messages', async (req: Request<{ sessionId: string }>, res: Response) => {
     requireJson(req);
-    const owner = req.caller.name;
     if (wantsEventStream(req)) {
-      await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent, caller: req.caller, clientIp: req.ip, transport: 'sse' }));
+      await streamCall(req, res, heartbeatMs, (sink, signal) => sessions.message(origin(req, true), req.params.sessionId, req.body, sink, signal));
       return;
     }
-    res.json(await sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, clientIp: req.ip, transport: 'http' }));
+    res.json(await sessions.message(origin(req, false), req.params.sessionId, req.body, {}, callerSignal(res)));
   });
 
   return router;

@@ -1,0 +1,56 @@
+import type { AuditLog } from '../audit/audit-log';
+import type { PlatformConfig } from '../config/schema';
+import type { Lifecycle } from '../lifecycle/lifecycle';
+import type { BudgetLimit } from '../limits/budget';
+import type { CallRequest, CallResult, CallSink } from './call';
+import { CallContext } from './context';
+import { compose, type Stage } from './pipeline';
+import type { Planner } from './plan';
+import { auditRefusal } from './stages/audit';
+
+/**
+ * The one way in for every call, whatever its transport (HTTP JSON, SSE, WebSocket,
+ * session turns; later jobs and MCP): the lifecycle admits it (503 `shutting_down` while
+ * draining) and tracks it to the end, the planner refuses what can be refused, then the
+ * stages run in order. A call refused before it was planned still leaves its audit line.
+ */
+export class CallRunner {
+  private readonly pipeline: (ctx: CallContext) => Promise<CallResult>;
+
+  constructor(
+    private readonly planner: Planner,
+    private readonly lifecycle: Lifecycle,
+    stages: readonly Stage[],
+    private readonly audit: AuditLog,
+    private readonly budget: Pick<BudgetLimit, 'reservationFor'>,
+    private readonly pricing: PlatformConfig['pricing'],
+  ) {
+    this.pipeline = compose(stages);
+  }
+
+  /** Runs one call; `signal` fires when the caller goes away. */
+  async run(request: CallRequest, sink: CallSink = {}, signal?: AbortSignal): Promise<CallResult> {
+    const startedAt = performance.now();
+    let ticket;
+    try {
+      ticket = this.lifecycle.enter();
+    } catch (err) {
+      auditRefusal(this.audit, request, err, startedAt);
+      throw err;
+    }
+    try {
+      let planned;
+      try {
+        planned = await this.planner.plan(request);
+      } catch (err) {
+        auditRefusal(this.audit, request, err, startedAt);
+        throw err;
+      }
+      const combined = signal ? AbortSignal.any([signal, ticket.signal]) : ticket.signal;
+      const ctx = new CallContext(planned.call, planned.plugin, planned.operation, combined, sink, this.budget.reservationFor(planned.plugin.maxBudgetUsd), this.pricing, startedAt);
+      return await this.pipeline(ctx);
+    } finally {
+      ticket.done();
+    }
+  }
+}

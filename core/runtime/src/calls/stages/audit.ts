@@ -1,0 +1,70 @@
+import type { AuditLog } from '../../audit/audit-log';
+import type { Metrics } from '../../metrics/metrics';
+import type { CallRequest } from '../call';
+import type { CallContext } from '../context';
+import type { Stage } from '../pipeline';
+import { toPlatformError } from '../to-problem';
+
+/**
+ * The first stage: exactly one audit line per call, with how it ended (`success`,
+ * `cache_hit`, or the problem code) and its settled spend, which the token and cost
+ * metrics count too, so audit, metrics and budget show one figure.
+ */
+export function auditStage(audit: AuditLog, metrics: Metrics): Stage {
+  return async (ctx, next) => {
+    try {
+      const result = await next();
+      record(audit, metrics, ctx, ctx.outcome ?? 'success', undefined);
+      return result;
+    } catch (err) {
+      record(audit, metrics, ctx, toPlatformError(err).code, err);
+      throw err;
+    }
+  };
+}
+
+function record(audit: AuditLog, metrics: Metrics, ctx: CallContext, outcome: string, error: unknown): void {
+  const { call } = ctx;
+  const spend = ctx.settle(error);
+  const u = spend.usage;
+  const plugin = call.plugin;
+  if (u.inputTokens) metrics.tokens.inc({ plugin, type: 'input' }, u.inputTokens);
+  if (u.outputTokens) metrics.tokens.inc({ plugin, type: 'output' }, u.outputTokens);
+  if (u.cacheReadInputTokens) metrics.tokens.inc({ plugin, type: 'cache_read' }, u.cacheReadInputTokens);
+  if (u.cacheCreationInputTokens) metrics.tokens.inc({ plugin, type: 'cache_creation' }, u.cacheCreationInputTokens);
+  if (spend.costUsd > 0) metrics.costUsd.inc({ plugin }, spend.costUsd);
+  audit.record({
+    requestId: call.requestId,
+    key: call.caller.name,
+    plugin,
+    operation: call.operation,
+    transport: call.transport,
+    outcome,
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    cacheReadInputTokens: u.cacheReadInputTokens,
+    cacheCreationInputTokens: u.cacheCreationInputTokens,
+    costUsd: spend.costUsd,
+    spendBasis: spend.basis,
+    durationMs: ctx.elapsedMs,
+    ...(call.session ? { sessionId: call.session.id } : {}),
+  });
+}
+
+/** The audit line of a call refused before it was planned (draining, not found, bad input). */
+export function auditRefusal(audit: AuditLog, request: CallRequest, err: unknown, startedAt: number): void {
+  audit.record({
+    requestId: request.requestId,
+    key: request.caller.name,
+    plugin: request.kind === 'operation' ? request.plugin : '',
+    operation: request.kind === 'operation' ? request.operation : 'message',
+    transport: request.transport,
+    outcome: toPlatformError(err).code,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    spendBasis: 'none',
+    durationMs: Math.round(performance.now() - startedAt),
+    ...(request.kind === 'message' ? { sessionId: request.sessionId } : request.session ? { sessionId: request.session.id } : {}),
+  });
+}

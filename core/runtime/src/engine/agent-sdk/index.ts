@@ -1,0 +1,40 @@
+import type { Logger } from '@ccp/plugin-api';
+import type { SessionStore } from '@anthropic-ai/claude-agent-sdk';
+import type { PlatformConfig, Secrets } from '../../config/schema';
+import type { Metrics } from '../../metrics/metrics';
+import { AgentEngine } from './agent-engine';
+import { buildChildEnv } from './process/child-env';
+import { ProcessLauncher } from './process/launcher';
+import { prepareWorkspaceRoot } from './process/workspace';
+import { LivePool } from './pool/live-pool';
+import { OneOffSource, PooledSource } from './pool/process-source';
+import type { AgentSdk } from './sdk';
+
+export { AgentEngine } from './agent-engine';
+export { loadSdk, type AgentSdk, type PrewarmFn, type QueryFn } from './sdk';
+
+/** What the agent engine is built from. */
+export interface AgentEngineDeps {
+  readonly sdk: AgentSdk;
+  readonly config: Pick<PlatformConfig, 'claude' | 'pool'>;
+  readonly secrets: Secrets;
+  /** The environment the `claude` child's allowlist is picked from. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly sessionStore?: SessionStore;
+}
+
+/**
+ * The Agent SDK engine: the real `claude` CLI, one-off or from the warm pool when
+ * `pool.enabled`. Its `close()` ends every process it started or keeps.
+ */
+export async function createAgentEngine(deps: AgentEngineDeps): Promise<AgentEngine> {
+  const { config, logger, metrics } = deps;
+  await prepareWorkspaceRoot(config.claude.workspaceRoot);
+  const env = buildChildEnv(deps.env, deps.secrets, config.claude);
+  const launcher = new ProcessLauncher({ sdk: deps.sdk, env, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, sessionStore: deps.sessionStore, metrics });
+  const oneOff = new OneOffSource(launcher, logger);
+  const source = config.pool.enabled ? new PooledSource(new LivePool(config.pool, { launcher, logger, metrics }), oneOff) : oneOff;
+  return new AgentEngine({ source, oneOff, env, logger, metrics });
+}

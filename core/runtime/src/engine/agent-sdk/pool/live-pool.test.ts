@@ -1,0 +1,45 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClaudeError, type ClaudeRequest } from '../../types';
+import { parseConfig } from '../../../config/load-config';
+import { createLogger } from '../../../logging/logger';
+import { Metrics } from '../../../metrics/metrics';
+import { LivePool } from './live-pool';
+import { ProcessLauncher } from '../process/launcher';
+
+// What the pool refuses to keep, decided before any process is involved: the SDK functions
+// here throw if they are ever called. (Reuse itself is tested with the real CLI in
+// test/e2e/pool.test.ts.)
+
+const never = () => {
+  throw new Error('no process may be started');
+};
+
+async function pool(): Promise<LivePool> {
+  const metrics = new Metrics();
+  const launcher = new ProcessLauncher({ sdk: { query: never, prewarm: never }, env: {}, workspaceRoot: await mkdtemp(join(tmpdir(), 'ccp-pool-')), metrics });
+  return new LivePool(parseConfig({ pool: { enabled: true, sparesPerOperation: 0 } }).pool, { launcher, logger: createLogger('silent', { values: [], patterns: [] }), metrics });
+}
+
+const request = (over: Partial<ClaudeRequest> = {}): ClaudeRequest => ({
+  requestId: 'r', pluginId: 'p', operation: 'o', caller: 'alice', systemPrompt: 's', prompt: 'q', files: [],
+  tools: { allow: ['Read'], mode: 'dontAsk' }, timeoutMs: 1000, ...over,
+});
+
+describe('LivePool', () => {
+  it('keeps no process for a session turn, an operation that may run programs, or a call without a caller', async () => {
+    const p = await pool();
+    expect(await p.lease(request({ session: { id: 's', resume: false } }))).toBeUndefined();
+    expect(await p.lease(request({ tools: { allow: ['Read', 'Bash'], mode: 'dontAsk' } }))).toBeUndefined();
+    expect(await p.lease(request({ caller: undefined }))).toBeUndefined();
+    await p.close();
+  });
+
+  it('refuses new calls once closing, as shutting_down', async () => {
+    const p = await pool();
+    await p.close();
+    await expect(p.lease(request())).rejects.toEqual(expect.objectContaining({ kind: 'shutting_down' }));
+    await expect(p.lease(request())).rejects.toBeInstanceOf(ClaudeError);
+  });
+});

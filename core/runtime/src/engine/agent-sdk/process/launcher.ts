@@ -1,0 +1,110 @@
+import type { SDKMessage, SessionStore, SpareProcess } from '@anthropic-ai/claude-agent-sdk';
+import type { Metrics } from '../../../metrics/metrics';
+import type { ClaudeRequest } from '../../types';
+import { Inbox, LiveQuery } from '../pool/live-query';
+import type { AgentSdk } from '../sdk';
+import { ClaudeProcess } from './child-process';
+import { workspaceGuard } from './permission-guard';
+import { buildQueryOptions, workspaceHost } from './query-options';
+import { createWorkspace, type Workspace } from './workspace';
+
+/** What the launcher needs: the SDK, the child's environment and where workspaces go. */
+export interface LauncherSettings {
+  readonly sdk: AgentSdk;
+  readonly env: Record<string, string>;
+  readonly workspaceRoot: string;
+  readonly executable?: string;
+  /** Transcript store for session turns. */
+  readonly sessionStore?: SessionStore;
+  readonly metrics?: Metrics;
+}
+
+/** A one-off query: its messages, workspace and process. */
+export interface OneOffQuery {
+  readonly messages: AsyncIterable<SDKMessage>;
+  readonly workspace: Workspace;
+  readonly process: ClaudeProcess;
+}
+
+/** A parked `claude` process, fixed at prewarm for one plugin operation, claimed once. */
+export interface Spare {
+  readonly sdk: SpareProcess;
+  readonly process: ClaudeProcess;
+  readonly abortController: AbortController;
+  /** Points the spare's permission guard at the workspace it is claimed for. */
+  bind(workspace: string): void;
+  /** Ends the process and removes its directories. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Starts every `claude` process the agent engine runs: one-off queries, live processes
+ * for the pool (new, or claimed from a spare) and parked spares. Each gets its own
+ * workspace and CLAUDE_CONFIG_DIR, the allowlisted environment, and a ClaudeProcess the
+ * owner can end.
+ */
+export class ProcessLauncher {
+  constructor(private readonly settings: LauncherSettings) {}
+
+  /** A one-off query in a fresh workspace (a session's turns share one named after it). */
+  async oneOff(request: ClaudeRequest, abortController: AbortController): Promise<OneOffQuery> {
+    const workspace = await createWorkspace(this.settings.workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined);
+    const process = new ClaudeProcess();
+    this.settings.metrics?.spawns.inc({ kind: 'cold' });
+    const messages = this.settings.sdk.query({
+      prompt: request.prompt,
+      options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process, this.settings.sessionStore)),
+    });
+    return { messages, workspace, process };
+  }
+
+  /** A new process in streaming-input mode, bound to `key`, with the call's files in its folder. */
+  async live(request: ClaudeRequest, key: string): Promise<LiveQuery> {
+    const workspace = await createWorkspace(this.settings.workspaceRoot, request.files);
+    try {
+      const inbox = new Inbox();
+      const process = new ClaudeProcess();
+      const abortController = new AbortController();
+      this.settings.metrics?.spawns.inc({ kind: 'cold' });
+      const query = this.settings.sdk.query({ prompt: inbox, options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process)) });
+      return new LiveQuery(key, inbox, process, abortController, workspace).attach(query);
+    } catch (err) {
+      await workspace.remove().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Claims a parked spare for `key`: it moves into a workspace holding the call's files. */
+  async claim(spare: Spare, request: ClaudeRequest, key: string): Promise<LiveQuery> {
+    const workspace = await createWorkspace(this.settings.workspaceRoot, request.files);
+    spare.bind(workspace.dir);
+    const inbox = new Inbox();
+    const live = new LiveQuery(key, inbox, spare.process, spare.abortController, workspace, () => spare.discard());
+    return live.attach(spare.sdk.claim({ prompt: inbox, options: { cwd: workspace.dir } }));
+  }
+
+  /** A spare for `template`'s plugin operation, parked in an empty workspace of its own. */
+  async spare(template: ClaudeRequest): Promise<Spare> {
+    const parking = await createWorkspace(this.settings.workspaceRoot, []);
+    const process = new ClaudeProcess();
+    const abortController = new AbortController();
+    let root = parking.dir;
+    const options = buildQueryOptions(template, workspaceHost(parking, this.settings, abortController, process));
+    // The guard is fixed at prewarm; its root moves to the workspace at claim.
+    options.canUseTool = (name, input, opts) => workspaceGuard(root, template.tools.allow)(name, input, opts);
+    const discard = async () => {
+      abortController.abort();
+      process.terminate();
+      await process.ensureExited(1_000);
+      await parking.remove().catch(() => undefined);
+    };
+    try {
+      this.settings.metrics?.spawns.inc({ kind: 'spare' });
+      const sdk = await this.settings.sdk.prewarm({ options, initializeTimeoutMs: 30_000 });
+      return { sdk, process, abortController, bind: (w) => void (root = w), discard };
+    } catch (err) {
+      await discard();
+      throw err;
+    }
+  }
+}

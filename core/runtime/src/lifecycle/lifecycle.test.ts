@@ -1,0 +1,60 @@
+import { Lifecycle } from './lifecycle';
+
+describe('Lifecycle', () => {
+  it('admits calls until draining, then refuses them as shutting_down', () => {
+    const lifecycle = new Lifecycle();
+    const ticket = lifecycle.enter();
+    expect(lifecycle.running).toBe(1);
+    lifecycle.startDraining();
+    expect(() => lifecycle.enter()).toThrow(expect.objectContaining({ code: 'shutting_down', status: 503 }));
+    ticket.done();
+    ticket.done();
+    expect(lifecycle.running).toBe(0);
+  });
+
+  it('drain waits for calls that finish within the grace time and aborts none of them', async () => {
+    const lifecycle = new Lifecycle();
+    const ticket = lifecycle.enter();
+    let drained = false;
+    const drain = lifecycle.drain(10_000).then(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    ticket.done();
+    await drain;
+    expect(ticket.signal.aborted).toBe(false);
+  });
+
+  it('drain ends calls still running after the grace time with shutting_down, then waits for them', async () => {
+    const lifecycle = new Lifecycle();
+    const order: string[] = [];
+    const call = lifecycle.track(
+      (ticket) =>
+        new Promise<void>((resolve) =>
+          ticket.signal.addEventListener('abort', () => {
+            order.push(`aborted: ${(ticket.signal.reason as { kind: string }).kind}`);
+            setImmediate(() => {
+              order.push('call ended');
+              resolve();
+            });
+          }),
+        ),
+    );
+    await lifecycle.drain(5);
+    order.push('drained');
+    await call;
+    expect(order).toEqual(['aborted: shutting_down', 'call ended', 'drained']);
+  });
+
+  it('runs shutdown hooks once, newest first, and goes on after one fails', async () => {
+    const lifecycle = new Lifecycle();
+    const ran: string[] = [];
+    lifecycle.addShutdownHook('first', () => void ran.push('first'));
+    lifecycle.addShutdownHook('broken', () => {
+      throw new Error('boom');
+    });
+    lifecycle.addShutdownHook('last', async () => void ran.push('last'));
+    await Promise.all([lifecycle.shutdown(), lifecycle.shutdown()]);
+    expect(ran).toEqual(['last', 'first']);
+    expect(lifecycle.draining).toBe(true);
+  });
+});

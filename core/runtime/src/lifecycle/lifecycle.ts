@@ -1,0 +1,123 @@
+import { UnavailableError, type Logger } from '@ccp/plugin-api';
+import { shuttingDownError } from '../engine/types';
+
+/** One call in flight, as the lifecycle tracks it. */
+export interface Ticket {
+  /** Fires when the drain time is over: the call must end (its reason is a shutting_down error). */
+  readonly signal: AbortSignal;
+  /** The call is over (success or not); idempotent. */
+  done(): void;
+}
+
+interface Hook {
+  readonly name: string;
+  readonly run: () => Promise<void> | void;
+}
+
+/**
+ * The process's one lifecycle (Backstage `coreServices.lifecycle`, Fastify `onClose`): it
+ * admits new calls, tracks every call in flight whatever its transport, and on shutdown
+ * runs the hooks components registered for themselves, in reverse order, each named and
+ * timed in the log. While draining, every transport is refused alike: HTTP, SSE,
+ * WebSocket, session turns (and later jobs and MCP) all enter through {@link enter}.
+ */
+export class Lifecycle {
+  private drainingSince: number | undefined;
+  private readonly inFlight = new Map<AbortController, Promise<void>>();
+  private readonly hooks: Hook[] = [];
+  private shutdownRun: Promise<void> | undefined;
+
+  constructor(private readonly logger?: Logger) {}
+
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /** Calls in flight now. */
+  get running(): number {
+    return this.inFlight.size;
+  }
+
+  /** Throws 503 `shutting_down` once draining. */
+  assertAdmitting(): void {
+    if (this.draining) {
+      throw new UnavailableError('shutting_down', 'This instance is shutting down and takes no new calls. Retry: another instance will take it.', { retryAfterSeconds: 1 });
+    }
+  }
+
+  /** Admits a new call (or throws 503 `shutting_down`) and tracks it until `done()`. */
+  enter(): Ticket {
+    this.assertAdmitting();
+    const controller = new AbortController();
+    let finish = () => undefined as void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    this.inFlight.set(controller, finished);
+    return {
+      signal: controller.signal,
+      done: () => {
+        this.inFlight.delete(controller);
+        finish();
+      },
+    };
+  }
+
+  /** Runs `fn` as one tracked call. */
+  async track<T>(fn: (ticket: Ticket) => Promise<T>): Promise<T> {
+    const ticket = this.enter();
+    try {
+      return await fn(ticket);
+    } finally {
+      ticket.done();
+    }
+  }
+
+  /** Registers a hook run on shutdown; hooks run in reverse order of registration. */
+  addShutdownHook(name: string, run: () => Promise<void> | void): void {
+    this.hooks.push({ name, run });
+  }
+
+  /** From now on new calls are refused; readiness answers 503. */
+  startDraining(): void {
+    this.drainingSince ??= Date.now();
+  }
+
+  /**
+   * Stops admitting, waits up to `graceMs` for the calls in flight to finish, then ends
+   * the rest (their signal fires with shutting_down) and waits until they have. Resolves
+   * when no call is in flight; session locks are released inside the calls, so none is held.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.startDraining();
+    const started = Date.now();
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
+      const outcome = await Promise.race([Promise.all(this.inFlight.values()).then(() => 'finished' as const), expired]);
+      clearTimeout(timer);
+      if (outcome === 'expired') {
+        const left = this.inFlight.size;
+        for (const controller of this.inFlight.keys()) controller.abort(shuttingDownError());
+        this.logger?.warn({ calls: left, graceMs }, 'drain time over: ending the calls still running');
+        await Promise.all(this.inFlight.values());
+      }
+    }
+    this.logger?.info({ ms: Date.now() - started }, 'drained: no call in flight');
+  }
+
+  /** Runs every shutdown hook once, newest first; a failing hook is logged and the rest still run. */
+  shutdown(): Promise<void> {
+    this.startDraining();
+    this.shutdownRun ??= (async () => {
+      for (const hook of [...this.hooks].reverse()) {
+        const started = Date.now();
+        try {
+          await hook.run();
+          this.logger?.info({ hook: hook.name, ms: Date.now() - started }, 'shutdown hook done');
+        } catch (err) {
+          this.logger?.error({ hook: hook.name, ms: Date.now() - started, err }, 'shutdown hook failed');
+        }
+      }
+    })();
+    return this.shutdownRun;
+  }
+}

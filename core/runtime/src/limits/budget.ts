@@ -1,0 +1,80 @@
+import { RateLimitedError } from '@ccp/plugin-api';
+import type { Caller } from '../auth/caller';
+import type { PlatformConfig } from '../config/schema';
+import { failClosed } from '../state/unavailable';
+import { periods } from './budget-periods';
+import type { Counters } from './counters';
+import type { Hold, Limit, LimitSubject } from './limit';
+import { secondsUntil } from './retry-after';
+
+const UNLIMITED = 1e15;
+
+/** One spending limit that applies to a call. */
+interface BudgetScope {
+  readonly key: string;
+  readonly limit: number;
+  readonly ttlMs: number;
+  readonly label: string;
+  readonly resetsAt: Date;
+}
+
+/**
+ * Spending budgets (key and plugin, day and month). Before a query its maximum cost is
+ * reserved against every budget that applies in one atomic step, so concurrent calls
+ * cannot together overspend; after it the reservation is settled to what it really spent.
+ */
+export class BudgetLimit implements Limit {
+  readonly name = 'budgets';
+
+  constructor(
+    private readonly counters: Counters,
+    private readonly config: Pick<PlatformConfig, 'budgets'>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The reservation for one query of a plugin: its own cost cap, else the configured default. */
+  reservationFor(maxBudgetUsd: number | undefined): number {
+    return maxBudgetUsd ?? this.config.budgets.reservationUsd;
+  }
+
+  private scopes(caller: Caller, pluginId: string): BudgetScope[] {
+    const { day, month } = periods(this.now());
+    const out: BudgetScope[] = [];
+    // Spend is counted for every key and plugin (admins see it); the limit is the budget, if any.
+    const add = (owner: string, label: string, budget: { dailyUsd?: number; monthlyUsd?: number } | undefined) => {
+      out.push({ key: `spend:${owner}:day:${day.id}`, limit: budget?.dailyUsd ?? UNLIMITED, ttlMs: day.ttlMs, label: `${label} daily budget`, resetsAt: day.resetsAt });
+      out.push({ key: `spend:${owner}:month:${month.id}`, limit: budget?.monthlyUsd ?? UNLIMITED, ttlMs: month.ttlMs, label: `${label} monthly budget`, resetsAt: month.resetsAt });
+    };
+    add(`key:${caller.name}`, `API key "${caller.name}"`, caller.budget);
+    add(`plugin:${pluginId}`, `plugin "${pluginId}"`, this.config.budgets.plugins[pluginId]);
+    return out;
+  }
+
+  /** Reserves the call's maximum cost, or throws 402 `budget_exhausted`; release settles it. */
+  async take({ caller, plugin, reserveUsd = this.config.budgets.reservationUsd }: LimitSubject): Promise<Hold> {
+    const scopes = this.scopes(caller, plugin);
+    const over = await failClosed(this.counters.addWithin(scopes, reserveUsd));
+    if (over >= 0) {
+      const scope = scopes[over] as BudgetScope;
+      const wait = secondsUntil(scope.resetsAt, this.now().getTime());
+      throw new RateLimitedError('budget_exhausted', `The ${scope.label} of $${scope.limit} is used up (a query reserves $${reserveUsd}). It resets at ${scope.resetsAt.toISOString()}.`, { retryAfterSeconds: wait });
+    }
+    let settled = false;
+    return {
+      release: async (spentUsd) => {
+        if (settled) return;
+        settled = true;
+        await this.counters.add(scopes.map((s) => s.key), spentUsd - reserveUsd);
+      },
+    };
+  }
+
+  /** Spend so far in the current day and month for a key. */
+  async spentBy(name: string): Promise<{ spentTodayUsd: number; spentThisMonthUsd: number }> {
+    const { day, month } = periods(this.now());
+    return {
+      spentTodayUsd: await this.counters.get(`spend:key:${name}:day:${day.id}`),
+      spentThisMonthUsd: await this.counters.get(`spend:key:${name}:month:${month.id}`),
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import type { PlatformConfig } from '../config/schema';
+import type { PluginRegistry } from '../plugins/registry';
+
+/** What a check of the plugin ids named in limits, budgets and keys found. */
+export interface PluginIdCheck {
+  /** Ids that name no plugin at all: each is a boot error. */
+  readonly unknown: readonly string[];
+  /** Ids of plugins that exist but are disabled: each is a warning. */
+  readonly disabled: readonly string[];
+}
+
+/**
+ * Every plugin id in `admission.plugins`, `rateLimits.plugins`, `budgets.plugins` and the
+ * API keys' `plugins` lists must name a plugin the configuration knows; a typo would
+ * otherwise silently limit nothing. Each problem is reported with its config path.
+ */
+export function checkPluginIds(config: PlatformConfig, registry: PluginRegistry): PluginIdCheck {
+  const unknown: string[] = [];
+  const disabled: string[] = [];
+  const check = (path: string, id: string) => {
+    if (registry.get(id)) return;
+    if (registry.configured.has(id)) disabled.push(`${path}: plugin "${id}" is disabled`);
+    else unknown.push(`${path}: no plugin "${id}" (served: ${registry.list().map((p) => p.definition.id).join(', ') || 'none'})`);
+  };
+  for (const id of Object.keys(config.admission.plugins)) check(`admission.plugins.${id}`, id);
+  for (const id of Object.keys(config.rateLimits.plugins)) check(`rateLimits.plugins.${id}`, id);
+  for (const id of Object.keys(config.budgets.plugins)) check(`budgets.plugins.${id}`, id);
+  config.auth.keys.forEach((key, i) => {
+    for (const id of key.plugins) if (id !== '*') check(`auth.keys.${i}.plugins (key "${key.name}")`, id);
+  });
+  return { unknown, disabled };
+}
