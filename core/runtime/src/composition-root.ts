@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { instanceCachingFactory, container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { WebSocketServer } from 'ws';
-import { AuditLog } from './audit/audit-log';
+import { createAuditLog } from './audit/audit-log';
 import { Authenticator } from './auth/api-keys';
 import { AdmissionClaudeClient } from './capacity/admission-client';
 import { MemoryCacheStore, RedisCacheStore } from './capacity/response-cache';
@@ -126,10 +126,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(SHARED_STATE, { useValue: state });
   c.register(AUTHENTICATOR, { useValue: new Authenticator(config.auth) });
   c.register(CALL_GUARD, { useValue: new CallGuard(state.counters, config) });
-  const auditLogger = config.audit.file
-    ? createLogger('info', logSecrets, pino.multistream([{ stream: options.logDestination ?? process.stdout }, { stream: pino.destination({ dest: config.audit.file, mkdir: true, sync: false }) }]))
-    : resolve(c, LOGGER);
-  c.register(AUDIT_LOG, { useValue: new AuditLog(auditLogger) });
+  // A failing audit file is logged, counted and reported by readiness; it never blocks a call.
+  c.register(AUDIT_LOG, { useValue: createAuditLog(config.audit, { logger: resolve(c, LOGGER), metrics: resolve(c, METRICS), secrets: logSecrets, stdout: options.logDestination }) });
 
   if (options.claudeClient) {
     c.register(CLAUDE_CLIENT, { useValue: options.claudeClient });
@@ -239,6 +237,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         wss.close();
       }
       breaker?.shutdown();
+      await resolve(c, AUDIT_LOG).close(); // bounded: a disk that does not answer cannot hold up shutdown
       if (!options.shared) await state.close(); // borrowed state belongs to whoever made it
       await c.dispose();
     },
