@@ -6,8 +6,19 @@ import type { PluginRegistry } from './plugins/registry';
 import type { SharedState } from './shared-state';
 import type { Lifecycle } from './lifecycle';
 
-/** The components `/health/ready` reports. */
-export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, state: SharedState, lifecycle: Lifecycle, breaker?: BreakerClaudeClient): Record<string, HealthCheck> {
+/**
+ * The components `/health/ready` reports. An open circuit breaker is `down`: this instance
+ * cannot run a query until it half-opens. Half-open is only `degraded`, so the instance
+ * stays in rotation and the trial query that can close the breaker reaches it.
+ */
+export function healthChecks(
+  config: PlatformConfig,
+  secrets: Secrets,
+  registry: PluginRegistry,
+  state: SharedState,
+  lifecycle: Lifecycle,
+  breaker?: Pick<BreakerClaudeClient, 'state' | 'retryAfterSeconds'>,
+): Record<string, HealthCheck> {
   return {
     lifecycle: () => (lifecycle.draining ? { status: 'down', state: 'draining', detail: 'Shutting down: running calls may finish; new calls go elsewhere.' } : { status: 'ok', state: 'serving' }),
     credentials: () => {
@@ -25,9 +36,9 @@ export function healthChecks(config: PlatformConfig, secrets: Secrets, registry:
     circuitBreaker: () => {
       if (!breaker || !config.breaker.enabled) return { status: 'ok', state: 'disabled' };
       const state = breaker.state;
-      return state === 'closed'
-        ? { status: 'ok', state }
-        : { status: 'degraded', state, detail: `Claude queries are paused after upstream failures; retry in ${breaker.retryAfterSeconds()} s.` };
+      if (state === 'closed') return { status: 'ok', state };
+      if (state === 'half_open') return { status: 'degraded', state, detail: 'One trial query is testing Claude after upstream failures; other queries fail fast until it succeeds.' };
+      return { status: 'down', state, retryAfterSeconds: breaker.retryAfterSeconds(), detail: `Claude queries are paused after upstream failures; the breaker lets a trial query through in ${breaker.retryAfterSeconds()} s.` };
     },
   };
 }

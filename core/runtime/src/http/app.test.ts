@@ -2,6 +2,7 @@ import { ClaudeError } from '@ccp/plugin-api';
 import { FakeClaudeClient } from '@ccp/testing';
 import request from 'supertest';
 import { createRuntime, type Runtime } from '../composition-root';
+import { hashKey } from '../auth/api-keys';
 import { parseConfig } from '../config/load-config';
 
 const review = { files: [{ path: 'src/a.ts', content: 'export const a = 1;\n' }] };
@@ -144,6 +145,29 @@ describe('without credentials', () => {
       expectProblem(res, 503, 'credentials_missing');
       expect(res.body.detail).toContain('npm run demo');
       expect(client.requests).toHaveLength(0);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+});
+
+describe('/health/ready behind authentication', () => {
+  it('tells a caller without an admin key each component status and nothing more', async () => {
+    const admin = 'ccp_app_test_admin_key_0123456789abcdef';
+    const user = 'ccp_app_test_user_key_0123456789abcdef';
+    const runtime = await createRuntime({
+      config: parseConfig({ logging: { level: 'silent' }, auth: { keys: [{ name: 'ops', sha256: hashKey(admin), roles: ['admin'] }, { name: 'ci', sha256: hashKey(user) }] } }),
+      secrets: { anthropicApiKey: 'sk-ant-unit' },
+      claudeClient: new FakeClaudeClient(),
+    });
+    try {
+      for (const headers of [{}, { authorization: `Bearer ${user}` }]) {
+        const res = await request(runtime.app).get('/health/ready').set(headers).expect(200);
+        expect(Object.values(res.body.components).every((c) => Object.keys(c as object).join() === 'status')).toBe(true);
+        expect(JSON.stringify(res.body)).not.toMatch(/ANTHROPIC_API_KEY|code-review|"keys"/);
+      }
+      const full = await request(runtime.app).get('/health/ready').set('authorization', `Bearer ${admin}`).expect(200);
+      expect(full.body.components).toMatchObject({ credentials: { status: 'ok', kind: 'ANTHROPIC_API_KEY' }, authentication: { status: 'ok', keys: 2 }, plugins: { ids: expect.arrayContaining(['code-review']) } });
     } finally {
       await runtime.dispose();
     }

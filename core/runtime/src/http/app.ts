@@ -20,7 +20,7 @@ import { requestId } from './request-id';
 import { requestLog } from './request-log';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
-import { healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
+import { adminsOnly, healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes, sessionStartRoute } from './routes/sessions';
 
@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): Express {
     app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'], maxAge: 600 }));
   }
   app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true }));
-  app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
+  app.use('/health', mountedAt('/health'), healthRoutes(deps.health, adminsOnly(deps.authenticator)));
   app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
 
   const heartbeatMs = config.server.sseHeartbeatMs;
