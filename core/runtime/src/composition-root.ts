@@ -172,7 +172,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     useFactory: instanceCachingFactory((k) => new SessionService(resolve(k, INVOKER), resolve(k, SHARED_STATE).sessions, resolve(k, SHARED_STATE).transcripts, resolve(k, CONFIG).sessions)),
   });
   c.register(HEALTH_CHECKS, {
-    useFactory: instanceCachingFactory((k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), lifecycle, breaker)),
+    useFactory: instanceCachingFactory((k) => healthChecks(resolve(k, CONFIG), resolve(k, SECRETS), resolve(k, PLUGIN_REGISTRY), resolve(k, SHARED_STATE), lifecycle, breaker, resolve(k, AUDIT_LOG))),
   });
   c.register(APP, {
     useFactory: instanceCachingFactory(

@@ -1,5 +1,5 @@
 import { parseConfig } from './config/load-config';
-import { healthChecks } from './health-checks';
+import { auditHealth, healthChecks } from './health-checks';
 import { Lifecycle } from './lifecycle';
 import { PluginRegistry } from './plugins/registry';
 import { createSharedState } from './shared-state';
@@ -26,3 +26,22 @@ describe('healthChecks: the circuit breaker', () => {
   });
 });
 
+describe('auditHealth', () => {
+  const file = { sink: 'file' as const, backlogBytes: 120, droppedLines: 3, failedWrites: 5 };
+
+  it('is ok for stdout, and for a file that writes', () => {
+    expect(auditHealth({ sink: 'stdout', onFailure: 'continue' })).toEqual({ status: 'ok', sink: 'stdout' });
+    expect(auditHealth({ ...file, onFailure: 'continue', failing: false })).toEqual({ status: 'ok', ...file, onFailure: 'continue' });
+  });
+
+  it('is degraded for a failing file when calls go on, down when they are refused, and says why', () => {
+    const failing = { ...file, failing: true, lastError: 'ENOSPC: no space left on device', failingSince: '2026-01-01T00:00:00.000Z' };
+    expect(auditHealth({ ...failing, onFailure: 'continue' })).toMatchObject({ status: 'degraded', droppedLines: 3, failedWrites: 5, detail: expect.stringMatching(/ENOSPC.*Calls go on/) });
+    expect(auditHealth({ ...failing, onFailure: 'refuse' })).toMatchObject({ status: 'down', detail: expect.stringMatching(/ENOSPC.*refused with 503 audit_unavailable/) });
+  });
+
+  it('is the audit component of readiness when an audit log is given', () => {
+    const withAudit = healthChecks(config, {}, new PluginRegistry([]), state, new Lifecycle(), undefined, { state: () => ({ ...file, onFailure: 'refuse', failing: true, lastError: 'EROFS: read-only file system' }) });
+    expect(withAudit.audit?.()).toMatchObject({ status: 'down' });
+  });
+});

@@ -1,10 +1,29 @@
+import type { AuditLog, AuditState } from './audit/audit-log';
 import type { PlatformConfig, Secrets } from './config/schema';
-import type { HealthCheck } from './http/routes/health';
+import type { ComponentHealth, HealthCheck } from './http/routes/health';
 import { credentialsProblem } from './invoke/invoker';
 import type { BreakerClaudeClient } from './claude/breaker-client';
 import type { PluginRegistry } from './plugins/registry';
 import type { SharedState } from './shared-state';
 import type { Lifecycle } from './lifecycle';
+
+/** The audit component: `degraded` while the file fails and calls go on, `down` while they are refused. */
+export function auditHealth(audit: AuditState): ComponentHealth {
+  if (audit.sink === 'stdout') return { status: 'ok', sink: 'stdout' };
+  const { failing, lastError, failingSince, ...counts } = audit;
+  if (!failing) return { status: 'ok', ...counts };
+  const consequence =
+    audit.onFailure === 'refuse'
+      ? 'New calls are refused with 503 audit_unavailable (audit.onFailure: refuse) until the queued lines are written.'
+      : 'Calls go on (audit.onFailure: continue); audit lines beyond the in-memory backlog are dropped and counted.';
+  return {
+    status: audit.onFailure === 'refuse' ? 'down' : 'degraded',
+    ...counts,
+    lastError,
+    failingSince,
+    detail: `The audit file (audit.file) cannot be written: ${lastError ?? 'unknown error'}. ${consequence}`,
+  };
+}
 
 /**
  * The components `/health/ready` reports. An open circuit breaker is `down`: this instance
@@ -18,6 +37,7 @@ export function healthChecks(
   state: SharedState,
   lifecycle: Lifecycle,
   breaker?: Pick<BreakerClaudeClient, 'state' | 'retryAfterSeconds'>,
+  audit?: Pick<AuditLog, 'state'>,
 ): Record<string, HealthCheck> {
   return {
     lifecycle: () => (lifecycle.draining ? { status: 'down', state: 'draining', detail: 'Shutting down: running calls may finish; new calls go elsewhere.' } : { status: 'ok', state: 'serving' }),
@@ -40,5 +60,6 @@ export function healthChecks(
       if (state === 'half_open') return { status: 'degraded', state, detail: 'One trial query is testing Claude after upstream failures; other queries fail fast until it succeeds.' };
       return { status: 'down', state, retryAfterSeconds: breaker.retryAfterSeconds(), detail: `Claude queries are paused after upstream failures; the breaker lets a trial query through in ${breaker.retryAfterSeconds()} s.` };
     },
+    ...(audit ? { audit: () => auditHealth(audit.state()) } : {}),
   };
 }

@@ -167,7 +167,7 @@ describe('/health/ready behind authentication', () => {
         expect(JSON.stringify(res.body)).not.toMatch(/ANTHROPIC_API_KEY|code-review|"keys"/);
       }
       const full = await request(runtime.app).get('/health/ready').set('authorization', `Bearer ${admin}`).expect(200);
-      expect(full.body.components).toMatchObject({ credentials: { status: 'ok', kind: 'ANTHROPIC_API_KEY' }, authentication: { status: 'ok', keys: 2 }, plugins: { ids: expect.arrayContaining(['code-review']) } });
+      expect(full.body.components).toMatchObject({ credentials: { status: 'ok', kind: 'ANTHROPIC_API_KEY' }, authentication: { status: 'ok', keys: 2 }, plugins: { ids: expect.arrayContaining(['code-review']) }, audit: { status: 'ok', sink: 'stdout' } });
     } finally {
       await runtime.dispose();
     }

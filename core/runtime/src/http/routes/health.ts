@@ -31,8 +31,9 @@ export function adminsOnly(authenticator: Authenticator): MaySeeDetail {
  * `/health/live` answers while the process runs. `/health/ready` is 503 while any component
  * is `down`: no credentials, Redis unreachable, draining, the circuit breaker open (this
  * instance cannot run a query until it half-opens; half-open is `degraded`, so the trial
- * query reaches it). A `degraded` component (authentication off, a half-open breaker)
- * keeps it at 200.
+ * query reaches it), or the audit file failing with `audit.onFailure: refuse`. A
+ * `degraded` component (authentication off, a half-open breaker, a failing audit file
+ * with `audit.onFailure: continue`) keeps it at 200.
  * The body names each component and its status; its detail (key counts, plugin ids,
  * the credential kind, the reasons) is shown only to a valid admin API key, or to
  * everyone while authentication is off.
