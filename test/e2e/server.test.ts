@@ -76,11 +76,24 @@ describe('the server process', () => {
 
   it('exits non-zero on an invalid config and lists every problem at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccp-bad-config-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'server:\n  bodyLimitBytes: -1\nlogging:\n  level: loud\nplugins:\n  nope: {}\n');
+    writeFileSync(join(dir, 'bad.yaml'), `server:\n  bodyLimitBytes: -1\nlogging:\n  level: loud\naudit:\n  file: ${dir}\nplugins:\n  nope: {}\n`);
     const server = await start({ CCP_CONFIG: join(dir, 'bad.yaml') });
     expect(await server.stop()).toBe(1);
     expect(server.output()).toContain('server.bodyLimitBytes');
     expect(server.output()).toContain('logging.level');
+    expect(server.output()).toContain(`audit.file: "${dir}" is a directory`);
+  });
+
+  it('exits 1 with a config error, not a stack trace, for an audit.file that cannot be a log file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccp-bad-audit-'));
+    for (const file of [dir, '/proc/self/audit.log']) {
+      writeFileSync(join(dir, 'c.yaml'), stringify({ audit: { file }, claude: { workspaceRoot: join(dir, 'workspaces') } }));
+      const server = await start({ CCP_CONFIG: join(dir, 'c.yaml') });
+      expect(await server.stop()).toBe(1);
+      expect(server.output()).toMatch(/^claude-code-platform: invalid configuration/);
+      expect(server.output()).toContain(`audit.file: "${file}" is`);
+      expect(server.output()).not.toMatch(/Unhandled 'error'|\n\s+at /);
+    }
   });
 
   it('exits non-zero naming a plugin that cannot be loaded', async () => {
