@@ -80,9 +80,15 @@ describe('HTTP surface (fake client)', () => {
     expect(client.requests).toHaveLength(0);
   });
 
-  it('answers 400 for malformed JSON, 415 for other media types, 413 for large bodies', async () => {
+  it('answers 400 for malformed JSON, 415 for other media types and bodies that are not UTF-8, 413 for large bodies', async () => {
     expectProblem(await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').send('{"files": ['), 400, 'invalid_json');
     expectProblem(await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'text/plain').send('hello'), 415, 'unsupported_media_type');
+    const notUtf8 = Buffer.concat([Buffer.from('{"files":[{"path":"a.ts","content":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}]}')]);
+    const invalid = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').serialize((b: Buffer) => b).send(notUtf8);
+    expectProblem(invalid, 415, 'unsupported_media_type');
+    expect(invalid.body.detail).toContain('not valid UTF-8');
+    const utf16 = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json; charset=utf-16le').serialize((b: Buffer) => b).send(Buffer.from(JSON.stringify(review), 'utf16le'));
+    expectProblem(utf16, 415, 'unsupported_media_type');
     const small = await runtimeWith(client, { bodyLimitBytes: 1024 });
     try {
       const big = { files: [{ path: 'a.ts', content: 'x'.repeat(5000) }] };
