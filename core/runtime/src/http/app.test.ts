@@ -16,6 +16,9 @@ async function runtimeWith(client: FakeClaudeClient, options: { apiKey?: string 
   });
 }
 
+/** superagent JSON-encodes a Buffer for a JSON Content-Type; this sends its bytes as they are. */
+const asIs = (bytes: Buffer) => bytes as unknown as string;
+
 function expectProblem(res: request.Response, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -84,10 +87,10 @@ describe('HTTP surface (fake client)', () => {
     expectProblem(await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').send('{"files": ['), 400, 'invalid_json');
     expectProblem(await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'text/plain').send('hello'), 415, 'unsupported_media_type');
     const notUtf8 = Buffer.concat([Buffer.from('{"files":[{"path":"a.ts","content":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}]}')]);
-    const invalid = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').serialize((b: Buffer) => b).send(notUtf8);
+    const invalid = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').serialize(asIs).send(notUtf8);
     expectProblem(invalid, 415, 'unsupported_media_type');
     expect(invalid.body.detail).toContain('not valid UTF-8');
-    const utf16 = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json; charset=utf-16le').serialize((b: Buffer) => b).send(Buffer.from(JSON.stringify(review), 'utf16le'));
+    const utf16 = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json; charset=utf-16le').serialize(asIs).send(Buffer.from(JSON.stringify(review), 'utf16le'));
     expectProblem(utf16, 415, 'unsupported_media_type');
     const small = await runtimeWith(client, { bodyLimitBytes: 1024 });
     try {
