@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   invalid_input: { status: 400, title: 'The request body does not match the operation input schema' },
   invalid_json: { status: 400, title: 'The request body is not valid JSON' },
+  empty_body: { status: 400, title: 'The request body is empty' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   body_too_large: { status: 413, title: 'The request body is larger than the configured limit' },
   plugin_not_found: { status: 404, title: 'No such plugin' },

@@ -103,6 +103,14 @@ describe('HTTP surface (fake client)', () => {
     await request(runtime.app).post('/v1/plugins/code-review/review').send(review).expect(200);
   });
 
+  it('answers a session message without a body 400 empty_body, and a non-JSON session start 415', async () => {
+    expectProblem(await request(runtime.app).post('/v1/sessions/any/messages'), 400, 'empty_body');
+    expectProblem(await request(runtime.app).post('/v1/sessions/any/messages').set('content-type', 'application/json').set('content-length', '0'), 400, 'empty_body');
+    expectProblem(await request(runtime.app).post('/v1/sessions/any/messages').set('content-type', 'text/plain').send('hi'), 415, 'unsupported_media_type');
+    expectProblem(await request(runtime.app).post('/v1/plugins/code-review/sessions').set('content-type', 'text/plain').send('{}'), 415, 'unsupported_media_type');
+    await request(runtime.app).post('/v1/plugins/code-review/sessions').expect(201); // the start's body is optional
+  });
+
   it('maps client failures to problems; the breaker-open one carries Retry-After', async () => {
     client.script(
       { error: new ClaudeError('overloaded', 'x') },

@@ -1,11 +1,7 @@
 import { Router, type Request, type Response } from 'express';
-import { InputError } from '@ccp/plugin-api';
 import type { SessionService } from '../../sessions/session-service';
 import { streamCall, wantsEventStream } from '../event-stream';
-
-function requireJson(req: Request): void {
-  if (!req.is('application/json')) throw new InputError('unsupported_media_type', 'Send a JSON object with Content-Type: application/json.');
-}
+import { requireJson } from '../require-json';
 
 function callerSignal(res: Response): AbortSignal {
   const caller = new AbortController();
@@ -18,8 +14,7 @@ function callerSignal(res: Response): AbortSignal {
 /** `POST /v1/plugins/:id/sessions`: start a session, optionally with a first operation call. */
 export function sessionStartRoute(sessions: SessionService): Router {
   const router = Router();
-  router.post('/:id/sessions', async (req: Request<{ id: string }>, res: Response) => {
-    if (req.headers['content-length'] !== '0' && req.body !== undefined) requireJson(req);
+  router.post('/:id/sessions', requireJson({ optional: true }), async (req: Request<{ id: string }>, res: Response) => {
     const body = await sessions.create(req.caller, req.params.id, req.body, { requestId: req.id, signal: callerSignal(res), caller: req.caller, clientIp: req.ip, transport: 'http' });
     res.status(201).location(`/v1/sessions/${body.sessionId}`).json(body);
   });
@@ -43,8 +38,7 @@ export function sessionRoutes(sessions: SessionService, heartbeatMs: number): Ro
     res.status(204).end();
   });
 
-  router.post('/:sessionId/messages', async (req: Request<{ sessionId: string }>, res: Response) => {
-    requireJson(req);
+  router.post('/:sessionId/messages', requireJson(), async (req: Request<{ sessionId: string }>, res: Response) => {
     const owner = req.caller.name;
     if (wantsEventStream(req)) {
       await streamCall(req, res, heartbeatMs, (onEvent, signal) => sessions.message(owner, req.params.sessionId, req.body, { requestId: req.id, signal, onEvent, caller: req.caller, clientIp: req.ip, transport: 'sse' }));
