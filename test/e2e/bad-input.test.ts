@@ -44,7 +44,8 @@ describe('bad input, per operation', () => {
       const file = (p: string, content = 'x') => ({ path: p, content });
       await expectRejected(path, { ...example, files: [file('big.ts', 'x'.repeat(600 * 1024))] }, /^files\.0\.content|^files$/);
       await expectRejected(path, { ...example, files: Array.from({ length: 101 }, (_, i) => file(`f${i}.ts`)) }, /^files$/);
-      for (const bad of ['../etc/passwd', '/etc/passwd', 'a/../../b', 'a\0b', 'C:\\\\x', '.claude/settings.json']) {
+      const planted = ['.git/HEAD', '.git/config', '.git/objects/ab/cdef', 'sub/.git/config', '.GIT/config', '.CLAUDE/settings.json', '.MCP.JSON', 'sub/.mcp.json', 'a/.claude/settings.json'];
+      for (const bad of ['../etc/passwd', '/etc/passwd', 'a/../../b', 'a\0b', 'C:\\\\x', '.claude/settings.json', ...planted]) {
         await expectRejected(path, { ...example, files: [file(bad)] }, /^files\.0\.path$/);
       }
     }

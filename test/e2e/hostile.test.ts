@@ -169,6 +169,10 @@ describe('body tricks', () => {
     await expectProblem(await raw('{"files": [', 'application/json'), 400, 'invalid_json');
     await expectProblem(await raw('files=a', 'application/x-www-form-urlencoded'), 415, 'unsupported_media_type');
     await expectProblem(await raw(JSON.stringify(review), 'text/plain'), 415, 'unsupported_media_type');
+    // Bytes that are not UTF-8 inside a string: refused, not decoded to U+FFFD and run.
+    await expectProblem(await raw(Buffer.concat([Buffer.from('{"files":[{"path":"a.ts","content":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}]}')])), 415, 'unsupported_media_type');
+    await expectProblem(await raw(Buffer.from(JSON.stringify(review), 'utf16le'), 'application/json; charset=utf-16le'), 415, 'unsupported_media_type');
+    await expectProblem(await fetch(`${rt.url}/v1/sessions/any/messages`, { method: 'POST', headers: { 'content-type': 'application/json' } }), 400, 'empty_body');
     await expectProblem(await raw(`{"files":${'['.repeat(100_000)}${']'.repeat(100_000)}}`), 400, 'invalid_input');
     await expectProblem(await raw(Buffer.alloc(10 * 1024 * 1024, 'a')), 413, 'body_too_large');
     const proto = await expectProblem(await raw(`{"files":[{"path":"a.ts","content":"x"}],"__proto__":{"polluted":true}}`), 400, 'invalid_input');

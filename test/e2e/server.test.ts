@@ -7,13 +7,14 @@ import { stringify } from 'yaml';
 // `npm start` as an operator runs it: the built server process, configured only through
 // the environment and a YAML file. Needs the build (`npm run build`, run by `npm test`).
 
-/** A config file for the server with one API key (auth is on by default). */
-function configWithKey(): { file: string; headers: Record<string, string>; key: string } {
+/** A config file for the server with a user and an admin API key (auth is on by default). */
+function configWithKey(): { file: string; headers: Record<string, string>; adminHeaders: Record<string, string>; key: string } {
   const k = testKey('server-test');
+  const admin = testKey('server-admin', { roles: ['admin'] });
   const dir = mkdtempSync(join(tmpdir(), 'ccp-server-config-'));
   const file = join(dir, 'config.yaml');
-  writeFileSync(file, stringify({ auth: { keys: [k.entry] }, claude: { workspaceRoot: join(dir, 'workspaces') } }));
-  return { file, headers: k.headers, key: k.key };
+  writeFileSync(file, stringify({ auth: { keys: [k.entry, admin.entry] }, claude: { workspaceRoot: join(dir, 'workspaces') } }));
+  return { file, headers: k.headers, adminHeaders: admin.headers, key: k.key };
 }
 
 function start(env: Record<string, string>) {
@@ -39,7 +40,13 @@ describe('the server process', () => {
       expect((await fetch(`${base}/health/live`)).status).toBe(200);
       const ready = await fetch(`${base}/health/ready`);
       expect(ready.status).toBe(503);
-      expect(JSON.stringify(await ready.json())).toContain('ANTHROPIC_API_KEY');
+      // Without an admin key: each component's status, no detail.
+      const statuses = (await ready.json()) as { status: string; components: Record<string, unknown> };
+      expect(statuses).toMatchObject({ status: 'not_ready', components: { credentials: { status: 'down' } } });
+      expect(JSON.stringify(statuses)).not.toMatch(/ANTHROPIC_API_KEY|"keys"|code-review/);
+      const detailed = await fetch(`${base}/health/ready`, { headers: cfg.adminHeaders });
+      expect(detailed.status).toBe(503);
+      expect(JSON.stringify(await detailed.json())).toContain('ANTHROPIC_API_KEY');
       expect((await postJson(`${base}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] })).status).toBe(401);
       const res = await postJson(`${base}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] }, { headers: cfg.headers });
       expect(res.status).toBe(503);
@@ -69,11 +76,24 @@ describe('the server process', () => {
 
   it('exits non-zero on an invalid config and lists every problem at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccp-bad-config-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'server:\n  bodyLimitBytes: -1\nlogging:\n  level: loud\nplugins:\n  nope: {}\n');
+    writeFileSync(join(dir, 'bad.yaml'), `server:\n  bodyLimitBytes: -1\nlogging:\n  level: loud\naudit:\n  file: ${dir}\nplugins:\n  nope: {}\n`);
     const server = await start({ CCP_CONFIG: join(dir, 'bad.yaml') });
     expect(await server.stop()).toBe(1);
     expect(server.output()).toContain('server.bodyLimitBytes');
     expect(server.output()).toContain('logging.level');
+    expect(server.output()).toContain(`audit.file: "${dir}" is a directory`);
+  });
+
+  it('exits 1 with a config error, not a stack trace, for an audit.file that cannot be a log file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccp-bad-audit-'));
+    for (const file of [dir, '/proc/self/audit.log']) {
+      writeFileSync(join(dir, 'c.yaml'), stringify({ audit: { file }, claude: { workspaceRoot: join(dir, 'workspaces') } }));
+      const server = await start({ CCP_CONFIG: join(dir, 'c.yaml') });
+      expect(await server.stop()).toBe(1);
+      expect(server.output()).toMatch(/^claude-code-platform: invalid configuration/);
+      expect(server.output()).toContain(`audit.file: "${file}" is`);
+      expect(server.output()).not.toMatch(/Unhandled 'error'|\n\s+at /);
+    }
   });
 
   it('exits non-zero naming a plugin that cannot be loaded', async () => {

@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   invalid_input: { status: 400, title: 'The request body does not match the operation input schema' },
   invalid_json: { status: 400, title: 'The request body is not valid JSON' },
+  empty_body: { status: 400, title: 'The request body is empty' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   body_too_large: { status: 413, title: 'The request body is larger than the configured limit' },
   plugin_not_found: { status: 404, title: 'No such plugin' },
@@ -22,6 +23,7 @@ export const ERROR_CODES = {
   circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },
   at_capacity: { status: 503, title: 'The platform is at capacity' },
   shutting_down: { status: 503, title: 'This instance is shutting down' },
+  audit_unavailable: { status: 503, title: 'The audit log cannot be written' },
   shared_state_unavailable: { status: 503, title: 'Shared state (Redis) is unavailable' },
   upstream_overloaded: { status: 503, title: 'The Claude API is overloaded or rate limited' },
   upstream_error: { status: 502, title: 'The Claude API failed' },

@@ -8,7 +8,19 @@ export interface WorkspaceFileLimits {
   readonly maxTotalBytes?: number;
 }
 
-/** Why a relative path is refused, or `undefined` when it is safe inside a workspace. */
+/**
+ * A segment as a case-insensitive file system (macOS, Windows) would match it: lower case,
+ * without the trailing dots and spaces Windows ignores. Git refuses `.git` in a tree the
+ * same way, whatever the host.
+ */
+const comparable = (segment: string): string => segment.toLowerCase().replace(/[. ]+$/, '');
+
+/**
+ * Why a relative path is refused, or `undefined` when it is safe inside a workspace.
+ * Besides escaping it, a path may not plant configuration a tool in the workspace would
+ * obey: Claude Code's (`.claude/`, `.mcp.json`) or Git's (`.git/config` can run programs
+ * through hooks and `core.fsmonitor`), as any segment, at any depth, in any letter case.
+ */
 export function unsafePathReason(path: string): string | undefined {
   if (path.length === 0) return 'must not be empty';
   if (path.length > 512) return 'must be at most 512 characters';
@@ -19,7 +31,9 @@ export function unsafePathReason(path: string): string | undefined {
   const parts = path.split('/');
   if (parts.some((part) => part === '..')) return 'must not contain ".." segments';
   if (parts.some((part) => Buffer.byteLength(part) > 255)) return 'must not have a name longer than 255 bytes';
-  if (parts[0] === '.claude' || parts[0] === '.mcp.json') return 'must not be Claude Code configuration (.claude/, .mcp.json)';
+  const names = parts.map(comparable);
+  if (names.some((n) => n === '.claude' || n === '.mcp.json')) return 'must not be Claude Code configuration (.claude/, .mcp.json)';
+  if (names.includes('.git')) return 'must not be Git metadata (.git)';
   if (/\p{Cc}/u.test(path)) return 'must not contain control characters';
   // Bidi overrides and zero-width characters make a path read differently than it is.
   if (/\p{Cf}/u.test(path)) return 'must not contain invisible or bidirectional format characters';

@@ -4,7 +4,7 @@ import { LOGGER, type Logger, type PluginDefinition, type Token } from '@ccp/plu
 import type { Express } from 'express';
 import pino from 'pino';
 import { instanceCachingFactory, container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { AuditLog } from './audit/audit-log';
+import { createAuditLog } from './audit/audit-log';
 import { Authenticator } from './auth/api-keys';
 import { Planner } from './calls/plan';
 import type { Stage } from './calls/pipeline';
@@ -136,6 +136,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // the sockets, the container and the shared state go.
   if (!options.shared) lifecycle.addShutdownHook('shared state', () => state.close()); // borrowed state belongs to whoever made it
   lifecycle.addShutdownHook('container', () => c.dispose());
+  // Bounded: a disk that does not answer cannot hold up shutdown.
+  lifecycle.addShutdownHook('audit log', () => resolve(c, AUDIT_LOG).close());
 
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
@@ -147,12 +149,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   once(c, PLUGIN_REGISTRY, () => buildRegistry(config, options.builtins, options.baseDir ?? process.cwd()));
   once(c, CACHE_STORE, () => (config.cache.enabled ? (state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries)) : undefined));
   once(c, AUTHENTICATOR, () => new Authenticator(config.auth));
-  once(c, AUDIT_LOG, (k) => {
-    const sink = config.audit.file
-      ? createLogger('info', logSecrets, pino.multistream([{ stream: options.logDestination ?? process.stdout }, { stream: pino.destination({ dest: config.audit.file, mkdir: true, sync: false }) }]))
-      : resolve(k, LOGGER);
-    return new AuditLog(sink);
-  });
+  // A failing audit file is logged, counted and reported by readiness; it never blocks a call.
+  once(c, AUDIT_LOG, (k) => createAuditLog(config.audit, { logger, metrics: resolve(k, METRICS), secrets: logSecrets, stdout: options.logDestination }));
   once(c, REQUEST_RATE_LIMIT, () => new RequestRateLimit(config.rateLimits, state.redis));
   once(c, PLUGIN_RATE_LIMIT, () => new PluginRateLimit(config.rateLimits, state.redis));
   once(c, CONCURRENCY_LIMIT, () => new ConcurrencyLimit(state.counters, config));
@@ -163,7 +161,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
   once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
-  once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker));
+  once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
   once(c, APP, (k) =>
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),

@@ -1,13 +1,44 @@
+import type { AuditLog, AuditState } from './audit/audit-log';
 import type { PlatformConfig, Secrets } from './config/schema';
-import type { HealthCheck } from './http/routes/health';
+import type { ComponentHealth, HealthCheck } from './http/routes/health';
 import { credentialsProblem } from './calls/plan';
 import type { BreakerEngine } from './engine/decorators/breaker';
 import type { PluginRegistry } from './plugins/registry';
 import type { SharedState } from './state/shared-state';
 import type { Lifecycle } from './lifecycle/lifecycle';
 
-/** The components `/health/ready` reports. */
-export function healthChecks(config: PlatformConfig, secrets: Secrets, registry: PluginRegistry, state: SharedState, lifecycle: Lifecycle, breaker?: BreakerEngine): Record<string, HealthCheck> {
+/** The audit component: `degraded` while the file fails and calls go on, `down` while they are refused. */
+export function auditHealth(audit: AuditState): ComponentHealth {
+  if (audit.sink === 'stdout') return { status: 'ok', sink: 'stdout' };
+  const { failing, lastError, failingSince, ...counts } = audit;
+  if (!failing) return { status: 'ok', ...counts };
+  const consequence =
+    audit.onFailure === 'refuse'
+      ? 'New calls are refused with 503 audit_unavailable (audit.onFailure: refuse) until the queued lines are written.'
+      : 'Calls go on (audit.onFailure: continue); audit lines beyond the in-memory backlog are dropped and counted.';
+  return {
+    status: audit.onFailure === 'refuse' ? 'down' : 'degraded',
+    ...counts,
+    lastError,
+    failingSince,
+    detail: `The audit file (audit.file) cannot be written: ${lastError ?? 'unknown error'}. ${consequence}`,
+  };
+}
+
+/**
+ * The components `/health/ready` reports. An open circuit breaker is `down`: this instance
+ * cannot run a query until it half-opens. Half-open is only `degraded`, so the instance
+ * stays in rotation and the trial query that can close the breaker reaches it.
+ */
+export function healthChecks(
+  config: PlatformConfig,
+  secrets: Secrets,
+  registry: PluginRegistry,
+  state: SharedState,
+  lifecycle: Lifecycle,
+  breaker?: Pick<BreakerEngine, 'state' | 'retryAfterSeconds'>,
+  audit?: Pick<AuditLog, 'state'>,
+): Record<string, HealthCheck> {
   return {
     lifecycle: () => (lifecycle.draining ? { status: 'down', state: 'draining', detail: 'Shutting down: running calls may finish; new calls go elsewhere.' } : { status: 'ok', state: 'serving' }),
     credentials: () => {
@@ -25,9 +56,10 @@ export function healthChecks(config: PlatformConfig, secrets: Secrets, registry:
     circuitBreaker: () => {
       if (!breaker || !config.breaker.enabled) return { status: 'ok', state: 'disabled' };
       const state = breaker.state;
-      return state === 'closed'
-        ? { status: 'ok', state }
-        : { status: 'degraded', state, detail: `Claude queries are paused after upstream failures; retry in ${breaker.retryAfterSeconds()} s.` };
+      if (state === 'closed') return { status: 'ok', state };
+      if (state === 'half_open') return { status: 'degraded', state, detail: 'One trial query is testing Claude after upstream failures; other queries fail fast until it succeeds.' };
+      return { status: 'down', state, retryAfterSeconds: breaker.retryAfterSeconds(), detail: `Claude queries are paused after upstream failures; the breaker lets a trial query through in ${breaker.retryAfterSeconds()} s.` };
     },
+    ...(audit ? { audit: () => auditHealth(audit.state()) } : {}),
   };
 }

@@ -1,4 +1,9 @@
-import type { Logger } from '@ccp/plugin-api';
+import { UnavailableError, type Logger } from '@ccp/plugin-api';
+import pino from 'pino';
+import type { PlatformConfig } from '../config/schema';
+import { createLogger, type LogSecrets } from '../logging/logger';
+import type { Metrics } from '../metrics/metrics';
+import { FileAuditSink, type AuditSinkHealth } from './audit-sink';
 
 /** One audit line: who called what, how it ended, what it cost. Never a key, never content. */
 export interface AuditEntry {
@@ -21,11 +26,106 @@ export interface AuditEntry {
   readonly spendBasis?: string;
 }
 
-/** Writes one structured line per call (to stdout, and to a file when configured). */
+/** What the audit log needs of its file sink. */
+export interface AuditFileSink {
+  health(): AuditSinkHealth;
+  close(): Promise<void>;
+}
+
+/** What happens to new calls while the audit file cannot be written (`audit.onFailure`). */
+export type AuditFailurePolicy = 'continue' | 'refuse';
+
+/** See {@link AuditLog.state}. */
+export type AuditState =
+  | { readonly sink: 'stdout'; readonly onFailure: AuditFailurePolicy }
+  | ({ readonly sink: 'file'; readonly onFailure: AuditFailurePolicy } & AuditSinkHealth);
+
+/** Seconds a refused caller is asked to wait: a disk is not freed in a moment. */
+const REFUSED_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * Writes one structured line per call (to stdout, and to a file when configured).
+ * A failing file never fails a call by itself: `audit.onFailure` decides, through
+ * {@link AuditLog.refusing}, whether new calls are refused meanwhile.
+ */
 export class AuditLog {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly file?: AuditFileSink,
+    private readonly onFailure: AuditFailurePolicy = 'continue',
+  ) {}
 
   record(entry: AuditEntry): void {
     this.logger.info({ audit: true, ...entry }, 'invocation');
   }
+
+  /** True while new calls must be refused: the file is failing and `audit.onFailure` is `refuse`. */
+  get refusing(): boolean {
+    return this.onFailure === 'refuse' && this.file?.health().failing === true;
+  }
+
+  /** Throws 503 `audit_unavailable` while {@link refusing}; call it before a call runs. */
+  assertAccepting(): void {
+    if (!this.refusing) return;
+    throw new UnavailableError(
+      'audit_unavailable',
+      'This instance cannot write its audit log, and it is configured (audit.onFailure: refuse) to take no calls it cannot audit. Retry later or on another instance; an operator should check the audit file\'s disk.',
+      { retryAfterSeconds: REFUSED_RETRY_AFTER_SECONDS },
+    );
+  }
+
+  /** Where audit lines go and, for a file, how writing it goes (`/health/ready` reports it). */
+  state(): AuditState {
+    if (!this.file) return { sink: 'stdout', onFailure: this.onFailure };
+    return { sink: 'file', onFailure: this.onFailure, ...this.file.health() };
+  }
+
+  /** Writes what it can of the queued lines and closes the file, within a bounded time. */
+  async close(): Promise<void> {
+    await this.file?.close();
+  }
+}
+
+/** What {@link createAuditLog} needs besides the audit config. */
+export interface AuditLogDeps {
+  /** The platform logger: audit lines go through it when there is no file; failures are logged there. */
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Secrets scrubbed from every audit line (as from every log line). */
+  readonly secrets: LogSecrets;
+  /** Where the platform's log lines go (stdout when absent); audit lines go there too. */
+  readonly stdout?: pino.DestinationStream;
+  /** The sink to use instead of a {@link FileAuditSink} on `audit.file` (unit tests). */
+  readonly sink?: FileAuditSink;
+}
+
+/**
+ * The audit log for a config: lines to the platform log, and with `audit.file` also to a
+ * {@link FileAuditSink} whose failures are logged (on each change, not each retry) and
+ * counted in `ccp_audit_write_failures_total` and `ccp_audit_lines_dropped_total`.
+ */
+export function createAuditLog(audit: PlatformConfig['audit'], deps: AuditLogDeps): AuditLog {
+  if (!audit.file) return new AuditLog(deps.logger, undefined, audit.onFailure);
+  const sink = deps.sink ?? new FileAuditSink({ path: audit.file });
+  let reported = false;
+  sink.on('write-failed', (err) => {
+    deps.metrics.auditWriteFailures.inc();
+    if (reported) return;
+    reported = true;
+    const h = sink.health();
+    deps.logger.error({ file: audit.file, reason: h.lastError, onFailure: audit.onFailure }, `the audit file cannot be written: ${(err as NodeJS.ErrnoException).code ?? err.message}; audit.onFailure is ${audit.onFailure}`);
+  });
+  sink.on('dropped', (count) => {
+    deps.metrics.auditDroppedLines.inc(count);
+    if (reported) return;
+    reported = true;
+    deps.logger.error({ file: audit.file, reason: sink.health().lastError, onFailure: audit.onFailure }, 'audit lines were dropped');
+  });
+  sink.on('recovered', () => {
+    reported = false;
+    const h = sink.health();
+    deps.logger.warn({ file: audit.file, droppedLines: h.droppedLines, failedWrites: h.failedWrites }, 'the audit file is written again');
+  });
+  const lines = createLogger('info', deps.secrets, pino.multistream([{ stream: deps.stdout ?? process.stdout }, { stream: sink }]));
+  return new AuditLog(lines, sink, audit.onFailure);
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './load-config';
+import { ConfigError, loadConfig, parseConfig } from './load-config';
 
 function file(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ccp-config-'));
@@ -39,6 +39,15 @@ describe('loadConfig', () => {
       ]),
     );
     expect(list).toHaveLength(4);
+  });
+
+  it('reports an audit.file that cannot be appended to together with the schema problems', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ccp-config-audit-'));
+    const list = problems(() => loadConfig({}, file(`server:\n  port: "eighty"\naudit:\n  file: ${dir}\n`)));
+    expect(list).toEqual([expect.stringMatching(/^server\.port: /), `audit.file: ${JSON.stringify(dir)} is a directory; name a file in it`]);
+    expect(problems(() => loadConfig({}, file('audit:\n  file: /proc/self/audit.log\n')))).toEqual([expect.stringMatching(/^audit\.file: "\/proc\/self\/audit\.log" is on \/proc/)]);
+    expect(problems(() => parseConfig({ audit: { file: dir } }))).toEqual([expect.stringMatching(/^audit\.file: .* is a directory/)]);
+    expect(loadConfig({}, file(`audit:\n  file: ${join(dir, 'audit.log')}\n`)).config.audit).toEqual({ file: join(dir, 'audit.log'), onFailure: 'continue' });
   });
 
   it('refuses a secret written into the file: secrets come from the environment only', () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { applyEnvOverrides } from './env-overrides';
+import { pathProblems } from './file-checks';
 import { configSchema, type PlatformConfig } from './schema';
 
 /** Every problem found in the configuration, reported together. */
@@ -44,9 +45,10 @@ function readYaml(file: string): Record<string, unknown> {
 }
 
 /**
- * Reads the config file (`CCP_CONFIG`, else `shippedFile`: the server package's
- * `config/default.yaml`), applies the environment overrides, validates everything at once
- * and freezes the result. Throws a {@link ConfigError} listing every problem with its path.
+ * Reads the config file (`CCP_CONFIG`, else `shippedFile`: the server package's `config/default.yaml`), applies the
+ * environment overrides, validates everything at once (the schema, and the paths it names
+ * on this host: an `audit.file` that cannot be appended to) and freezes the result.
+ * Throws a {@link ConfigError} listing every problem with its path.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CCP_CONFIG, shippedFile = resolve('config/default.yaml')): LoadedConfig {
   const path = file ? resolve(file) : shippedFile;
@@ -55,22 +57,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.CCP_
   const raw = source === path ? readYaml(path) : {};
   const fromEnv = applyEnvOverrides(raw, env);
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path.join('.');
-      const via = fromEnv.get(key) ? ` (from ${fromEnv.get(key)})` : '';
-      return `${key || '(root)'}: ${issue.message}${via}`;
-    });
-    throw new ConfigError(source, problems);
-  }
+  const problems = (parsed.success ? [] : parsed.error.issues).map((issue) => {
+    const key = issue.path.join('.');
+    const via = fromEnv.get(key) ? ` (from ${fromEnv.get(key)})` : '';
+    return `${key || '(root)'}: ${issue.message}${via}`;
+  });
+  problems.push(...pathProblems(raw));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
   return { config: deepFreeze(parsed.data), source, baseDir: source === path ? dirname(path) : process.cwd() };
 }
 
 /** Validates a config object given in code (tests, embedding), with the same rules and errors. */
 export function parseConfig(raw: unknown): PlatformConfig {
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError('(inline)', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
-  }
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)), ...pathProblems(raw)];
+  if (!parsed.success || problems.length > 0) throw new ConfigError('(inline)', problems);
   return deepFreeze(parsed.data);
 }

@@ -106,6 +106,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Also append audit lines to this file (they always go to stdout). */
       file: z.string().min(1).optional(),
+      /**
+       * While `file` cannot be written (full disk, read-only mount): `continue` serving
+       * (readiness says the audit is degraded; lines beyond the in-memory backlog are dropped
+       * and counted), or `refuse` new calls with 503 audit_unavailable (readiness 503).
+       */
+      onFailure: z.enum(['continue', 'refuse']).default('continue'),
     })
     .prefault({}),
   cors: z

@@ -2,6 +2,7 @@ import { ClaudeError } from '../engine/types';
 import { FakeEngine, unitRuntime } from '@ccp/testing';
 import request from 'supertest';
 import type { Runtime } from '../composition-root';
+import { hashKey } from '../auth/api-keys';
 
 const review = { files: [{ path: 'src/a.ts', content: 'export const a = 1;\n' }] };
 const goodOutput = { summary: 'Fine.', findings: [], filesReviewed: ['src/a.ts'] };
@@ -12,6 +13,9 @@ async function runtimeWith(client: FakeEngine, options: { apiKey?: string | null
     secrets: options.apiKey === null ? null : { anthropicApiKey: options.apiKey ?? 'sk-ant-unit' },
   });
 }
+
+/** superagent JSON-encodes a Buffer for a JSON Content-Type; this sends its bytes as they are. */
+const asIs = (bytes: Buffer) => bytes as unknown as string;
 
 function expectProblem(res: request.Response, status: number, code: string): void {
   expect(res.status).toBe(status);
@@ -77,9 +81,15 @@ describe('HTTP surface (fake client)', () => {
     expect(client.requests).toHaveLength(0);
   });
 
-  it('answers 400 for malformed JSON, 415 for other media types, 413 for large bodies', async () => {
+  it('answers 400 for malformed JSON, 415 for other media types and bodies that are not UTF-8, 413 for large bodies', async () => {
     expectProblem(await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').send('{"files": ['), 400, 'invalid_json');
     expectProblem(await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'text/plain').send('hello'), 415, 'unsupported_media_type');
+    const notUtf8 = Buffer.concat([Buffer.from('{"files":[{"path":"a.ts","content":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}]}')]);
+    const invalid = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').serialize(asIs).send(notUtf8);
+    expectProblem(invalid, 415, 'unsupported_media_type');
+    expect(invalid.body.detail).toContain('not valid UTF-8');
+    const utf16 = await request(runtime.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json; charset=utf-16le').serialize(asIs).send(Buffer.from(JSON.stringify(review), 'utf16le'));
+    expectProblem(utf16, 415, 'unsupported_media_type');
     const small = await runtimeWith(client, { bodyLimitBytes: 1024 });
     try {
       const big = { files: [{ path: 'a.ts', content: 'x'.repeat(5000) }] };
@@ -89,6 +99,14 @@ describe('HTTP surface (fake client)', () => {
     }
     expect(client.requests).toHaveLength(0);
     await request(runtime.app).post('/v1/plugins/code-review/review').send(review).expect(200);
+  });
+
+  it('answers a session message without a body 400 empty_body, and a non-JSON session start 415', async () => {
+    expectProblem(await request(runtime.app).post('/v1/sessions/any/messages'), 400, 'empty_body');
+    expectProblem(await request(runtime.app).post('/v1/sessions/any/messages').set('content-type', 'application/json').set('content-length', '0'), 400, 'empty_body');
+    expectProblem(await request(runtime.app).post('/v1/sessions/any/messages').set('content-type', 'text/plain').send('hi'), 415, 'unsupported_media_type');
+    expectProblem(await request(runtime.app).post('/v1/plugins/code-review/sessions').set('content-type', 'text/plain').send('{}'), 415, 'unsupported_media_type');
+    await request(runtime.app).post('/v1/plugins/code-review/sessions').expect(201); // the start's body is optional
   });
 
   it('maps client failures to problems; the breaker-open one carries Retry-After', async () => {
@@ -142,6 +160,25 @@ describe('without credentials', () => {
       expectProblem(res, 503, 'credentials_missing');
       expect(res.body.detail).toContain('npm run demo');
       expect(client.requests).toHaveLength(0);
+    } finally {
+      await runtime.dispose();
+    }
+  });
+});
+
+describe('/health/ready behind authentication', () => {
+  it('tells a caller without an admin key each component status and nothing more', async () => {
+    const admin = 'ccp_app_test_admin_key_0123456789abcdef';
+    const user = 'ccp_app_test_user_key_0123456789abcdef';
+    const runtime = await unitRuntime(new FakeEngine(), { config: { auth: { keys: [{ name: 'ops', sha256: hashKey(admin), roles: ['admin'] }, { name: 'ci', sha256: hashKey(user) }] } } });
+    try {
+      for (const headers of [{}, { authorization: `Bearer ${user}` }]) {
+        const res = await request(runtime.app).get('/health/ready').set(headers).expect(200);
+        expect(Object.values(res.body.components).every((c) => Object.keys(c as object).join() === 'status')).toBe(true);
+        expect(JSON.stringify(res.body)).not.toMatch(/ANTHROPIC_API_KEY|code-review|"keys"/);
+      }
+      const full = await request(runtime.app).get('/health/ready').set('authorization', `Bearer ${admin}`).expect(200);
+      expect(full.body.components).toMatchObject({ credentials: { status: 'ok', kind: 'ANTHROPIC_API_KEY' }, authentication: { status: 'ok', keys: 2 }, plugins: { ids: expect.arrayContaining(['code-review']) }, audit: { status: 'ok', sink: 'stdout' } });
     } finally {
       await runtime.dispose();
     }

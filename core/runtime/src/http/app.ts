@@ -19,9 +19,10 @@ import { errorHandler, notFound } from './errors';
 import { httpMetrics, mountedAt } from './http-metrics';
 import { requestId } from './request-id';
 import { requestLog } from './request-log';
+import { requireUtf8 } from './utf8-body';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
-import { healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
+import { adminsOnly, healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes, sessionStartRoute } from './routes/sessions';
 
@@ -73,8 +74,8 @@ export function createApp(deps: AppDeps): Express {
   if (config.cors.origins.length > 0) {
     app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'], maxAge: 600 }));
   }
-  app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true }));
-  app.use('/health', mountedAt('/health'), healthRoutes(deps.health));
+  app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true, verify: requireUtf8 }));
+  app.use('/health', mountedAt('/health'), healthRoutes(deps.health, adminsOnly(deps.authenticator)));
   app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
 
   const heartbeatMs = config.server.sseHeartbeatMs;

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { InputError, NotFoundError, PlatformError, type Logger } from '@ccp/plugin-api';
 import { toPlatformError } from '../calls/to-problem';
 import { sendProblem } from './problem';
+import { INVALID_UTF8 } from './utf8-body';
 
 /** What body-parser attaches to the errors it throws. */
 interface ParserError {
@@ -19,6 +20,8 @@ function fromParser(err: ParserError, limit: number): PlatformError | undefined 
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new InputError('unsupported_media_type', 'The body must be UTF-8 JSON (Content-Type: application/json; charset=utf-8).');
+    case INVALID_UTF8:
+      return new InputError('unsupported_media_type', 'The body is not valid UTF-8: it holds bytes that are not UTF-8 text. Send UTF-8 JSON (Content-Type: application/json; charset=utf-8); encode binary file content (for example as base64) before sending it.');
     default:
       return undefined;
   }

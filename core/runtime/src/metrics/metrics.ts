@@ -171,6 +171,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly auditWriteFailures = new Counter({
+    name: 'ccp_audit_write_failures_total',
+    help: 'Attempts to write (or open) the audit file that failed; each retry counts.',
+    registers: [this.registry],
+  });
+
+  readonly auditDroppedLines = new Counter({
+    name: 'ccp_audit_lines_dropped_total',
+    help: 'Audit lines lost because the audit file could not take them (backlog full, or still queued at shutdown).',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });

@@ -6,13 +6,16 @@ import type { Stage } from '../pipeline';
 import { toPlatformError } from '../to-problem';
 
 /**
- * The first stage: exactly one audit line per call, with how it ended (`success`,
+ * The first stage: refuses new calls while the audit file fails and `audit.onFailure` is
+ * `refuse` (503 `audit_unavailable`); writes exactly one audit line per call, with how it ended (`success`,
  * `cache_hit`, or the problem code) and its settled spend, which the token and cost
  * metrics count too, so audit, metrics and budget show one figure.
  */
 export function auditStage(audit: AuditLog, metrics: Metrics): Stage {
   return async (ctx, next) => {
     try {
+      // With audit.onFailure: refuse, a call that could not be audited is not run.
+      audit.assertAccepting();
       const result = await next();
       record(audit, metrics, ctx, ctx.outcome ?? 'success', undefined);
       return result;

@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Router } from 'express';
+import type { Authenticator } from '../../auth/api-keys';
 import type { Metrics } from '../../metrics/metrics';
 
 /** One component's state in `/health/ready`. */
@@ -11,21 +13,42 @@ export interface ComponentHealth {
 /** Something that reports a component's health; all of them decide readiness together. */
 export type HealthCheck = () => ComponentHealth;
 
+/** Whether a request may see the components' detail; the Authenticator's view of its key. */
+export type MaySeeDetail = (headers: IncomingHttpHeaders) => boolean;
+
+/** Detail for a valid admin key (everyone while authentication is off), for nobody else. */
+export function adminsOnly(authenticator: Authenticator): MaySeeDetail {
+  return (headers) => {
+    try {
+      return authenticator.authenticate(headers).roles.includes('admin');
+    } catch {
+      return false; // a probe without a key, or with a wrong one, still gets the status
+    }
+  };
+}
+
 /**
- * `/health/live` answers while the process runs; `/health/ready` lists each component
- * and is 503 while any is `down` (a `degraded` one, such as an open breaker, keeps the
- * instance in rotation: every replica shares the upstream, so pulling them all helps nobody).
+ * `/health/live` answers while the process runs. `/health/ready` is 503 while any component
+ * is `down`: no credentials, Redis unreachable, draining, the circuit breaker open (this
+ * instance cannot run a query until it half-opens; half-open is `degraded`, so the trial
+ * query reaches it), or the audit file failing with `audit.onFailure: refuse`. A
+ * `degraded` component (authentication off, a half-open breaker, a failing audit file
+ * with `audit.onFailure: continue`) keeps it at 200.
+ * The body names each component and its status; its detail (key counts, plugin ids,
+ * the credential kind, the reasons) is shown only to a valid admin API key, or to
+ * everyone while authentication is off.
  */
-export function healthRoutes(checks: Readonly<Record<string, HealthCheck>>): Router {
+export function healthRoutes(checks: Readonly<Record<string, HealthCheck>>, maySeeDetail: MaySeeDetail): Router {
   const router = Router();
   router.get('/live', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/ready', (_req, res) => {
+  router.get('/ready', (req, res) => {
     const components = Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, check()]));
     const states = Object.values(components).map((c) => c.status);
     const status = states.includes('down') ? 'not_ready' : states.includes('degraded') ? 'degraded' : 'ready';
-    res.status(status === 'not_ready' ? 503 : 200).json({ status, components });
+    const shown = maySeeDetail(req.headers) ? components : Object.fromEntries(Object.entries(components).map(([name, c]) => [name, { status: c.status }]));
+    res.status(status === 'not_ready' ? 503 : 200).json({ status, components: shown });
   });
   return router;
 }

@@ -5,7 +5,8 @@ import type { Planner } from '../../calls/plan';
 import type { CallRunner } from '../../calls/runner';
 import type { RegisteredPlugin } from '../../plugins/registered-plugin';
 import type { PluginRegistry } from '../../plugins/registry';
-import { callerSignal, requireJson } from '../caller-signal';
+import { callerSignal } from '../caller-signal';
+import { requireJson } from '../require-json';
 import { streamCall, wantsEventStream } from '../event-stream';
 
 function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
@@ -42,8 +43,7 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
     res.json(describe(planner.plugin(req.params.id, req.caller), true));
   });
 
-  router.post('/:id/:operation', async (req: Request<{ id: string; operation: string }>, res: Response) => {
-    requireJson(req);
+  router.post('/:id/:operation', requireJson(), async (req: Request<{ id: string; operation: string }>, res: Response) => {
     const streaming = wantsEventStream(req);
     const call: OperationCallRequest = {
       kind: 'operation',

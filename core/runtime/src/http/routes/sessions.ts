@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { CallOrigin, SessionService } from '../../sessions/session-service';
-import { callerSignal, requireJson } from '../caller-signal';
+import { callerSignal } from '../caller-signal';
 import { streamCall, wantsEventStream } from '../event-stream';
+import { requireJson } from '../require-json';
 
 function origin(req: Request, streaming: boolean): CallOrigin {
   return { requestId: req.id, caller: req.caller, clientIp: req.ip, transport: streaming ? 'sse' : 'http', streaming };
@@ -10,8 +11,7 @@ function origin(req: Request, streaming: boolean): CallOrigin {
 /** `POST /v1/plugins/:id/sessions`: start a session, optionally with a first operation call. */
 export function sessionStartRoute(sessions: SessionService): Router {
   const router = Router();
-  router.post('/:id/sessions', async (req: Request<{ id: string }>, res: Response) => {
-    if (req.headers['content-length'] !== '0' && req.body !== undefined) requireJson(req);
+  router.post('/:id/sessions', requireJson({ optional: true }), async (req: Request<{ id: string }>, res: Response) => {
     const body = await sessions.create(origin(req, false), req.params.id, req.body, {}, callerSignal(res));
     res.status(201).location(`/v1/sessions/${body.sessionId}`).json(body);
   });
@@ -35,8 +35,7 @@ export function sessionRoutes(sessions: SessionService, heartbeatMs: number): Ro
     res.status(204).end();
   });
 
-  router.post('/:sessionId/messages', async (req: Request<{ sessionId: string }>, res: Response) => {
-    requireJson(req);
+  router.post('/:sessionId/messages', requireJson(), async (req: Request<{ sessionId: string }>, res: Response) => {
     if (wantsEventStream(req)) {
       await streamCall(req, res, heartbeatMs, (sink, signal) => sessions.message(origin(req, true), req.params.sessionId, req.body, sink, signal));
       return;
