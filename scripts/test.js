@@ -3,13 +3,25 @@
 // from jest's own JSON results, so a run that executed nothing is visible as such.
 // The fast project runs in parallel; the end-to-end project runs in band, because each of
 // its tests spawns the CPU-hungry `claude` CLI and parallel spawns only slow each other.
+// `--smoke`: the fast project in full, and of the end-to-end project only SMOKE below.
+// The line before the count names the runtime the tests ran on (jest, its workers and the
+// server processes the tests start all run on this process's `process.execPath`).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { readFileSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const extra = process.argv.slice(2);
+// A real server process boots and answers (server), one call of every plugin (catalogue),
+// and Server-Sent Events (sse). CI runs this set on the machine's Node, the whole suite on
+// the Node the image ships.
+const SMOKE = ['test/e2e/server.test.ts', 'test/e2e/catalogue.test.ts', 'test/e2e/sse.test.ts'];
+const smoke = process.argv.includes('--smoke');
+const extra = process.argv.slice(2).filter((a) => a !== '--smoke');
+if (smoke && extra.includes('--selectProjects')) {
+  process.stderr.write('--smoke chooses the projects itself: leave out --selectProjects\n');
+  process.exit(2);
+}
 const chosen = extra.includes('--selectProjects') ? [null] : ['unit', 'e2e'];
 const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() };
 const jest = require.resolve('jest/bin/jest');
@@ -21,6 +33,7 @@ for (const project of chosen) {
   rmSync(out, { force: true });
   const args = [jest, '--json', `--outputFile=${out}`, ...(project ? ['--selectProjects', project] : []), ...extra];
   if (project === 'e2e') args.push('--runInBand');
+  if (project === 'e2e' && smoke) args.push('--runTestsByPath', ...SMOKE);
   const run = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
   if (run.status !== 0) status = run.status ?? 1;
   try {
@@ -36,5 +49,6 @@ for (const project of chosen) {
 
 if (totals.suitesFailed > 0) process.stdout.write(`test suites that failed to run: ${totals.suitesFailed}\n`);
 if (totals.passed + totals.failed === 0) status = status || 1;
+process.stdout.write(`runtime: node ${process.version}${smoke ? ' (unit + end-to-end smoke set)' : ''}\n`);
 process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}\n`);
 process.exit(status);

