@@ -30,7 +30,7 @@ describe('admission control', () => {
     const metrics = await rt.runtime.metrics.registry.metrics();
     expect(metrics).toContain('ccp_circuit_breaker_state 0');
     expect(metrics).toContain('ccp_admission_rejected_total{plugin="code-review"} 6');
-    expect(metrics).toContain('ccp_admission_limit 2');
+    expect(metrics).toContain('ccp_admission_limit{kind="in_flight"} 2');
     expect(metrics).toMatch(/ccp_admission_running 0\n/);
   });
 });

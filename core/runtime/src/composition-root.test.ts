@@ -26,7 +26,7 @@ describe('composition root', () => {
       const text = await rt.metrics.registry.metrics();
       // the metered decorator counted the query, admission its limit, the breaker its state
       expect(text).toContain('ccp_claude_queries_total{plugin="code-review",outcome="success"} 1');
-      expect(text).toContain('ccp_admission_limit 3');
+      expect(text).toContain('ccp_admission_limit{kind="in_flight"} 3');
       expect(text).toContain('ccp_circuit_breaker_state 0');
       expect(engine.requests[0]?.engine).toBe('agent');
     } finally {
@@ -58,10 +58,10 @@ describe('composition root', () => {
   });
 
   it('fails boot when a plugin needs an engine that is not registered', async () => {
-    const needsMessages = { ...codeReviewPlugin, id: 'terse-review', engine: 'messages' };
-    const err = await bootError(() => unitRuntime(new FakeEngine(), { builtins: [codeReviewPlugin, needsMessages] }));
+    const needsOther = { ...codeReviewPlugin, id: 'terse-review', engine: 'batch' };
+    const err = await bootError(() => unitRuntime(new FakeEngine(), { builtins: [codeReviewPlugin, needsOther] }));
     expect(err).toBeInstanceOf(MissingDependenciesError);
-    expect((err as MissingDependenciesError).missing).toEqual(['plugins.terse-review: engine "messages" is not available (available: agent)']);
+    expect((err as MissingDependenciesError).missing).toEqual(['plugins.terse-review: engine "batch" is not available (available: agent, messages)']);
   });
 
   it('builds independent runtimes that can live in one process', async () => {

@@ -19,6 +19,8 @@ import { ConfigError } from './config/load-config';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { createAgentEngine, loadSdk } from './engine/agent-sdk';
 import { decorate } from './engine/decorate';
+import { anthropicMessagesApi } from './engine/messages/messages-api';
+import { DEFAULT_MESSAGES_MODEL, MessagesEngine, messagesEngineProblems } from './engine/messages/messages-engine';
 import { EngineRouter } from './engine/router';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
@@ -26,6 +28,7 @@ import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
 import { checkPluginIds } from './limits/check-plugin-ids';
+import { deriveCapacity, type Capacity } from './limits/capacity';
 import { ConcurrencyLimit } from './limits/concurrency';
 import { PluginRateLimit, RequestRateLimit } from './limits/rate-limits';
 import { createLogger } from './logging/logger';
@@ -36,7 +39,7 @@ import { SessionService } from './sessions/session-service';
 import { MemoryCacheStore, RedisCacheStore } from './state/cache-store';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
-  AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER,
+  AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
   HEALTH_CHECKS, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, type Override,
 } from './tokens';
 
@@ -103,6 +106,17 @@ const resolve = <T>(c: DependencyContainer, t: Token<T>): T => c.resolve<T>(t);
 /** Each service is built once per runtime (tsyringe's plain useFactory builds anew on every resolve). */
 const once = <T>(c: DependencyContainer, t: Token<T>, build: (k: DependencyContainer) => T) => c.register(t, { useFactory: instanceCachingFactory(build) });
 
+/** Logs how the instance's limits were derived and exports them (`ccp_admission_limit{kind}`). */
+function reportCapacity(capacity: Capacity, config: PlatformConfig, logger: Logger, metrics: Metrics): void {
+  metrics.admissionLimit.set({ kind: 'in_flight' }, capacity.inFlight);
+  metrics.admissionLimit.set({ kind: 'starting' }, capacity.starting);
+  metrics.admissionLimit.set({ kind: 'pool_processes' }, config.pool.enabled ? capacity.poolProcesses : 0);
+  logger.info(
+    { ...capacity, pool: config.pool.enabled, maxQueueWaitMs: config.admission.maxQueueWaitMs },
+    `capacity: ${capacity.inFlight} calls in flight${capacity.derived.inFlight ? ` ((${capacity.basis.freeMemoryMb} MiB free − ${capacity.basis.memoryReserveMb} reserved) / ${capacity.basis.processMemoryMb} MiB per process)` : ' (admission.maxConcurrent)'}, ${capacity.starting} starting at once${capacity.derived.starting ? ` (one per CPU)` : ' (admission.maxStarting)'}, pool ${config.pool.enabled ? `up to ${capacity.poolProcesses} processes` : 'off'}`,
+  );
+}
+
 /** The order every call takes (see docs/architecture.md). */
 function callStages(k: DependencyContainer): Stage[] {
   const config = resolve(k, CONFIG);
@@ -155,9 +169,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   once(c, PLUGIN_RATE_LIMIT, () => new PluginRateLimit(config.rateLimits, state.redis));
   once(c, CONCURRENCY_LIMIT, () => new ConcurrencyLimit(state.counters, config));
   once(c, BUDGET_LIMIT, (k) => new BudgetLimit(state.counters, config, resolve(k, CLOCK)));
-  once(c, AGENT_DECORATED, (k) => decorate(resolve(k, AGENT_ENGINE), config, resolve(k, METRICS)));
-  // Engines by name: a second engine is a folder under engine/ and one line here.
-  once(c, ENGINE_ROUTER, (k) => new EngineRouter({ agent: resolve(k, AGENT_DECORATED).engine }));
+  once(c, CAPACITY, () => deriveCapacity(config));
+  once(c, AGENT_DECORATED, (k) => decorate(resolve(k, AGENT_ENGINE), config, resolve(k, CAPACITY).inFlight, resolve(k, METRICS)));
+  once(c, MESSAGES_ENGINE, () => new MessagesEngine({ api: anthropicMessagesApi(secrets, config.claude.maxRetries), defaultModel: config.claude.model ?? DEFAULT_MESSAGES_MODEL, maxTokens: 8192, pricing: config.pricing, transcripts: state.transcripts }));
+  // Engines by name: an engine is a folder under engine/ and one line here. Each gets the
+  // same decorators; the messages engine starts no process, so memory bounds it less.
+  once(c, ENGINE_ROUTER, (k) =>
+    new EngineRouter(
+      { agent: resolve(k, AGENT_DECORATED).engine, messages: decorate(resolve(k, MESSAGES_ENGINE), config, resolve(k, CAPACITY).inFlight * 4, resolve(k, METRICS)).engine },
+      { messages: messagesEngineProblems },
+    ),
+  );
   once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
   once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
@@ -171,6 +193,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   );
   for (const [t, value] of given) c.register(t, { useValue: value });
 
+  const capacity = resolve(c, CAPACITY);
+  reportCapacity(capacity, config, logger, resolve(c, METRICS));
   // Boot checks, all problems at once: plugin ids in limits and keys, then each plugin's engine.
   const registry = resolve(c, PLUGIN_REGISTRY);
   const ids = checkPluginIds(config, registry);
@@ -178,10 +202,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (ids.unknown.length > 0) throw new ConfigError('plugin ids in limits, budgets and keys', ids.unknown);
   if (!c.isRegistered(AGENT_ENGINE)) {
     const sdk = given.has(AGENT_SDK) ? resolve(c, AGENT_SDK) : await loadSdk();
-    const agent = await createAgentEngine({ sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts });
+    const agent = await createAgentEngine({ sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts, capacity });
     c.register(AGENT_ENGINE, { useValue: agent });
   }
-  const missing = resolve(c, ENGINE_ROUTER).missing(registry.list().map((p) => ({ id: p.definition.id, engine: p.engine })));
+  const missing = resolve(c, ENGINE_ROUTER).missing(registry.list().map((p) => ({ id: p.definition.id, engine: p.engine, tools: p.tools, operations: p.operations })));
   if (missing.length > 0) throw new MissingDependenciesError(missing);
 
   const breaker = resolve(c, AGENT_DECORATED).breaker;

@@ -12,6 +12,7 @@ import type { Engine } from './engine/types';
 import type { HealthCheck } from './http/routes/health';
 import type { Lifecycle } from './lifecycle/lifecycle';
 import type { BudgetLimit } from './limits/budget';
+import type { Capacity } from './limits/capacity';
 import type { ConcurrencyLimit } from './limits/concurrency';
 import type { PluginRateLimit, RequestRateLimit } from './limits/rate-limits';
 import type { Metrics } from './metrics/metrics';
@@ -27,6 +28,8 @@ export const CONFIG = token<PlatformConfig>('PlatformConfig');
 export const SECRETS = token<Secrets>('Secrets');
 export const METRICS = token<Metrics>('Metrics');
 export const CLOCK = token<() => Date>('Clock');
+/** The instance's limits, derived from the host's memory and CPUs unless config sets them. */
+export const CAPACITY = token<Capacity>('Capacity');
 export const PLUGIN_REGISTRY = token<PluginRegistry>('PluginRegistry');
 export const SHARED_STATE = token<SharedState>('SharedState');
 export const CACHE_STORE = token<CacheStore | undefined>('ResponseCacheStore');
@@ -38,6 +41,8 @@ export const AGENT_SDK = token<AgentSdk>('AgentSdk');
 /** The innermost agent engine (unit tests give a fake; the decorators still wrap it). */
 export const AGENT_ENGINE = token<Engine>('AgentEngine');
 export const AGENT_DECORATED = token<DecoratedEngine>('DecoratedAgentEngine');
+/** The Messages API engine (tests may give one with a fake API). */
+export const MESSAGES_ENGINE = token<Engine>('MessagesEngine');
 export const ENGINE_ROUTER = token<EngineRouter>('EngineRouter');
 export const REQUEST_RATE_LIMIT = token<RequestRateLimit>('RequestRateLimit');
 export const PLUGIN_RATE_LIMIT = token<PluginRateLimit>('PluginRateLimit');

@@ -76,6 +76,8 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
         limits: { maxConcurrentPerKey: 64 },
         // Tests count the API requests they cause; a cached answer would hide them.
         cache: { enabled: false },
+        // Tests count the claude processes they leave; the pool (on in production) keeps some.
+        pool: { enabled: false },
       },
       options.config ?? {},
     ),

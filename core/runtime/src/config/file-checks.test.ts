@@ -50,8 +50,12 @@ describe('appendableFileProblem', () => {
             chmodSync(dir, 0o755);
             const module = join(__dirname, '../../dist/config/file-checks.js');
             const script = `const { appendableFileProblem } = require(${JSON.stringify(module)}); process.stdout.write(JSON.stringify(${JSON.stringify(paths)}.map(appendableFileProblem)));`;
-            const child = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
-            if (child.status !== 0) throw new Error(`the check as nobody failed: ${child.stderr}`);
+            // A node that `nobody` may run (the test's own may sit in root's home, as CI's Node 24 does).
+            const asNobody = { uid: 65534, gid: 65534, encoding: 'utf8' as const };
+            const node = [process.execPath, '/usr/local/bin/node', '/usr/bin/node'].find((bin) => spawnSync(bin, ['-e', '0'], asNobody).status === 0);
+            if (!node) throw new Error('no node binary that the nobody user may run');
+            const child = spawnSync(node, ['-e', script], asNobody);
+            if (child.status !== 0) throw new Error(`the check as nobody failed: ${child.stderr ?? child.error}`);
             return JSON.parse(child.stdout) as string[];
           })()
         : paths.map(appendableFileProblem);

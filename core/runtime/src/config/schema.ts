@@ -12,6 +12,8 @@ export const pluginConfigSchema = z.strictObject({
   module: z.string().min(1).optional(),
   /** A plugin written in YAML: the definition itself, or the path of a YAML file holding it. */
   definition: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** The engine that runs the plugin: `agent` (the claude CLI) or `messages` (one Messages API call; no tools, no workspace). */
+  engine: z.enum(['agent', 'messages']).optional(),
   model: z.string().min(1).optional(),
   maxTurns: positiveInt.optional(),
   maxBudgetUsd: z.number().positive().optional(),
@@ -161,13 +163,13 @@ export const configSchema = z.strictObject({
       /**
        * Keep `claude` processes alive for stateless calls: parked spares per operation, and
        * processes that answer further calls of the same operation for the same caller
-       * (about 200-250 MB each).
+       * (about 200 MB each; the cap is derived from memory, like admission).
        */
-      enabled: z.boolean().default(false),
+      enabled: z.boolean().default(true),
       /** Unbound spares kept ready per plugin operation (for a caller's first call). */
       sparesPerOperation: z.number().int().min(0).default(1),
-      /** Processes kept by the pool at most (spares, idle and busy), across all operations and callers. */
-      maxProcesses: positiveInt.default(4),
+      /** Processes kept by the pool at most (spares, idle and busy); derived from memory like admission when unset. */
+      maxProcesses: positiveInt.optional(),
       /** A spare or idle process unused for this long is ended (a spare is then replaced). */
       maxIdleMs: positiveInt.default(600_000),
       /** Calls one process answers before it is replaced (bounds what a long-lived process accumulates). */
@@ -190,13 +192,28 @@ export const configSchema = z.strictObject({
     .prefault({}),
   admission: z
     .strictObject({
-      /** Queries running at once on this instance; derived from CPUs and free memory when unset. */
+      /**
+       * Calls in flight on this instance (most of their time is spent waiting on the model,
+       * holding a ~200 MB `claude` process): derived from memory when unset, (free memory at
+       * boot − memoryReserveMb) / processMemoryMb.
+       */
       maxConcurrent: positiveInt.optional(),
-      /** Queries waiting for a slot; one more is refused at once with 503 at_capacity. */
-      queueSize: z.number().int().min(0).default(16),
+      /** `claude` processes starting at once (CPU-bound: about one per core); derived from the CPUs when unset. */
+      maxStarting: positiveInt.optional(),
+      /** What one `claude` process is taken to hold, in MiB (measured: 170 idle, up to ~200 busy; see ccp_claude_process_rss_bytes). */
+      processMemoryMb: positiveInt.default(220),
+      /** Memory kept for the server itself and the host, in MiB. */
+      memoryReserveMb: z.number().int().min(0).default(1024),
+      /**
+       * How long a call may wait for a slot. A burst queues; a call is refused with 503
+       * at_capacity (Retry-After from the observed drain rate) only when its wait would pass this.
+       */
+      maxQueueWaitMs: positiveInt.default(120_000),
+      /** Calls waiting at most: only a memory guard (the wait bound above is the reason to refuse). */
+      queueSize: z.number().int().min(0).default(1000),
       /** Per-plugin caps (each also within maxConcurrent). */
       plugins: z.record(z.string(), positiveInt).default({}),
-      /** Retry-After sent with at_capacity. */
+      /** Retry-After sent with at_capacity before any drain rate has been observed. */
       retryAfterSeconds: positiveInt.default(2),
     })
     .prefault({}),

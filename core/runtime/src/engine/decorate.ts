@@ -18,8 +18,8 @@ export interface DecoratedEngine {
  * front of the breaker, so a burst of our own making is refused as at_capacity and never
  * counts as an upstream failure.
  */
-export function decorate(engine: Engine, config: Pick<PlatformConfig, 'breaker' | 'admission' | 'pricing'>, metrics: Metrics): DecoratedEngine {
+export function decorate(engine: Engine, config: Pick<PlatformConfig, 'breaker' | 'admission' | 'pricing'>, inFlight: number, metrics: Metrics): DecoratedEngine {
   const breaker = new BreakerEngine(engine, config.breaker, metrics);
-  const admission = new AdmissionEngine(breaker, new AdmissionLimit(config.admission, metrics));
+  const admission = new AdmissionEngine(breaker, new AdmissionLimit(config.admission, inFlight, metrics));
   return { engine: new MeteredEngine(admission, metrics, config.pricing), breaker, admission };
 }

@@ -1,5 +1,13 @@
 import { ClaudeError, DEFAULT_ENGINE, type ClaudeEvent, type ClaudeRequest, type Engine } from './types';
 
+/** What the router checks of a plugin. */
+export interface CheckedPlugin {
+  readonly id: string;
+  readonly engine?: string;
+  readonly tools: { readonly allow: readonly string[] };
+  readonly operations: ReadonlyMap<string, { readonly inputSchema: Record<string, unknown> }>;
+}
+
 /**
  * Picks the engine a call's plugin declares (`agent` when it names none). Engines are
  * registered by name in the composition root: adding one is a folder and one line there.
@@ -7,7 +15,11 @@ import { ClaudeError, DEFAULT_ENGINE, type ClaudeEvent, type ClaudeRequest, type
 export class EngineRouter implements Engine {
   private readonly engines: ReadonlyMap<string, Engine>;
 
-  constructor(engines: Readonly<Record<string, Engine>>) {
+  constructor(
+    engines: Readonly<Record<string, Engine>>,
+    /** Per engine: why a plugin cannot run on it (e.g. it declares tools the engine cannot run). */
+    private readonly checks: Readonly<Record<string, (plugin: CheckedPlugin) => string[]>> = {},
+  ) {
     this.engines = new Map(Object.entries(engines));
   }
 
@@ -16,11 +28,13 @@ export class EngineRouter implements Engine {
     return [...this.engines.keys()];
   }
 
-  /** One problem per plugin whose engine is not registered; empty when all are served. */
-  missing(plugins: readonly { readonly id: string; readonly engine?: string }[]): string[] {
-    return plugins
-      .filter((p) => !this.engines.has(p.engine ?? DEFAULT_ENGINE))
-      .map((p) => `plugins.${p.id}: engine "${p.engine ?? DEFAULT_ENGINE}" is not available (available: ${this.names.join(', ')})`);
+  /** Every problem with the plugins' engines (not registered, or unable to run the plugin); empty when all are served. */
+  missing(plugins: readonly CheckedPlugin[]): string[] {
+    return plugins.flatMap((p) => {
+      const name = p.engine ?? DEFAULT_ENGINE;
+      if (!this.engines.has(name)) return [`plugins.${p.id}: engine "${name}" is not available (available: ${this.names.join(', ')})`];
+      return this.checks[name]?.(p) ?? [];
+    });
   }
 
   run(request: ClaudeRequest): AsyncIterable<ClaudeEvent> {

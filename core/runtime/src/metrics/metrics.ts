@@ -99,7 +99,22 @@ export class Metrics {
 
   readonly admissionLimit = new Gauge({
     name: 'ccp_admission_limit',
-    help: 'Queries this instance runs at once (admission.maxConcurrent or derived from CPUs and memory).',
+    help: 'Limits of this instance, by kind: in_flight (calls at once; admission.maxConcurrent or derived from memory), starting (claude processes starting at once; admission.maxStarting or one per CPU), pool_processes (processes the warm pool may keep).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly processesStarting = new Gauge({
+    name: 'ccp_claude_processes_starting',
+    help: 'claude processes starting now (from spawn to their first message), and waiting to start.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly processRss = new Gauge({
+    name: 'ccp_claude_process_rss_bytes',
+    help: 'Resident memory of the running claude processes, sampled from /proc: max and mean over the processes, and their sum.',
+    labelNames: ['stat'] as const,
     registers: [this.registry],
   });
 

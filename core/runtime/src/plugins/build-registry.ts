@@ -48,7 +48,7 @@ function applyConfig(plugin: PluginDefinition, cfg: PluginConfig, claude: Platfo
   }
   return {
     definition: plugin,
-    engine: plugin.engine ?? 'agent',
+    engine: cfg.engine ?? plugin.engine ?? 'agent',
     tools: { mode: plugin.tools.mode, allow: cfg.tools ? plugin.tools.allow.filter((t) => cfg.tools?.includes(t)) : plugin.tools.allow },
     model: cfg.model ?? plugin.model ?? claude.model,
     maxTurns: cfg.maxTurns ?? plugin.maxTurns,

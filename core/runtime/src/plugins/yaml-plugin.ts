@@ -28,6 +28,8 @@ export const yamlPluginSchema = z
     systemPrompt: z.string().optional(),
     /** Path of a prompt file, relative to the file holding the definition. */
     systemPromptFile: z.string().optional(),
+    /** `messages` runs each operation as one Messages API call: no tools, no workspace files. */
+    engine: z.enum(['agent', 'messages']).optional(),
     tools: z.strictObject({ allow: z.array(z.enum(BUILTIN_TOOLS)), mode: z.enum(PERMISSION_MODES) }),
     model: z.string().optional(),
     maxTurns: z.number().int().positive().optional(),
@@ -35,7 +37,13 @@ export const yamlPluginSchema = z
     timeoutMs: z.number().int().positive().optional(),
     operations: z.record(z.string(), yamlOperation),
   })
-  .refine((d) => (d.systemPrompt === undefined) !== (d.systemPromptFile === undefined), 'give exactly one of systemPrompt and systemPromptFile');
+  .refine((d) => (d.systemPrompt === undefined) !== (d.systemPromptFile === undefined), 'give exactly one of systemPrompt and systemPromptFile')
+  .superRefine((d, ctx) => {
+    if (d.engine !== 'messages') return;
+    for (const [name, op] of Object.entries(d.operations)) {
+      if (op.files || op.filesFrom) ctx.addIssue({ code: 'custom', path: ['operations', name], message: 'engine "messages" has no workspace: put the input in the prompt ({{field}}) instead of files' });
+    }
+  });
 
 type YamlOperation = z.output<typeof yamlOperation>;
 
@@ -95,6 +103,7 @@ export function yamlPlugin(id: string, definition: unknown, baseDir: string): Pl
     description: d.description,
     systemPrompt,
     tools: d.tools,
+    ...(d.engine ? { engine: d.engine } : {}),
     ...(d.model ? { model: d.model } : {}),
     ...(d.maxTurns ? { maxTurns: d.maxTurns } : {}),
     ...(d.maxBudgetUsd ? { maxBudgetUsd: d.maxBudgetUsd } : {}),

@@ -16,6 +16,8 @@ export interface AgentEngineSettings {
   readonly env: Record<string, string>;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** Runs last in close() (stops what was started beside the engine, e.g. the memory sampler). */
+  readonly onClose?: () => Promise<void>;
 }
 
 /** Runs `fn` once the signal aborts (now, if it already has); returns the unsubscribe. */
@@ -91,6 +93,7 @@ export class AgentEngine implements Engine {
     for (const controller of this.running.keys()) controller.abort(new ShuttingDown());
     await Promise.all(this.running.values());
     await this.settings.source.close();
+    await this.settings.onClose?.();
   }
 
   private begin(request: ClaudeRequest, abortController: AbortController, usePool: boolean): Promise<Attempt> {

@@ -1,10 +1,13 @@
 import type { Logger } from '@ccp/plugin-api';
 import type { SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import type { PlatformConfig, Secrets } from '../../config/schema';
+import type { Capacity } from '../../limits/capacity';
 import type { Metrics } from '../../metrics/metrics';
 import { AgentEngine } from './agent-engine';
 import { buildChildEnv } from './process/child-env';
 import { ProcessLauncher } from './process/launcher';
+import { RssSampler } from './process/rss-sampler';
+import { StartGate } from './process/start-gate';
 import { prepareWorkspaceRoot } from './process/workspace';
 import { LivePool } from './pool/live-pool';
 import { OneOffSource, PooledSource } from './pool/process-source';
@@ -23,6 +26,8 @@ export interface AgentEngineDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly sessionStore?: SessionStore;
+  /** The instance's derived limits (processes starting at once, processes the pool may keep). */
+  readonly capacity: Pick<Capacity, 'starting' | 'poolProcesses'>;
 }
 
 /**
@@ -33,8 +38,11 @@ export async function createAgentEngine(deps: AgentEngineDeps): Promise<AgentEng
   const { config, logger, metrics } = deps;
   await prepareWorkspaceRoot(config.claude.workspaceRoot);
   const env = buildChildEnv(deps.env, deps.secrets, config.claude);
-  const launcher = new ProcessLauncher({ sdk: deps.sdk, env, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, sessionStore: deps.sessionStore, metrics });
+  const gate = new StartGate(deps.capacity.starting, metrics);
+  const launcher = new ProcessLauncher({ sdk: deps.sdk, env, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, sessionStore: deps.sessionStore, metrics, gate });
   const oneOff = new OneOffSource(launcher, logger);
-  const source = config.pool.enabled ? new PooledSource(new LivePool(config.pool, { launcher, logger, metrics }), oneOff) : oneOff;
-  return new AgentEngine({ source, oneOff, env, logger, metrics });
+  const pool = { ...config.pool, maxProcesses: deps.capacity.poolProcesses };
+  const source = config.pool.enabled ? new PooledSource(new LivePool(pool, { launcher, logger, metrics }), oneOff) : oneOff;
+  const rss = new RssSampler(config.claude.workspaceRoot, metrics);
+  return new AgentEngine({ source, oneOff, env, logger, metrics, onClose: () => rss.close() });
 }

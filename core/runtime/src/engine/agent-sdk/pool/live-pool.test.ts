@@ -19,7 +19,7 @@ const never = () => {
 async function pool(): Promise<LivePool> {
   const metrics = new Metrics();
   const launcher = new ProcessLauncher({ sdk: { query: never, prewarm: never }, env: {}, workspaceRoot: await mkdtemp(join(tmpdir(), 'ccp-pool-')), metrics });
-  return new LivePool(parseConfig({ pool: { enabled: true, sparesPerOperation: 0 } }).pool, { launcher, logger: createLogger('silent', { values: [], patterns: [] }), metrics });
+  return new LivePool({ ...parseConfig({ pool: { enabled: true, sparesPerOperation: 0 } }).pool, maxProcesses: 4 }, { launcher, logger: createLogger('silent', { values: [], patterns: [] }), metrics });
 }
 
 const request = (over: Partial<ClaudeRequest> = {}): ClaudeRequest => ({

@@ -1,5 +1,5 @@
 import { EXEC_TOOLS, type Logger } from '@ccp/plugin-api';
-import type { PlatformConfig } from '../../../config/schema';
+import type { PoolSettings } from './pool-settings';
 import type { Metrics } from '../../../metrics/metrics';
 import { shuttingDownError, type ClaudeRequest } from '../../types';
 import type { ProcessLauncher } from '../process/launcher';
@@ -10,6 +10,8 @@ import { SparePool, type Spare } from './spare-pool';
 const CLEAR_TIMEOUT_MS = 10_000;
 /** How long a call waits for its caller's process being cleared before it looks elsewhere. */
 const CLEARING_WAIT_MS = 1_000;
+
+export type { PoolSettings } from './pool-settings';
 
 export interface LivePoolDeps {
   readonly launcher: ProcessLauncher;
@@ -39,7 +41,7 @@ export class LivePool {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly settings: PlatformConfig['pool'],
+    private readonly settings: PoolSettings,
     private readonly deps: LivePoolDeps,
   ) {
     this.spares = new SparePool(settings, { launcher: deps.launcher, logger: deps.logger, metrics: deps.metrics, others: () => this.live + this.starting, reclaim: () => this.endLeastRecentlyUsed() });

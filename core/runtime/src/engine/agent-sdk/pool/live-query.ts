@@ -1,4 +1,4 @@
-import type { Query, SDKMessage, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { SDKMessage, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { ClaudeProcess } from '../process/child-process';
 import type { Workspace } from '../process/workspace';
 
@@ -55,8 +55,8 @@ export class LiveQuery {
     private readonly onDiscard: () => Promise<void> = async () => undefined,
   ) {}
 
-  /** Binds the SDK query that reads `inbox`. */
-  attach(query: Query): this {
+  /** Binds the SDK query (or its messages) that reads `inbox`. */
+  attach(query: AsyncIterable<SDKMessage>): this {
     this.iterator = query[Symbol.asyncIterator]();
     return this;
   }

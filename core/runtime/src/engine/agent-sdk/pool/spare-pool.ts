@@ -1,5 +1,5 @@
 import type { Logger } from '@ccp/plugin-api';
-import type { PlatformConfig } from '../../../config/schema';
+import type { PoolSettings } from './pool-settings';
 import type { Metrics } from '../../../metrics/metrics';
 import type { ClaudeRequest } from '../../types';
 import type { ProcessLauncher, Spare } from '../process/launcher';
@@ -32,7 +32,7 @@ export class SparePool {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly settings: PlatformConfig['pool'],
+    private readonly settings: PoolSettings,
     private readonly deps: {
       launcher: ProcessLauncher;
       logger: Logger;

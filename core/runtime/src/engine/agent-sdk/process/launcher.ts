@@ -6,6 +6,7 @@ import type { AgentSdk } from '../sdk';
 import { ClaudeProcess } from './child-process';
 import { workspaceGuard } from './permission-guard';
 import { buildQueryOptions, workspaceHost } from './query-options';
+import { StartGate } from './start-gate';
 import { createWorkspace, type Workspace } from './workspace';
 
 /** What the launcher needs: the SDK, the child's environment and where workspaces go. */
@@ -17,6 +18,8 @@ export interface LauncherSettings {
   /** Transcript store for session turns. */
   readonly sessionStore?: SessionStore;
   readonly metrics?: Metrics;
+  /** Processes starting at once (CPU-bound); unlimited when absent. */
+  readonly gate?: StartGate;
 }
 
 /** A one-off query: its messages, workspace and process. */
@@ -48,28 +51,44 @@ export class ProcessLauncher {
 
   /** A one-off query in a fresh workspace (a session's turns share one named after it). */
   async oneOff(request: ClaudeRequest, abortController: AbortController): Promise<OneOffQuery> {
-    const workspace = await createWorkspace(this.settings.workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined);
-    const process = new ClaudeProcess();
-    this.settings.metrics?.spawns.inc({ kind: 'cold' });
-    const messages = this.settings.sdk.query({
-      prompt: request.prompt,
-      options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process, this.settings.sessionStore)),
-    });
-    return { messages, workspace, process };
+    const started = await this.enter(abortController.signal);
+    let workspace: Workspace | undefined;
+    try {
+      workspace = await createWorkspace(this.settings.workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined);
+      const process = new ClaudeProcess();
+      this.settings.metrics?.spawns.inc({ kind: 'cold' });
+      const query = this.settings.sdk.query({
+        prompt: request.prompt,
+        options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process, this.settings.sessionStore)),
+      });
+      return { messages: StartGate.until(query, started), workspace, process };
+    } catch (err) {
+      started();
+      await workspace?.remove().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A start slot (see StartGate); the returned function frees it. */
+  private enter(signal?: AbortSignal): Promise<() => void> {
+    return this.settings.gate ? this.settings.gate.enter(signal) : Promise.resolve(() => undefined);
   }
 
   /** A new process in streaming-input mode, bound to `key`, with the call's files in its folder. */
-  async live(request: ClaudeRequest, key: string): Promise<LiveQuery> {
-    const workspace = await createWorkspace(this.settings.workspaceRoot, request.files);
+  async live(request: ClaudeRequest, key: string, signal?: AbortSignal): Promise<LiveQuery> {
+    const started = await this.enter(signal);
+    let workspace: Workspace | undefined;
     try {
+      workspace = await createWorkspace(this.settings.workspaceRoot, request.files);
       const inbox = new Inbox();
       const process = new ClaudeProcess();
       const abortController = new AbortController();
       this.settings.metrics?.spawns.inc({ kind: 'cold' });
       const query = this.settings.sdk.query({ prompt: inbox, options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process)) });
-      return new LiveQuery(key, inbox, process, abortController, workspace).attach(query);
+      return new LiveQuery(key, inbox, process, abortController, workspace).attach(StartGate.until(query, started));
     } catch (err) {
-      await workspace.remove().catch(() => undefined);
+      started();
+      await workspace?.remove().catch(() => undefined);
       throw err;
     }
   }
@@ -98,6 +117,7 @@ export class ProcessLauncher {
       await process.ensureExited(1_000);
       await parking.remove().catch(() => undefined);
     };
+    const started = await this.enter();
     try {
       this.settings.metrics?.spawns.inc({ kind: 'spare' });
       const sdk = await this.settings.sdk.prewarm({ options, initializeTimeoutMs: 30_000 });
@@ -105,6 +125,8 @@ export class ProcessLauncher {
     } catch (err) {
       await discard();
       throw err;
+    } finally {
+      started(); // prewarm resolves once the spare has initialised
     }
   }
 }
