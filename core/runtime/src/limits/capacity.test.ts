@@ -1,5 +1,5 @@
 import { parseConfig } from '../config/load-config';
-import { deriveCapacity } from './capacity';
+import { cgroupMemoryLeft, deriveCapacity } from './capacity';
 
 const GIB = 1024 ** 3;
 
@@ -20,5 +20,17 @@ describe('deriveCapacity', () => {
   it('keeps every figure set in config', () => {
     const capacity = deriveCapacity(parseConfig({ admission: { maxConcurrent: 6, maxStarting: 1 }, pool: { maxProcesses: 4 } }), { cpus: 2, freeMemoryBytes: 22 * GIB });
     expect(capacity).toMatchObject({ inFlight: 6, starting: 1, poolProcesses: 4, derived: { inFlight: false, starting: false, poolProcesses: false } });
+  });
+
+  it('takes a container memory limit into account (cgroup v2, then v1; no limit is none)', () => {
+    const files = (entries: Record<string, string>) => (path: string) => {
+      if (!(path in entries)) throw new Error('ENOENT');
+      return entries[path] as string;
+    };
+    expect(cgroupMemoryLeft(files({ '/sys/fs/cgroup/memory.max': `${8 * GIB}\n`, '/sys/fs/cgroup/memory.current': `${1 * GIB}\n` }))).toBe(7 * GIB);
+    expect(cgroupMemoryLeft(files({ '/sys/fs/cgroup/memory.max': 'max\n', '/sys/fs/cgroup/memory.current': '0' }))).toBeUndefined();
+    expect(cgroupMemoryLeft(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': `${4 * GIB}`, '/sys/fs/cgroup/memory/memory.usage_in_bytes': `${GIB}` }))).toBe(3 * GIB);
+    expect(cgroupMemoryLeft(files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712', '/sys/fs/cgroup/memory/memory.usage_in_bytes': '1' }))).toBeUndefined();
+    expect(cgroupMemoryLeft(files({}))).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import type { PlatformConfig } from '../config/schema';
 
@@ -22,7 +23,31 @@ export interface Host {
   readonly freeMemoryBytes: number;
 }
 
-export const thisHost = (): Host => ({ cpus: availableParallelism(), freeMemoryBytes: freemem() });
+/**
+ * Memory the cgroup (a container's memory limit) still allows, when there is a limit: in
+ * a container, the host's free memory says nothing about what the pod may use.
+ */
+export function cgroupMemoryLeft(read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number | undefined {
+  const attempt = (limitFile: string, usageFile: string) => {
+    try {
+      const limit = read(limitFile).trim();
+      if (limit === 'max' || !/^\d+$/.test(limit)) return undefined;
+      const usage = Number(read(usageFile).trim());
+      const left = Number(limit) - (Number.isFinite(usage) ? usage : 0);
+      // cgroup v1 reports "no limit" as a huge number
+      return Number(limit) > 2 ** 60 ? undefined : Math.max(0, left);
+    } catch {
+      return undefined;
+    }
+  };
+  return attempt('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory.current') ?? attempt('/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory/memory.usage_in_bytes');
+}
+
+/** This host: its CPUs, and the free memory it (or its container's limit) leaves. */
+export const thisHost = (): Host => {
+  const inCgroup = cgroupMemoryLeft();
+  return { cpus: availableParallelism(), freeMemoryBytes: inCgroup === undefined ? freemem() : Math.min(freemem(), inCgroup) };
+};
 
 /**
  * Derives the instance's limits from the host: a call spends most of its life waiting on
