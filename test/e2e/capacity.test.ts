@@ -1,8 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { postJson, processesUnder, startTestRuntime, type TestRuntime } from '@ccp/testing';
 
 // Admission that knows what costs what: calls in flight are bounded by memory (6 here),
 // process starts by CPU (1 at a time here). 12 concurrent calls against a model that takes
 // seconds: 6 run at once, processes start one after another, the other 6 queue, all answer.
+
+/** The parent pid of a process (from /proc/<pid>/stat), or undefined once it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 const review = (i: number) => ({ files: [{ path: `f${i}.ts`, content: `export const v${i} = ${i};\n` }] });
 
@@ -21,7 +32,8 @@ describe('capacity: in flight and starting apart', () => {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const pids = processesUnder(rt.workspaceRoot);
+        // The claude processes themselves (children of this process), not their own helpers.
+        const pids = processesUnder(rt.workspaceRoot).filter((pid) => parentOf(pid) === process.pid);
         const at = Date.now();
         for (const pid of pids) if (!seen.has(pid)) seen.set(pid, at);
         const gauge = (await rt.runtime.metrics.processesStarting.get()).values.find((v) => v.labels.state === 'starting')?.value ?? 0;

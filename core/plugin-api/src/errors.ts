@@ -114,8 +114,8 @@ export class NotFoundError extends PlatformError {
 /** The request conflicts with the state of a resource (e.g. a session mid-turn). */
 export class ConflictError extends PlatformError {
   override readonly name = 'ConflictError';
-  constructor(code: CodesWithStatus<409>, detail: string) {
-    super(code, detail);
+  constructor(code: CodesWithStatus<409>, detail: string, extras?: ProblemExtras) {
+    super(code, detail, extras);
   }
 }
 

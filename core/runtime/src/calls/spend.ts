@@ -16,6 +16,9 @@ export interface Spend {
 /** Failures after which tokens were most likely spent even when the stream showed none. */
 const SPENT_ON_FAILURE: ReadonlySet<ClaudeFailureKind> = new Set(['timeout', 'aborted', 'shutting_down', 'max_turns', 'budget', 'invalid_output', 'interrupted']);
 
+/** USD rounded to 6 decimals (a millionth of a dollar): the figure every record shares. */
+export const roundUsd = (usd: number) => Math.round(usd * 1e6) / 1e6;
+
 const ZERO: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
 
 /**
@@ -50,7 +53,10 @@ export class SpendMeter {
 
   /** The settled spend (computed on first use, the same on every later one). */
   settle(error: unknown, reservationUsd: number, pricing: PlatformConfig['pricing']): Spend {
-    this.settled ??= this.compute(error, reservationUsd, pricing);
+    if (!this.settled) {
+      const spend = this.compute(error, reservationUsd, pricing);
+      this.settled = { ...spend, costUsd: roundUsd(spend.costUsd) };
+    }
     return this.settled;
   }
 

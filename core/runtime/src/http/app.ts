@@ -1,4 +1,4 @@
-import express, { Router, type Express, type Request } from 'express';
+import express, { type Express } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
 import type { Logger } from '@ccp/plugin-api';
@@ -16,26 +16,34 @@ import type { Metrics } from '../metrics/metrics';
 import type { PluginRegistry } from '../plugins/registry';
 import type { SessionService } from '../sessions/session-service';
 import { errorHandler, notFound } from './errors';
-import { httpMetrics, mountedAt } from './http-metrics';
+import { httpMetrics } from './http-metrics';
 import { requestId } from './request-id';
 import { requestLog } from './request-log';
 import { requireUtf8 } from './utf8-body';
+import { openApiDocument } from './api/openapi';
+import { mountRoutes } from './api/mount';
+import type { Route } from './api/route';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
-import { adminsOnly, healthRoutes, metricsRoute, type HealthCheck } from './routes/health';
+import { adminsOnly, healthRoutes, type HealthCheck } from './routes/health';
 import { pluginRoutes } from './routes/plugins';
-import { sessionRoutes, sessionStartRoute } from './routes/sessions';
+import { sessionRoutes } from './routes/sessions';
+import { clientMessage, serverEvent, webSocketRoute } from './websocket';
 
 /** The platform version reported in the API description. */
 export const PLATFORM_VERSION = '0.1.0';
 
-/** Routes that run a call (an operation, a session's first input, a message): the pipeline counts them. */
-function isCallRoute(req: Request): boolean {
-  if (req.method !== 'POST') return false;
-  if (/^\/sessions\/[^/]+\/messages\/?$/.test(req.path)) return true;
-  const session = /^\/plugins\/[^/]+\/sessions\/?$/.test(req.path);
-  if (session) return typeof req.body === 'object' && req.body !== null && 'input' in req.body;
-  return /^\/plugins\/[^/]+\/[^/]+\/?$/.test(req.path);
+/** The document's tags: the platform's groups, then one per plugin (with its version). */
+function tagsOf(registry: PluginRegistry) {
+  return [
+    { name: 'plugins', description: 'What is served, and running operations' },
+    { name: 'sessions', description: 'Multi-turn conversations with a plugin' },
+    { name: 'admin', description: 'For keys with the admin role' },
+    { name: 'websocket', description: 'Many calls over one socket' },
+    { name: 'operations', description: 'Health and metrics for load balancers and Prometheus' },
+    { name: 'documentation', description: 'This document and its page' },
+    ...registry.list().map((p) => ({ name: p.definition.id, description: p.definition.description, 'x-plugin': true, 'x-version': p.definition.version })),
+  ];
 }
 
 /** Everything the HTTP surface needs, built by the composition root. */
@@ -75,20 +83,22 @@ export function createApp(deps: AppDeps): Express {
     app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'], maxAge: 600 }));
   }
   app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true, verify: requireUtf8 }));
-  app.use('/health', mountedAt('/health'), healthRoutes(deps.health, adminsOnly(deps.authenticator)));
-  app.use('/metrics', mountedAt('/metrics'), metricsRoute(deps.metrics));
-
   const heartbeatMs = config.server.sseHeartbeatMs;
-  const v1 = Router();
+  const routes: Route[] = [];
+  const document = () => (openApi ??= openApiDocument(routes, { version: PLATFORM_VERSION, tags: tagsOf(deps.registry), schemas: { WsClientMessage: clientMessage, WsServerEvent: serverEvent } }));
+  let openApi: Record<string, unknown> | undefined;
+  routes.push(
+    ...healthRoutes(deps.health, adminsOnly(deps.authenticator), deps.metrics),
+    ...sessionRoutes(deps.sessions, heartbeatMs),
+    ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs),
+    ...adminRoutes(config, deps.limits, deps.breaker),
+    webSocketRoute(),
+    // Last, so API calls never walk the documentation's routes.
+    ...docsRoutes(document),
+  );
   // Calls count against the per-key limit in the call pipeline (so a refusal is audited);
-  // every other /v1 route counts here, in the same buckets.
-  v1.use(authenticate(deps.authenticator), deps.limits.requests.middleware(isCallRoute));
-  v1.use('/plugins', mountedAt('/v1/plugins'), sessionStartRoute(deps.sessions), pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs));
-  v1.use('/sessions', mountedAt('/v1/sessions'), sessionRoutes(deps.sessions, heartbeatMs));
-  v1.use('/admin', mountedAt('/v1/admin'), adminRoutes(config, deps.limits, deps.breaker));
-  app.use('/v1', v1);
-  // After /v1, so API calls never walk the documentation's routes.
-  app.use(docsRoutes(deps.registry, PLATFORM_VERSION));
+  // every other /v1 route counts in the route's middleware, in the same buckets.
+  mountRoutes(app, routes, { authenticate: authenticate(deps.authenticator), perKeyLimit: (skip) => deps.limits.requests.middleware(skip) });
   app.use(notFound);
   app.use(errorHandler(deps.logger, config.server.bodyLimitBytes));
   return app;

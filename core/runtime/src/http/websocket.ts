@@ -12,17 +12,45 @@ import { toPlatformError } from '../calls/to-problem';
 import type { ClaudeEvent } from '../engine/types';
 import type { SessionService } from '../sessions/session-service';
 import { publicEvent } from './event-stream';
+import { route, type Route } from './api/route';
+import { problemSchema, usageSchema } from './api/schemas';
 import { problemBody } from './problem';
 
 /** The WebSocket endpoint's path. */
 export const WS_PATH = '/v1/ws';
 
 const id = z.string().min(1).max(100);
-const clientMessage = z.discriminatedUnion('type', [
+/** What a client sends on the socket. */
+export const clientMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('invoke'), id: id.optional(), plugin: z.string(), operation: z.string(), input: z.unknown() }),
   z.strictObject({ type: z.literal('message'), id: id.optional(), sessionId: z.string(), text: z.unknown() }),
   z.strictObject({ type: z.literal('cancel'), id }),
 ]);
+
+/** What the server sends: the SSE events of a call, each with the call's id. */
+export const serverEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('start'), id: z.string(), requestId: z.string(), sessionId: z.string().nullable() }),
+  z.object({ type: z.literal('text'), id: z.string(), text: z.string() }),
+  z.object({ type: z.literal('tool'), id: z.string(), name: z.string(), summary: z.string() }),
+  z.object({ type: z.literal('result'), id: z.string(), result: z.unknown(), usage: usageSchema, durationMs: z.number().int(), sessionId: z.string() }),
+  z.object({ type: z.literal('error'), id: z.string().nullable(), problem: problemSchema }),
+]);
+
+/** The WebSocket endpoint as the OpenAPI document describes it (the upgrade itself is the server's). */
+export function webSocketRoute(): Route {
+  return route({
+    method: 'get',
+    path: WS_PATH,
+    documentOnly: true,
+    operationId: 'webSocket',
+    summary: 'A WebSocket carrying many calls at once (HTTP upgrade)',
+    description: 'Upgrade with `Authorization: Bearer <key>`. Send WsClientMessage objects as text frames; every event back is a WsServerEvent with the call id. Closing the socket ends every call on it. A browser may connect only from an origin in cors.origins.',
+    tags: ['websocket'],
+    responses: { 101: { description: 'Switching Protocols: the socket is open' } },
+    problems: [403],
+    handlers: [],
+  });
+}
 
 /** What the WebSocket endpoint needs. */
 export interface WebSocketDeps {

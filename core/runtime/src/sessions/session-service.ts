@@ -11,7 +11,7 @@ import { failClosed } from '../state/unavailable';
 import { ownedSession } from './owned';
 import type { SessionRecord, SessionRepository } from './session-record';
 
-const createBody = z.strictObject({ operation: z.string().min(1).optional(), input: z.unknown().optional() });
+export const createBody = z.strictObject({ operation: z.string().min(1).optional(), input: z.unknown().optional() });
 
 /** How a session looks to its owner. */
 export interface SessionView {
@@ -103,7 +103,7 @@ export class SessionService {
     const record = await this.owned(owner, sessionId);
     const plugin = this.planner.plugin(record.plugin, ANONYMOUS);
     const release = await failClosed(this.sessions.lock(sessionId, plugin.timeoutMs + 60_000));
-    if (!release) throw new ConflictError('session_busy', `Session ${sessionId} is still answering another message. Wait for that answer, then try again.`);
+    if (!release) throw new ConflictError('session_busy', `Session ${sessionId} is still answering another message. Wait for that answer, then try again.`, { retryAfterSeconds: 1 });
     try {
       await this.sessions.delete(sessionId);
     } finally {

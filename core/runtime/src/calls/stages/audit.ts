@@ -3,6 +3,7 @@ import type { Metrics } from '../../metrics/metrics';
 import type { CallRequest } from '../call';
 import type { CallContext } from '../context';
 import type { Stage } from '../pipeline';
+import { roundUsd } from '../spend';
 import { toPlatformError } from '../to-problem';
 
 /**
@@ -47,7 +48,7 @@ function record(audit: AuditLog, metrics: Metrics, ctx: CallContext, outcome: st
     outputTokens: u.outputTokens,
     cacheReadInputTokens: u.cacheReadInputTokens,
     cacheCreationInputTokens: u.cacheCreationInputTokens,
-    costUsd: spend.costUsd,
+    costUsd: roundUsd(spend.costUsd),
     spendBasis: spend.basis,
     durationMs: ctx.elapsedMs,
     ...(call.session ? { sessionId: call.session.id } : {}),

@@ -1,9 +1,10 @@
 import type { Logger } from '@ccp/plugin-api';
 import { ClaudeError, type ClaudeResult, type Engine } from '../../engine/types';
 import type { CallResult } from '../call';
+import { roundUsd } from '../spend';
 import type { Stage } from '../pipeline';
 
-const usageOf = (event: ClaudeResult): CallResult['usage'] => ({ ...event.usage, costUsd: event.costUsd });
+const usageOf = (event: ClaudeResult): CallResult['usage'] => ({ ...event.usage, costUsd: roundUsd(event.costUsd) });
 
 /**
  * The last stage: builds the engine request from the plugin's declaration and the

@@ -36,7 +36,7 @@ export function sessionTurnStage(sessions: SessionRepository, transcripts: Trans
     const id = call.session.id;
     // Longer than any turn can run, so a lock never lapses under a live turn.
     const release = await failClosed(sessions.lock(id, ctx.plugin.timeoutMs + 60_000));
-    if (!release) throw new ConflictError('session_busy', `Session ${id} is still answering another message. Wait for that answer, then try again.`);
+    if (!release) throw new ConflictError('session_busy', `Session ${id} is still answering another message. Wait for that answer, then try again.`, { retryAfterSeconds: 1 });
     try {
       const record = await ownedSession(sessions, call.caller.name, id, settings, await failClosed(sessions.get(id)));
       ctx.turn = { id, resume: record.turns > 0, prior: priorOf(record), files: ctx.operation ? (ctx.prepared?.files ?? []) : record.files };

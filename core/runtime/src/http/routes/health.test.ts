@@ -1,4 +1,6 @@
 import express from 'express';
+import { mountRoutes } from '../api/mount';
+import { Metrics } from '../../metrics/metrics';
 import request from 'supertest';
 import { Authenticator, hashKey } from '../../auth/api-keys';
 import { parseConfig } from '../../config/load-config';
@@ -21,7 +23,7 @@ const authenticator = (enabled: boolean) =>
 
 function app(checks: Record<string, HealthCheck>, auth = authenticator(true)) {
   const a = express();
-  a.use('/health', healthRoutes(checks, adminsOnly(auth)));
+  mountRoutes(a, healthRoutes(checks, adminsOnly(auth), new Metrics({ defaultMetrics: false })));
   return a;
 }
 

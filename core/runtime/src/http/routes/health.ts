@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Router } from 'express';
 import type { Authenticator } from '../../auth/api-keys';
 import type { Metrics } from '../../metrics/metrics';
+import { z } from 'zod';
+import { route, type Route } from '../api/route';
+import { readinessSchema } from '../api/schemas';
 
 /** One component's state in `/health/ready`. */
 export interface ComponentHealth {
@@ -38,26 +40,45 @@ export function adminsOnly(authenticator: Authenticator): MaySeeDetail {
  * the credential kind, the reasons) is shown only to a valid admin API key, or to
  * everyone while authentication is off.
  */
-export function healthRoutes(checks: Readonly<Record<string, HealthCheck>>, maySeeDetail: MaySeeDetail): Router {
-  const router = Router();
-  router.get('/live', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/ready', (req, res) => {
-    const components = Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, check()]));
-    const states = Object.values(components).map((c) => c.status);
-    const status = states.includes('down') ? 'not_ready' : states.includes('degraded') ? 'degraded' : 'ready';
-    const shown = maySeeDetail(req.headers) ? components : Object.fromEntries(Object.entries(components).map(([name, c]) => [name, { status: c.status }]));
-    res.status(status === 'not_ready' ? 503 : 200).json({ status, components: shown });
-  });
-  return router;
-}
-
-/** `GET /metrics` in the Prometheus text format. */
-export function metricsRoute(metrics: Metrics): Router {
-  const router = Router();
-  router.get('/', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  return router;
+export function healthRoutes(checks: Readonly<Record<string, HealthCheck>>, maySeeDetail: MaySeeDetail, metrics: Metrics): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/health/live',
+      public: true,
+      operationId: 'live',
+      summary: 'Liveness: 200 while the process runs',
+      tags: ['operations'],
+      responses: { 200: { description: 'The process runs', json: z.object({ status: z.literal('ok') }) } },
+      handlers: [(_req, res) => void res.json({ status: 'ok' })],
+    }),
+    route({
+      method: 'get',
+      path: '/health/ready',
+      public: true,
+      operationId: 'ready',
+      summary: 'Readiness by component; the detail only for an admin key',
+      tags: ['operations'],
+      responses: { 200: { description: 'Ready, or degraded', json: readinessSchema }, 503: { description: 'A component is down (draining, no credentials, Redis, an open breaker, the audit file under onFailure: refuse)', json: readinessSchema } },
+      handlers: [
+        (req, res) => {
+          const components = Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, check()]));
+          const states = Object.values(components).map((c) => c.status);
+          const status = states.includes('down') ? 'not_ready' : states.includes('degraded') ? 'degraded' : 'ready';
+          const shown = maySeeDetail(req.headers) ? components : Object.fromEntries(Object.entries(components).map(([name, c]) => [name, { status: c.status }]));
+          res.status(status === 'not_ready' ? 503 : 200).json({ status, components: shown });
+        },
+      ],
+    }),
+    route({
+      method: 'get',
+      path: '/metrics',
+      public: true,
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      tags: ['operations'],
+      responses: { 200: { description: 'The metrics', other: { mediaType: 'text/plain', schema: z.string() } } },
+      handlers: [async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics())],
+    }),
+  ];
 }

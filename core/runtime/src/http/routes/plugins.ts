@@ -1,13 +1,16 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { mayUse } from '../../auth/caller';
 import type { OperationCallRequest } from '../../calls/call';
 import type { Planner } from '../../calls/plan';
 import type { CallRunner } from '../../calls/runner';
 import type { RegisteredPlugin } from '../../plugins/registered-plugin';
 import type { PluginRegistry } from '../../plugins/registry';
+import { route, type Route } from '../api/route';
+import { callEvents, callResultSchema, pluginSummarySchema } from '../api/schemas';
 import { callerSignal } from '../caller-signal';
-import { requireJson } from '../require-json';
 import { streamCall, wantsEventStream } from '../event-stream';
+import { requireJson } from '../require-json';
 
 function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
   const d = plugin.definition;
@@ -22,28 +25,26 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
     operations: [...plugin.operations.values()].map((op) => ({
       name: op.name,
       description: op.definition.description,
-      method: 'POST',
+      method: 'POST' as const,
       path: `/v1/plugins/${d.id}/${op.name}`,
-      ...(withSchemas
-        ? { inputSchema: op.inputSchema, resultSchema: op.resultSchema, example: op.definition.example }
-        : {}),
+      ...(withSchemas ? { inputSchema: op.inputSchema, resultSchema: op.resultSchema, example: op.definition.example } : {}),
     })),
   };
 }
 
-/** `/v1/plugins`: list, describe and invoke plugin operations. */
-export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number): Router {
-  const router = Router();
+/** The body of a successful call of one operation, its result by reference. */
+const resultBody = (result: string) => ({
+  type: 'object',
+  required: ['result', 'usage', 'durationMs', 'sessionId'],
+  properties: { result: { $ref: result }, usage: { $ref: '#/components/schemas/Usage' }, durationMs: { type: 'integer' }, sessionId: { type: 'string' } },
+});
 
-  router.get('/', (req, res) => {
-    res.json({ plugins: registry.list().filter((p) => mayUse(req.caller, p.definition.id)).map((p) => describe(p, false)) });
-  });
+/** Component names must match `^[a-zA-Z0-9._-]+$`. */
+const component = (plugin: string, op: string, part: string) => `#/components/schemas/${plugin}.${op}.${part}`;
 
-  router.get('/:id', (req: Request<{ id: string }>, res) => {
-    res.json(describe(planner.plugin(req.params.id, req.caller), true));
-  });
-
-  router.post('/:id/:operation', requireJson(), async (req: Request<{ id: string; operation: string }>, res: Response) => {
+/** `/v1/plugins`: list, describe and invoke plugin operations (one documented path per served operation). */
+export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number): Route[] {
+  const invoke = async (req: Request<{ id: string; operation: string }>, res: Response) => {
     const streaming = wantsEventStream(req);
     const call: OperationCallRequest = {
       kind: 'operation',
@@ -65,7 +66,59 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       if (!res.headersSent) res.setHeader('X-Cache', status);
     };
     res.json(await runner.run(call, { cache: onCache }, callerSignal(res)));
-  });
-
-  return router;
+  };
+  return [
+    route({
+      method: 'get',
+      path: '/v1/plugins',
+      operationId: 'listPlugins',
+      summary: 'List the plugins this key may use',
+      tags: ['plugins'],
+      responses: { 200: { description: 'The plugins, without their schemas', json: z.object({ plugins: z.array(pluginSummarySchema) }) } },
+      handlers: [(req, res) => void res.json({ plugins: registry.list().filter((p) => mayUse(req.caller, p.definition.id)).map((p) => describe(p, false)) })],
+    }),
+    route({
+      method: 'get',
+      path: '/v1/plugins/:id',
+      operationId: 'describePlugin',
+      summary: 'Describe one plugin: its operations with input and result JSON Schemas and an example',
+      tags: ['plugins'],
+      params: { id: 'The plugin id, e.g. code-review' },
+      responses: { 200: { description: 'The plugin', json: pluginSummarySchema } },
+      problems: [403, 404],
+      handlers: [(req, res) => void res.json(describe(planner.plugin(String(req.params.id), req.caller), true))],
+    }),
+    route({
+      method: 'post',
+      path: '/v1/plugins/:id/:operation',
+      operationId: 'invokeOperation',
+      summary: 'Run a plugin operation',
+      tags: ['plugins'],
+      countedAsCall: () => true,
+      responses: { 200: { description: 'The structured result', json: callResultSchema() } },
+      problems: [400, 402, 403, 404, 413, 415, 502, 504],
+      expand: () =>
+        registry.list().flatMap((plugin) =>
+          [...plugin.operations.values()].map((op) => ({
+            path: `/v1/plugins/${plugin.definition.id}/${op.name}`,
+            operationId: `${plugin.definition.id}.${op.name}`,
+            summary: op.definition.description,
+            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events.`,
+            tags: [plugin.definition.id],
+            body: { schema: { $ref: component(plugin.definition.id, op.name, 'input') }, required: true, example: op.definition.example },
+            responses: {
+              200: {
+                description: 'The structured result (JSON), or the call as Server-Sent Events with Accept: text/event-stream',
+                json: resultBody(component(plugin.definition.id, op.name, 'result')),
+                events: { ...callEvents, result: resultBody(component(plugin.definition.id, op.name, 'result')) },
+                headers: { 'X-Cache': 'hit, miss or bypass: whether the response cache answered (JSON calls of cacheable plugins)' },
+              },
+            },
+            problems: [400, 402, 403, 404, 409, 413, 415, 502, 504],
+            schemas: { [`${plugin.definition.id}.${op.name}.input`]: op.inputSchema, [`${plugin.definition.id}.${op.name}.result`]: op.resultSchema },
+          })),
+        ),
+      handlers: [requireJson(), invoke as never],
+    }),
+  ];
 }

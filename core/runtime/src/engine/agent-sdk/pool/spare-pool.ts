@@ -107,7 +107,7 @@ export class SparePool {
       const started: Promise<void> = this.deps.launcher
         .spare(template)
         .then((spare) => {
-          if (this.closed) return void spare.discard();
+          if (this.closed) return spare.discard(); // awaited: close() waits for it
           this.ready.set(key, [...(this.ready.get(key) ?? []), { spare, bornAt: Date.now() }]);
         })
         .catch((err: unknown) => this.deps.logger.warn({ err: String(err), plugin: template.pluginId }, 'could not prewarm a spare'))
