@@ -25,8 +25,12 @@ describe('capacity: in flight and starting apart', () => {
   afterAll(() => rt.close());
 
   it('runs 6 of 12 at once, starts one process at a time, and answers all 12', async () => {
-    // Slow answers: each call waits on the "model" for a few seconds, as with a real one.
-    rt.simulator.setFallback({ auto: true, chunkDelayMs: 500 });
+    // The "model" holds every answer until six calls are waiting on it at once (or 60 s pass),
+    // as a real model's seconds per turn would; then it answers them all.
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const letGo = setTimeout(release, 60_000);
+    rt.simulator.setFallback({ auto: true, after: held });
     const seen = new Map<number, number>(); // pid -> first seen
     const samples: { at: number; alive: number; starting: number }[] = [];
     let sampling = true;
@@ -38,12 +42,14 @@ describe('capacity: in flight and starting apart', () => {
         for (const pid of pids) if (!seen.has(pid)) seen.set(pid, at);
         const gauge = (await rt.runtime.metrics.processesStarting.get()).values.find((v) => v.labels.state === 'starting')?.value ?? 0;
         samples.push({ at, alive: pids.length, starting: gauge });
+        if (rt.simulator.messageRequests().length >= 6) release();
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => postJson(`${rt.url}/v1/plugins/code-review/review`, review(i)).then((r) => r.status)));
     sampling = false;
     await sampler;
+    clearTimeout(letGo);
     rt.simulator.setFallback(undefined);
 
     expect(results).toEqual(Array(12).fill(200));

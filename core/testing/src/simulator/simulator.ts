@@ -93,6 +93,7 @@ export async function startSimulator(options: { port?: number } = {}): Promise<S
     if ('fault' in reply) faultAnswer(res, reply.fault, reply.retryAfterSeconds);
     else if ('failMidStream' in reply) brokenStreamAnswer(res, model, inputTokens, reply.failMidStream, reply.errorType);
     else {
+      if ('after' in reply && reply.after) await reply.after;
       const blocks = 'blocks' in reply ? reply.blocks : autoReply(rec.body);
       if (rec.stream) await streamAnswer(res, model, inputTokens, blocks, reply.chunkDelayMs);
       else jsonAnswer(res, model, inputTokens, blocks);

@@ -16,8 +16,11 @@ export type SimReply =
   | { readonly failMidStream: string; readonly errorType?: string }
   /** Accept the request and never answer (until the client goes away or the simulator closes). */
   | { readonly hang: true }
-  /** Answer as the default model would, but stream it slowly. */
-  | { readonly auto: true; readonly chunkDelayMs?: number };
+  /**
+   * Answer as the default model would, but stream it slowly, and only once `after` has
+   * resolved (a test holds a set of calls waiting on the model, then lets them go).
+   */
+  | { readonly auto: true; readonly chunkDelayMs?: number; readonly after?: Promise<unknown> };
 
 /** A request the simulator received, as tests read it. */
 export interface RecordedRequest {
