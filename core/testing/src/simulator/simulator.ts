@@ -71,7 +71,7 @@ export interface SimulatorOptions {
   readonly sleep?: Sleep;
 }
 
-/** Characters per `input_json_delta` event under a profile (the real API streams a tool's input in small pieces). */
+/** Characters per `input_json_delta` event under a profile that paces events (the real API streams a tool's input in small pieces). */
 const PROFILE_JSON_CHUNK = 24;
 
 /** The pacing of the n-th request answered under `profile`, its waits drawn from the seed. */
@@ -128,7 +128,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const blocks: readonly SimBlock[] = 'blocks' in reply ? reply.blocks : autoReply(rec.body, profile, random);
       // A reply's own chunkDelayMs keeps today's pacing; otherwise the profile paces every answer.
       const pace = profile && random && reply.chunkDelayMs === undefined ? profilePace(profile, random) : chunkPace(reply.chunkDelayMs);
-      const events = answerEvents(model, inputTokens, blocks, profile ? PROFILE_JSON_CHUNK : 0);
+      const events = answerEvents(model, inputTokens, blocks, profile && profile.eventIntervalMs > 0 ? PROFILE_JSON_CHUNK : 0);
       rec.reply = blocks;
       rec.modelMs = paceTotal(pace, events);
       if (rec.stream) await streamAnswer(res, events, pace, wait);
