@@ -37,10 +37,10 @@ function variants(engine) {
   const definition = shippedYamlPlugin(PLUGIN);
   if (!definition) return [];
   const { engine: _declared, ...bare } = definition;
-  if (engine === 'agent') return [{ how: 'no engine named (the default)', section: { definition: bare, engine: undefined } }];
+  if (engine === 'agent') return [{ how: 'no engine named (the agent is the default)', section: { definition: bare, engine: undefined } }];
   return [
-    { how: `the definition's \`engine: ${engine}\``, section: { definition: { ...bare, engine }, engine: undefined } },
-    { how: `\`plugins.${PLUGIN}.engine: ${engine}\``, section: { definition: bare, engine } },
+    { how: `the YAML definition (\`engine: ${engine}\`)`, section: { definition: { ...bare, engine }, engine: undefined } },
+    { how: `the config section (\`plugins.${PLUGIN}.engine: ${engine}\`)`, section: { definition: bare, engine } },
   ];
 }
 
@@ -59,7 +59,7 @@ async function startWith(sim, hashKey, engine, overlay) {
 }
 
 /** The client family that sent the requests (claude-cli, or the Anthropic SDK's Anthropic/JS). */
-const senders = (records) => [...new Set(records.map((r) => (r.headers['user-agent'] ?? '?').split(/[ /]/)[0]))].join(', ');
+const senders = (records) => [...new Set(records.map((r) => (r.headers['user-agent'] ?? '?').split(' ')[0]))].join(', ');
 
 async function measure(sim, server) {
   const seen = sim.requests.length;
@@ -116,8 +116,8 @@ async function enginesSection({ sim, hashKey }) {
   sim.setProfile(PROFILE === 'instant' ? undefined : PROFILE);
   const rows = [];
   try {
-    rows.push(await row(sim, hashKey, 'engine: agent, cold (pool off: a new claude per call)', 'agent', { pool: { enabled: false } }));
-    if (pooled) rows.push(await row(sim, hashKey, 'engine: agent, shipped config (warm pool)', 'agent', {}));
+    rows.push(await row(sim, hashKey, 'engine: agent, cold (the same definition; pool off: a new claude per call)', 'agent', { pool: { enabled: false } }));
+    if (pooled) rows.push(await row(sim, hashKey, 'engine: agent, shipped config (the same definition; warm pool)', 'agent', {}));
     rows.push(await row(sim, hashKey, 'engine: messages, shipped config', 'messages', {}));
   } finally {
     sim.setProfile(undefined);
@@ -133,7 +133,7 @@ async function enginesSection({ sim, hashKey }) {
   const lines = [
     '## Engines (commit-message)',
     '',
-    `The \`commit-message\` plugin (config/examples/commit-message.yaml) through the platform with the shipped config, once per engine. Simulator: ${PROFILE === 'instant' ? 'answering at once, so the figures are each engine\'s own cost (a real model adds the same waits to both)' : `profile \`${PROFILE}\``}. Time to first token, total and input tokens: ${LATENCY_CALLS} sequential calls (p50 / p95), input tokens per call summed over every API request the simulator recorded for them; calls per second: ${CALLS} calls, ${CONCURRENCY} at a time. Every call sends a different diff, so none is a cache hit.`,
+    `The \`commit-message\` plugin (config/examples/commit-message.yaml) through the platform with the shipped config, once per engine: the agent rows run the same definition with its \`engine\` key dropped (the agent engine is the default); the messages row asks for \`engine: messages\` through ${messages?.how ?? 'nothing the platform accepted'}. Simulator: ${PROFILE === 'instant' ? 'answering at once, so the figures are each engine\'s own cost (a real model adds the same waits to both)' : `profile \`${PROFILE}\``}. Time to first token, total and input tokens: ${LATENCY_CALLS} sequential calls (p50 / p95), input tokens per call summed over every API request the simulator recorded for them; calls per second: ${CALLS} calls, ${CONCURRENCY} at a time. Every call sends a different diff, so none is a cache hit.`,
     '',
     '| engine | time to first token p50 | p95 | total p50 | p95 | input tokens per call | API requests per call | calls/s at ' + CONCURRENCY + ' | errors | requests sent by |',
     '|---|---|---|---|---|---|---|---|---|---|',
