@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createRuntime, hashKey, parseConfig } from '@ccp/runtime';
 import { BUILTIN_PLUGINS, loadServerConfig } from '@ccp/server';
-import { startSimulator } from './simulator';
+import { profileFromEnv, startSimulator } from './simulator';
 
 /** The demo's API key. Not a secret: it only opens the demo, which only reaches the simulator. */
 export const DEMO_KEY = 'ccp_demo_key_not_a_secret_0123456789';
@@ -11,9 +11,11 @@ export const DEMO_KEY = 'ccp_demo_key_not_a_secret_0123456789';
  * simulator on loopback, so every endpoint can be called offline with no API key.
  */
 async function main(): Promise<void> {
-  const simulator = await startSimulator({ port: Number(process.env.SIM_PORT ?? 0) });
-  // Stream a little slowly, so `curl -N` with Accept: text/event-stream shows text arriving.
-  simulator.setFallback({ auto: true, chunkDelayMs: 40 });
+  // SIM_PROFILE=realistic (and SIM_FIRST_BYTE_MS, SIM_EVENT_MS …) answers at a real model's pace.
+  const profile = profileFromEnv(process.env);
+  const simulator = await startSimulator({ port: Number(process.env.SIM_PORT ?? 0), ...(profile ? { profile } : {}) });
+  // Otherwise stream a little slowly, so `curl -N` with Accept: text/event-stream shows text arriving.
+  if (!profile) simulator.setFallback({ auto: true, chunkDelayMs: 40 });
   const loaded = loadServerConfig(process.env);
   const { baseDir } = loaded;
   // The one documented demo key: an admin key added to whatever keys the config has.
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         '',
-        `Claude Code Platform demo on ${base} (Messages API simulator on ${simulator.url}; no real model is called)`,
+        `Claude Code Platform demo on ${base} (Messages API simulator on ${simulator.url}${profile ? `, latency profile ${profile.name}` : ''}; no real model is called)`,
         '',
         `  export CCP_KEY=${DEMO_KEY}     # the demo's API key (an admin key)`,
         `  curl -s ${base}/v1/plugins -H "authorization: Bearer $CCP_KEY"`,

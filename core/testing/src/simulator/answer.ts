@@ -16,46 +16,89 @@ function toolId(block: SimBlock): string {
   return block.type === 'tool_use' && block.id ? block.id : `toolu_sim_${++nextId}`;
 }
 
-/** Writes a Messages API answer as the `stream: true` SSE sequence the CLI expects. */
-export async function streamAnswer(
-  res: ServerResponse,
-  model: string,
-  inputTokens: number,
-  blocks: readonly SimBlock[],
-  chunkDelayMs = 0,
-): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_sim_${Date.now()}` });
+/** One Server-Sent Event of a streamed answer. */
+export interface SseEvent {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+/**
+ * When each event of an answer goes out: a wait before the first byte, then a wait after
+ * each event (by its position and type) before the next one. Nothing waits after the last.
+ */
+export interface Pace {
+  readonly firstByteMs: number;
+  gapAfter(index: number, type: string): number;
+}
+
+/** Today's pacing: at once, or `chunkDelayMs` after each content delta. */
+export function chunkPace(chunkDelayMs = 0): Pace {
+  return { firstByteMs: 0, gapAfter: (_i, type) => (type === 'content_block_delta' ? chunkDelayMs : 0) };
+}
+
+/** The wait an answer of `events` events takes under `pace`, in all. */
+export function paceTotal(pace: Pace, events: readonly SseEvent[]): number {
+  return events.slice(0, -1).reduce((sum, e, i) => sum + pace.gapAfter(i, e.type), pace.firstByteMs);
+}
+
+/** Splits `s` into pieces of at most `size` characters (one piece when `size` is 0). */
+function chunks(s: string, size: number): string[] {
+  if (size <= 0 || s.length <= size) return [s];
+  return Array.from({ length: Math.ceil(s.length / size) }, (_, i) => s.slice(i * size, (i + 1) * size));
+}
+
+/**
+ * The `stream: true` SSE sequence of a Messages API answer. Text goes out a word at a time;
+ * a tool call's input in pieces of `jsonChunk` characters (one piece when 0).
+ */
+export function answerEvents(model: string, inputTokens: number, blocks: readonly SimBlock[], jsonChunk = 0): SseEvent[] {
+  const events: SseEvent[] = [];
   let outputText = '';
-  const send = async (type: string, data: Record<string, unknown>, delay = false) => {
-    if (res.destroyed) throw new Error('client went away');
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-    if (delay && chunkDelayMs > 0) await sleep(chunkDelayMs);
-  };
-  await send('message_start', {
-    message: {
-      id: `msg_sim_${Date.now()}`, type: 'message', role: 'assistant', model, content: [],
-      stop_reason: null, stop_sequence: null,
-      usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+  events.push({
+    type: 'message_start',
+    data: {
+      message: {
+        id: `msg_sim_${Date.now()}`, type: 'message', role: 'assistant', model, content: [],
+        stop_reason: null, stop_sequence: null,
+        usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
     },
   });
   for (const [index, block] of blocks.entries()) {
     if (block.type === 'text') {
-      await send('content_block_start', { index, content_block: { type: 'text', text: '' } });
+      events.push({ type: 'content_block_start', data: { index, content_block: { type: 'text', text: '' } } });
       for (const piece of pieces(block.text)) {
         outputText += piece;
-        await send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } }, true);
+        events.push({ type: 'content_block_delta', data: { index, delta: { type: 'text_delta', text: piece } } });
       }
     } else {
       const json = JSON.stringify(block.input);
       outputText += json;
-      await send('content_block_start', { index, content_block: { type: 'tool_use', id: toolId(block), name: block.name, input: {} } });
-      await send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json } }, true);
+      events.push({ type: 'content_block_start', data: { index, content_block: { type: 'tool_use', id: toolId(block), name: block.name, input: {} } } });
+      for (const part of chunks(json, jsonChunk)) events.push({ type: 'content_block_delta', data: { index, delta: { type: 'input_json_delta', partial_json: part } } });
     }
-    await send('content_block_stop', { index });
+    events.push({ type: 'content_block_stop', data: { index } });
   }
   const stopReason = blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn';
-  await send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: estimateTokens(outputText) } });
-  await send('message_stop', {});
+  events.push({ type: 'message_delta', data: { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: estimateTokens(outputText) } } });
+  events.push({ type: 'message_stop', data: {} });
+  return events;
+}
+
+/** Waits `ms` (the simulator's clock; tests may inject one that does not really wait). */
+export type Sleep = (ms: number) => Promise<unknown>;
+
+/** Writes the events as the SSE stream the CLI expects, paced by `pace`. */
+export async function streamAnswer(res: ServerResponse, events: readonly SseEvent[], pace: Pace = chunkPace(), wait: Sleep = sleep): Promise<void> {
+  if (pace.firstByteMs > 0) await wait(pace.firstByteMs);
+  if (res.destroyed) throw new Error('client went away');
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_sim_${Date.now()}` });
+  for (const [i, { type, data }] of events.entries()) {
+    if (res.destroyed) throw new Error('client went away');
+    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    const gap = i < events.length - 1 ? pace.gapAfter(i, type) : 0;
+    if (gap > 0) await wait(gap);
+  }
   res.end();
 }
 

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { autoReply } from './auto-model';
-import { brokenStreamAnswer, estimateTokens, faultAnswer, jsonAnswer, streamAnswer } from './answer';
-import type { RecordedRequest, SimReply } from './types';
+import { answerEvents, brokenStreamAnswer, chunkPace, estimateTokens, faultAnswer, jsonAnswer, paceTotal, streamAnswer, type Pace, type Sleep } from './answer';
+import { jittered, requestRandom, resolveProfile, type LatencyProfile } from './profile';
+import type { RecordedRequest, SimBlock, SimReply } from './types';
 
 /** A running Messages API simulator. */
 export interface Simulator {
@@ -16,8 +18,15 @@ export interface Simulator {
   enqueue(...replies: SimReply[]): void;
   /** The reply used when the queue is empty; `undefined` restores the default model. */
   setFallback(reply: SimReply | undefined): void;
-  /** Clears the record, the queue and the fallback. */
+  /** Clears the record, the queue and the fallback (not the profile; its draws restart). */
   reset(): void;
+  /**
+   * Answers like a model with this latency from the next request on (a name from
+   * `PROFILES`, or a profile); `undefined` answers at once again. The seed's draws restart.
+   */
+  setProfile(profile: LatencyProfile | string | undefined): void;
+  /** The profile in use, if any. */
+  readonly profile: LatencyProfile | undefined;
   /** Resolves once `n` Messages API requests have arrived. */
   waitForMessageRequests(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -53,16 +62,38 @@ function record(seq: number, req: IncomingMessage, raw: string): RecordedRequest
   };
 }
 
+/** Options for {@link startSimulator}. */
+export interface SimulatorOptions {
+  readonly port?: number;
+  /** Answer like a model with this latency (see `setProfile`); at once when absent. */
+  readonly profile?: LatencyProfile | string;
+  /** The clock the profile waits on (tests inject one that records the waits and returns at once). */
+  readonly sleep?: Sleep;
+}
+
+/** Characters per `input_json_delta` event under a profile that paces events (the real API streams a tool's input in small pieces). */
+const PROFILE_JSON_CHUNK = 24;
+
+/** The pacing of the n-th request answered under `profile`, its waits drawn from the seed. */
+function profilePace(profile: LatencyProfile, random: () => number): Pace {
+  const jitter = profile.jitter ?? 0;
+  return { firstByteMs: jittered(profile.firstByteMs, jitter, random), gapAfter: () => jittered(profile.eventIntervalMs, jitter, random) };
+}
+
 /**
  * Starts an HTTP server on 127.0.0.1 that speaks enough of the Anthropic Messages API
  * for the real `claude` CLI: streamed and plain answers, tool calls (including the
  * `StructuredOutput` tool), scripted faults and hangs, and a record of every request.
+ * With a latency profile it answers as slowly as a real model, after read-tool turns.
  */
-export async function startSimulator(options: { port?: number } = {}): Promise<Simulator> {
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const requests: RecordedRequest[] = [];
   const queue: SimReply[] = [];
   const waiters = new Set<() => void>();
+  const wait: Sleep = options.sleep ?? sleep;
   let fallback: SimReply | undefined;
+  let profile = options.profile === undefined ? undefined : resolveProfile(options.profile);
+  let profiled = 0; // requests answered under the current profile: the n of each request's draws
 
   const messageRequests = () => requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens'));
 
@@ -94,9 +125,18 @@ export async function startSimulator(options: { port?: number } = {}): Promise<S
     else if ('failMidStream' in reply) brokenStreamAnswer(res, model, inputTokens, reply.failMidStream, reply.errorType);
     else {
       if ('after' in reply && reply.after) await reply.after;
-      const blocks = 'blocks' in reply ? reply.blocks : autoReply(rec.body);
-      if (rec.stream) await streamAnswer(res, model, inputTokens, blocks, reply.chunkDelayMs);
-      else jsonAnswer(res, model, inputTokens, blocks);
+      const random = profile ? requestRandom(profile, profiled++) : undefined;
+      const blocks: readonly SimBlock[] = 'blocks' in reply ? reply.blocks : autoReply(rec.body, profile, random);
+      // A reply's own chunkDelayMs keeps today's pacing; otherwise the profile paces every answer.
+      const pace = profile && random && reply.chunkDelayMs === undefined ? profilePace(profile, random) : chunkPace(reply.chunkDelayMs);
+      const events = answerEvents(model, inputTokens, blocks, profile && profile.eventIntervalMs > 0 ? PROFILE_JSON_CHUNK : 0);
+      rec.reply = blocks;
+      rec.modelMs = paceTotal(pace, events);
+      if (rec.stream) await streamAnswer(res, events, pace, wait);
+      else {
+        if (rec.modelMs > 0) await wait(rec.modelMs);
+        jsonAnswer(res, model, inputTokens, blocks);
+      }
     }
     rec.completedAt = Date.now();
   };
@@ -113,10 +153,18 @@ export async function startSimulator(options: { port?: number } = {}): Promise<S
     messageRequests,
     enqueue: (...replies) => void queue.push(...replies),
     setFallback: (reply) => void (fallback = reply),
+    setProfile: (next) => {
+      profile = next === undefined ? undefined : resolveProfile(next);
+      profiled = 0;
+    },
+    get profile() {
+      return profile;
+    },
     reset: () => {
       requests.length = 0;
       queue.length = 0;
       fallback = undefined;
+      profiled = 0;
     },
     waitForMessageRequests: (n, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {

@@ -42,4 +42,8 @@ export interface RecordedRequest {
   completedAt?: number;
   /** The `input_tokens` the simulator reported for this request. */
   inputTokens?: number;
+  /** The blocks it answered with (unset for faults, hangs and broken streams). */
+  reply?: readonly SimBlock[];
+  /** How long its pacing (a profile, or `chunkDelayMs`) made the answer take: first byte plus the gaps between events. */
+  modelMs?: number;
 }
