@@ -36,6 +36,12 @@ describe('GET /openapi.json and /docs', () => {
     }
   });
 
+  it('makes each named schema the schema itself, not a reference to itself', async () => {
+    const doc = (await request(runtime.app).get('/openapi.json')).body;
+    for (const [name, schema] of Object.entries(doc.components.schemas)) expect({ name, schema }).not.toEqual({ name, schema: { $ref: `#/components/schemas/${name}` } });
+    expect(doc.components.schemas.Problem).toMatchObject({ type: 'object', required: expect.arrayContaining(['code', 'requestId']) });
+  });
+
   it('serves a readable page that lists every operation, escaped', async () => {
     const res = await request(runtime.app).get('/docs').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);

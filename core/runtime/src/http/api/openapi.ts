@@ -2,8 +2,13 @@ import { z } from 'zod';
 import { jsonSchema, type JsonSchema, type ResponseSpec, type Route, type RouteDoc, type SchemaOf } from './route';
 import { problemSchema } from './schemas';
 
-/** What every authenticated route may answer besides its own responses. */
-const V1_PROBLEMS = [401, 429, 500, 503];
+/**
+ * What any route may answer besides its own responses: the JSON body parser runs before
+ * every route, so a malformed body is a 400 invalid_json on a GET of /health/live too.
+ */
+const ANY_ROUTE_PROBLEMS = [400, 500];
+/** What every authenticated route may answer besides. */
+const V1_PROBLEMS = [...ANY_ROUTE_PROBLEMS, 401, 429, 503];
 const PROBLEM_TEXT: Record<number, string> = {
   400: 'The body or a parameter is wrong (`errors` names every field)',
   401: 'No API key, or an unknown one (see WWW-Authenticate)',
@@ -35,11 +40,14 @@ class Components {
   schema(s: SchemaOf, io: 'input' | 'output'): JsonSchema {
     const id = isZod(s) ? (z.globalRegistry.get(s) as { id?: string } | undefined)?.id : undefined;
     const out = this.hoist(jsonSchema(s, io));
-    if (id) {
-      delete out.id;
-      return this.add(id, out);
-    }
-    return out;
+    if (!id) return out;
+    // zod writes a schema that has an id as a reference into its own $defs, which hoist()
+    // has already made the component: overwriting it with that reference would make the
+    // component point at itself.
+    const ref = `#/components/schemas/${id}`;
+    if (out.$ref === ref && Object.keys(out).length === 1) return { $ref: ref };
+    delete out.id;
+    return this.add(id, out);
   }
 
   private hoist(schema: JsonSchema): JsonSchema {
@@ -81,7 +89,7 @@ function response(spec: ResponseSpec, components: Components): Record<string, un
 
 function operation(doc: RouteDoc, isPublic: boolean, components: Components): Record<string, unknown> {
   const pathParams = [...doc.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] as string);
-  const problems = [...new Set([...(doc.problems ?? []), ...(isPublic ? [500] : V1_PROBLEMS)])].sort();
+  const problems = [...new Set([...(doc.problems ?? []), ...(isPublic ? ANY_ROUTE_PROBLEMS : V1_PROBLEMS)])].sort();
   const responses: Record<string, unknown> = {};
   for (const [status, spec] of Object.entries(doc.responses)) responses[status] = response(spec, components);
   for (const status of problems) {
