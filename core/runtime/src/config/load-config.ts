@@ -1,20 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { ConfigError } from './config-error';
 import { applyEnvOverrides } from './env-overrides';
 import { pathProblems } from './file-checks';
 import { configSchema, type PlatformConfig } from './schema';
 
-/** Every problem found in the configuration, reported together. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly source: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`invalid configuration (${source}):\n  - ${problems.join('\n  - ')}`);
-  }
-}
+export { ConfigError };
 
 /** A loaded configuration and where it came from. */
 export interface LoadedConfig {
