@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ConfigError, createPlatformServer, createRuntime, createSharedState, credentialsProblem, Metrics, MissingDependenciesError, PluginLoadError, readSecrets, type Runtime } from '@ccp/runtime';
+import { ConfigError, createPlatformServer, createRuntime, createSharedState, credentialsProblem, Metrics, MissingDependenciesError, readSecrets, type Runtime } from '@ccp/runtime';
 import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { loadServerConfig } from './shipped-config';
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       logger().info({ config: next.source, plugins: fresh.registry.list().map((p) => p.definition.id) }, 'configuration reloaded');
       void previous.drain(previous.config.server.shutdownGraceMs).then(() => previous.dispose());
     } catch (err) {
-      const why = err instanceof ConfigError || err instanceof PluginLoadError || err instanceof MissingDependenciesError ? err.message : String(err);
+      const why = err instanceof ConfigError || err instanceof MissingDependenciesError ? err.message : String(err);
       logger().error({ reason: why }, 'configuration reload failed; keeping the running configuration');
     } finally {
       reloading = false;
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof PluginLoadError || err instanceof MissingDependenciesError) {
+  if (err instanceof ConfigError || err instanceof MissingDependenciesError) {
     process.stderr.write(`claude-code-platform: ${err.message}\n`);
   } else {
     process.stderr.write(`claude-code-platform: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
