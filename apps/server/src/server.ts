@@ -3,6 +3,12 @@ import { ConfigError, createPlatformServer, createRuntime, createSharedState, cr
 import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { loadServerConfig } from './shipped-config';
 
+/** The plugins a runtime serves, each with where it comes from (built-in, YAML file, module, package). */
+function served(runtime: Runtime): { plugins: { id: string; source: string }[]; text: string } {
+  const plugins = runtime.registry.list().map((p) => ({ id: p.definition.id, source: p.source }));
+  return { plugins, text: `serving ${plugins.length} plugins: ${plugins.map((p) => `${p.id} (${p.source})`).join(', ')}` };
+}
+
 /**
  * Starts the platform from the environment: config, runtime, HTTP listener, signals.
  * SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config and plugin set: requests
@@ -25,7 +31,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
   const logger = () => runtime.logger;
-  logger().info({ port, config: loaded.source, plugins: runtime.registry.list().map((p) => p.definition.id) }, `listening on http://${config.server.host}:${port}`);
+  const boot = served(runtime);
+  logger().info({ config: loaded.source, plugins: boot.plugins }, boot.text);
+  logger().info({ port, config: loaded.source, plugins: boot.plugins.map((p) => p.id) }, `listening on http://${config.server.host}:${port}`);
   const missing = credentialsProblem(secrets);
   if (missing) logger().warn({}, missing);
 
@@ -42,7 +50,8 @@ async function main(): Promise<void> {
       const fresh = await createRuntime({ config: next.config, secrets, builtins: BUILTIN_PLUGINS, baseDir: next.baseDir, shared });
       const previous = runtime;
       runtime = fresh;
-      logger().info({ config: next.source, plugins: fresh.registry.list().map((p) => p.definition.id) }, 'configuration reloaded');
+      const now = served(fresh);
+      logger().info({ config: next.source, plugins: now.plugins }, `configuration reloaded; ${now.text}`);
       void previous.drain(previous.config.server.shutdownGraceMs).then(() => previous.dispose());
     } catch (err) {
       const why = err instanceof ConfigError || err instanceof MissingDependenciesError ? err.message : String(err);
