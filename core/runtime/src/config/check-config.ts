@@ -41,7 +41,8 @@ export function checkConfig(raw: Record<string, unknown>, options: CheckOptions 
     const claude = sections.claude ?? configSchema.shape.claude.parse(undefined);
     const set = loadPlugins(sections.plugins ?? {}, claude, options.builtins, options.baseDir ?? process.cwd(), validated.unparsedPlugins);
     problems.push(...set.problems);
-    problems.push(...checkPluginIds(sections, new PluginRegistry(set.plugins, set.configured), set.broken).unknown);
+    const sound = set.plugins.filter((p) => !set.broken.has(p.definition.id));
+    problems.push(...checkPluginIds(sections, new PluginRegistry(sound, set.configured), set.broken).unknown);
   }
   return problems.length > 0 || !validated.config ? { problems } : { config: validated.config, problems };
 }
