@@ -17,12 +17,12 @@ const plugins = registry.list();
 describe('plugin contract', () => {
   it('registers the built-ins, the YAML example and the example package', () => {
     expect(plugins.map((p) => [p.definition.id, p.source])).toEqual([
-      ['code-review', 'builtin'],
-      ['doc-generator', 'builtin'],
-      ['test-helper', 'builtin'],
-      ['migration-advisor', 'builtin'],
-      ['commit-message', 'yaml'],
-      ['release-notes', '@ccp/plugin-release-notes'],
+      ['code-review', 'built-in'],
+      ['doc-generator', 'built-in'],
+      ['test-helper', 'built-in'],
+      ['migration-advisor', 'built-in'],
+      ['commit-message', 'YAML file ./examples/commit-message.yaml'],
+      ['release-notes', 'package @ccp/plugin-release-notes'],
     ]);
   });
 

@@ -23,8 +23,9 @@ describe('config reload on SIGHUP', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccp-reload-'));
     const file = join(dir, 'c.yaml');
     const base = { auth: { keys: [key.entry] }, claude: { workspaceRoot: join(dir, 'ws') }, cache: { enabled: false } };
-    // Built-ins are served unless their section says enabled: false.
-    const off = { 'doc-generator': { enabled: false }, 'test-helper': { enabled: false }, 'migration-advisor': { enabled: false } };
+    // The file is laid over the shipped config: its plugins (built-ins and commit-message)
+    // are served unless a section says enabled: false.
+    const off = { 'doc-generator': { enabled: false }, 'test-helper': { enabled: false }, 'migration-advisor': { enabled: false }, 'commit-message': { enabled: false } };
     writeFileSync(file, stringify({ ...base, plugins: { 'code-review': {}, ...off } }));
     server = await startServerProcess({ HOME: dir, CCP_CONFIG: file, ANTHROPIC_API_KEY: 'sk-ant-reload', ANTHROPIC_BASE_URL: sim.url });
     const { url, child } = server;
@@ -44,10 +45,12 @@ describe('config reload on SIGHUP', () => {
     sim.setFallback(undefined);
     expect((await fetch(`${url}/v1/sessions/${session.sessionId}`, { headers: key.headers })).status).toBe(200);
 
-    writeFileSync(file, stringify({ ...base, plugins: { nope: {} } }));
+    // Every problem of the broken file in the one message logged: schema, plugin, plugin id.
+    writeFileSync(file, stringify({ ...base, server: { sseHeartbeatMs: -1 }, rateLimits: { plugins: { ghost: { limit: 1 } } }, plugins: { nope: {} } }));
     child.kill('SIGHUP');
     expect(await waitUntil(() => out().includes('configuration reload failed'), 10_000)).toBe(true);
-    expect(out()).toContain('plugins.nope');
+    const failed = out().split('\n').find((l) => l.includes('configuration reload failed')) ?? '';
+    for (const problem of ['server.sseHeartbeatMs: Too small', 'plugins.nope: no built-in plugin has this id', 'rateLimits.plugins.ghost: no plugin \\"ghost\\"']) expect(failed).toContain(problem);
     expect(await ids()).toEqual(['code-review', 'doc-generator']);
   });
 });

@@ -96,6 +96,35 @@ describe('the server process', () => {
     }
   });
 
+  it('checks the whole config in one pass: every problem of every kind on stderr, exit 1', async () => {
+    const server = await start({ CCP_CONFIG: join(__dirname, '../fixtures/one-pass/config.yaml') });
+    expect(await server.stop()).toBe(1);
+    const stderr = server.errors();
+    expect(stderr).toMatch(/^claude-code-platform: invalid configuration \(.*one-pass\/config\.yaml.*\), \d+ problems:\n/);
+    for (const problem of [
+      'server.bodyLimitBytes: Too small: expected number to be >0',
+      'logging.level: Invalid option',
+      'plugins.doc-generator.maxTurns: Too small',
+      'plugins.code-review.tools: Bash not declared by the plugin',
+      'plugins.nope: no built-in plugin has this id',
+      'plugins.ghost.module: cannot load "./ghost.js"',
+      'plugins.boom.module: cannot load "./boom.js": boom: the plugin module failed while loading',
+      'plugins.thin (./thin-plugin.js): systemPrompt: must be a real system prompt',
+      'plugins.sql-helper (../plugins/broken-yaml-plugin.yaml): version: must be a semantic version',
+      'plugins.sql-helper (../plugins/broken-yaml-plugin.yaml): tools.allow.1: Invalid option',
+      'plugins.sql-helper (../plugins/broken-yaml-plugin.yaml): operations.run.prompt: template does not compile: Unclosed section "sql"',
+      'plugins.sql-helper (../plugins/broken-yaml-plugin.yaml): operations.run.example.sql: Invalid input',
+      'plugins.sql-helper (../plugins/broken-yaml-plugin.yaml): operations.run.example: Unrecognized key: "query"',
+      'rateLimits.plugins.test-helpr: no plugin "test-helpr"',
+      'budgets.plugins.migration: no plugin "migration"',
+      'auth.keys.0.plugins (key "ci"): no plugin "code-reveiw"',
+    ]) {
+      expect(stderr).toContain(`\n  - ${problem}`);
+    }
+    expect(stderr).not.toContain('no plugin "ghost"'); // reported once, as the module that fails to load
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('exits non-zero naming a plugin that cannot be loaded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccp-bad-plugin-'));
     writeFileSync(join(dir, 'c.yaml'), 'plugins:\n  ghost:\n    module: ./ghost.js\n  nope: {}\n');

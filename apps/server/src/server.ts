@@ -1,7 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import { ConfigError, createPlatformServer, createRuntime, createSharedState, credentialsProblem, Metrics, MissingDependenciesError, PluginLoadError, readSecrets, type Runtime } from '@ccp/runtime';
+import { ConfigError, createPlatformServer, createRuntime, createSharedState, credentialsProblem, Metrics, MissingDependenciesError, readSecrets, type Runtime } from '@ccp/runtime';
 import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { loadServerConfig } from './shipped-config';
+
+/** The plugins a runtime serves, each with where it comes from (built-in, YAML file, module, package). */
+function served(runtime: Runtime): { plugins: { id: string; source: string }[]; text: string } {
+  const plugins = runtime.registry.list().map((p) => ({ id: p.definition.id, source: p.source }));
+  return { plugins, text: `serving ${plugins.length} plugins: ${plugins.map((p) => `${p.id} (${p.source})`).join(', ')}` };
+}
 
 /**
  * Starts the platform from the environment: config, runtime, HTTP listener, signals.
@@ -25,7 +31,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
   const { port } = server.address() as AddressInfo;
   const logger = () => runtime.logger;
-  logger().info({ port, config: loaded.source, plugins: runtime.registry.list().map((p) => p.definition.id) }, `listening on http://${config.server.host}:${port}`);
+  const boot = served(runtime);
+  logger().info({ config: loaded.source, plugins: boot.plugins }, boot.text);
+  logger().info({ port, config: loaded.source, plugins: boot.plugins.map((p) => p.id) }, `listening on http://${config.server.host}:${port}`);
   const missing = credentialsProblem(secrets);
   if (missing) logger().warn({}, missing);
 
@@ -42,10 +50,11 @@ async function main(): Promise<void> {
       const fresh = await createRuntime({ config: next.config, secrets, builtins: BUILTIN_PLUGINS, baseDir: next.baseDir, shared });
       const previous = runtime;
       runtime = fresh;
-      logger().info({ config: next.source, plugins: fresh.registry.list().map((p) => p.definition.id) }, 'configuration reloaded');
+      const now = served(fresh);
+      logger().info({ config: next.source, plugins: now.plugins }, `configuration reloaded; ${now.text}`);
       void previous.drain(previous.config.server.shutdownGraceMs).then(() => previous.dispose());
     } catch (err) {
-      const why = err instanceof ConfigError || err instanceof PluginLoadError || err instanceof MissingDependenciesError ? err.message : String(err);
+      const why = err instanceof ConfigError || err instanceof MissingDependenciesError ? err.message : String(err);
       logger().error({ reason: why }, 'configuration reload failed; keeping the running configuration');
     } finally {
       reloading = false;
@@ -74,7 +83,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof PluginLoadError || err instanceof MissingDependenciesError) {
+  if (err instanceof ConfigError || err instanceof MissingDependenciesError) {
     process.stderr.write(`claude-code-platform: ${err.message}\n`);
   } else {
     process.stderr.write(`claude-code-platform: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

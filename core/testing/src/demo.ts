@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createRuntime, hashKey, parseConfig } from '@ccp/runtime';
 import { BUILTIN_PLUGINS, loadServerConfig } from '@ccp/server';
+import { demoBanner } from './demo-banner';
 import { profileFromEnv, startSimulator } from './simulator';
 
 /** The demo's API key. Not a secret: it only opens the demo, which only reaches the simulator. */
@@ -30,28 +31,11 @@ async function main(): Promise<void> {
     secrets: { anthropicApiKey: 'sk-ant-demo-not-a-real-key', anthropicBaseUrl: simulator.url },
   });
   const server = await runtime.listen(config.server.port, config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host);
-  {
-    const { port } = server.address() as AddressInfo;
-    const base = `http://127.0.0.1:${port}`;
-    process.stdout.write(
-      [
-        '',
-        `Claude Code Platform demo on ${base} (Messages API simulator on ${simulator.url}${profile ? `, latency profile ${profile.name}` : ''}; no real model is called)`,
-        '',
-        `  export CCP_KEY=${DEMO_KEY}     # the demo's API key (an admin key)`,
-        `  curl -s ${base}/v1/plugins -H "authorization: Bearer $CCP_KEY"`,
-        `  curl -s ${base}/health/ready`,
-        `  curl -s -X POST ${base}/v1/plugins/code-review/review -H "authorization: Bearer $CCP_KEY" -H 'content-type: application/json' \\`,
-        `       -d '{"files":[{"path":"src/sum.ts","content":"export const sum = (a: number[]) => a.reduce((x, y) => x + y);\\n"}]}'`,
-        `  curl -N -X POST ${base}/v1/plugins/code-review/review -H "authorization: Bearer $CCP_KEY" -H 'accept: text/event-stream' \\`,
-        `       -H 'content-type: application/json' -d '{"files":[{"path":"a.ts","content":"x"}]}'`,
-        `  curl -s ${base}/metrics | grep ccp_`,
-        '',
-        'Ctrl-C stops it.',
-        '',
-      ].join('\n'),
-    );
-  }
+  const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+  // The banner names only what is served: the registry's plugins and the served OpenAPI document's paths.
+  const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths?: Record<string, unknown> };
+  process.stdout.write(demoBanner({ base, simulatorUrl: profile ? `${simulator.url}, latency profile ${profile.name}` : simulator.url, key: DEMO_KEY, plugins: runtime.registry.list(), paths: new Set(Object.keys(openapi.paths ?? {})) }));
   const stop = () => {
     server.closeAllConnections();
     server.close(() => void Promise.all([runtime.dispose(), simulator.close()]).then(() => process.exit(0)));

@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly url: string;
   /** Everything it wrote to stdout and stderr so far. */
   output(): string;
+  /** What it wrote to stderr alone so far. */
+  errors(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
@@ -24,12 +26,16 @@ export interface ServerProcess {
  */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
   let out = '';
+  let err = '';
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+    err += d.toString();
+  });
   const listening = /listening on http:\/\/[^:]+:(\d+)/;
   await waitUntil(() => listening.test(out) || child.exitCode !== null, timeoutMs);
   const port = listening.exec(out)?.[1];
@@ -37,6 +43,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     child,
     url: port ? `http://127.0.0.1:${port}` : '',
     output: () => out,
+    errors: () => err,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');

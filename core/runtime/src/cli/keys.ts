@@ -6,6 +6,7 @@ import { apiKeySchema } from '../config/schema';
 const USAGE = `Usage:
   npm run keys -- create --name <name> [--plugins a,b] [--roles user,admin] [--daily-usd N] [--monthly-usd N]
   npm run keys -- hash                 (reads a key on stdin, prints its sha256)
+  npm run keys -- --help               (this text)
 
 create prints a new random key once, and the entry to paste under auth.keys in the config.
 The key itself is never stored: the config holds only its SHA-256.`;
@@ -56,6 +57,7 @@ async function hash(): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'create') create(rest);
+if (command === '--help' || command === '-h' || command === 'help' || (command === 'create' && (rest.includes('--help') || rest.includes('-h')))) process.stdout.write(`${USAGE}\n`);
+else if (command === 'create') create(rest);
 else if (command === 'hash') void hash();
 else fail(command ? `unknown command "${command}"` : 'no command given');

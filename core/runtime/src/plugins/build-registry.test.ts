@@ -20,7 +20,7 @@ describe('buildRegistry', () => {
   it('registers built-ins by id and applies config overrides', () => {
     const registry = buildRegistry(parseConfig({ plugins: { 'code-review': { model: 'claude-x', maxTurns: 3, timeoutMs: 1000, tools: ['Read'] } } }), BUILTIN_PLUGINS, fixtures);
     const plugin = registry.get('code-review');
-    expect(plugin).toMatchObject({ model: 'claude-x', maxTurns: 3, timeoutMs: 1000, tools: { allow: ['Read'], mode: 'dontAsk' }, source: 'builtin' });
+    expect(plugin).toMatchObject({ model: 'claude-x', maxTurns: 3, timeoutMs: 1000, tools: { allow: ['Read'], mode: 'dontAsk' }, source: 'built-in' });
     expect(plugin?.definition).toBe(codeReviewPlugin);
     expect(plugin?.operations.get('review')?.outputSchema).toMatchObject({ type: 'object', additionalProperties: false });
   });
@@ -34,7 +34,7 @@ describe('buildRegistry', () => {
 
   it('loads a plugin module named in config', () => {
     const registry = buildRegistry(parseConfig({ plugins: { echo: { module: './echo-plugin.js' } } }), BUILTIN_PLUGINS, fixtures);
-    expect(registry.get('echo')).toMatchObject({ source: './echo-plugin.js', tools: { allow: [] } });
+    expect(registry.get('echo')).toMatchObject({ source: 'module ./echo-plugin.js', tools: { allow: [] } });
   });
 
   it('reports every problem across plugins at once', () => {
@@ -52,5 +52,20 @@ describe('buildRegistry', () => {
     expect(text).toMatch(/plugins\.Broken_Plugin \(\.\/broken-plugin\.js\): id: must be kebab-case/);
     expect(text).toMatch(/plugins\.Broken_Plugin \(\.\/broken-plugin\.js\): tools\.mode/);
     expect(text).toContain('plugins.wrongid: the module declares id "echo"');
+  });
+
+  it('refuses a module plugin whose example fails its own input schema', () => {
+    const problems = problemsOf({ 'bad-example': { module: './bad-example-plugin.js' } });
+    expect(problems).toEqual(['plugins.bad-example (./bad-example-plugin.js): operations.say.example.message: Invalid input: expected string, received number (the example must be valid input)']);
+  });
+
+  it('names where each plugin comes from', () => {
+    const registry = buildRegistry(parseConfig({ plugins: { echo: { module: './echo-plugin.js' }, 'release-notes': { module: '@ccp/plugin-release-notes' }, 'commit-message': { definition: join(__dirname, '../../../../config/examples/commit-message.yaml') } } }), BUILTIN_PLUGINS, fixtures);
+    expect(Object.fromEntries(registry.list().map((p) => [p.definition.id, p.source]))).toMatchObject({
+      'code-review': 'built-in',
+      echo: 'module ./echo-plugin.js',
+      'release-notes': 'package @ccp/plugin-release-notes',
+      'commit-message': expect.stringMatching(/^YAML file \/.*config\/examples\/commit-message\.yaml$/),
+    });
   });
 });

@@ -24,7 +24,7 @@ export interface RegisteredPlugin {
   readonly timeoutMs: number;
   /** Whether stateless answers may be served from the response cache. */
   readonly cacheable: boolean;
-  /** Where the plugin came from: `builtin` or the module named in config. */
+  /** Where the plugin came from: `built-in`, `YAML file <path>`, `YAML in config`, `module <path>` or `package <name>`. */
   readonly source: string;
   readonly operations: ReadonlyMap<string, RegisteredOperation>;
 }
