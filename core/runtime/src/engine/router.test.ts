@@ -1,0 +1,34 @@
+import { FakeEngine } from '@ccp/testing';
+import { EngineRouter } from './router';
+import type { ClaudeRequest } from './types';
+
+const request = (engine?: string): ClaudeRequest => ({
+  requestId: 'r', pluginId: 'p', operation: 'o', systemPrompt: 's', prompt: 'q', files: [], tools: { allow: ['Read'], mode: 'dontAsk' }, timeoutMs: 1000, ...(engine ? { engine } : {}),
+});
+
+async function drain(events: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of events) void _;
+}
+
+describe('EngineRouter', () => {
+  it('runs a call on the engine its plugin names, and on agent when it names none', async () => {
+    const agent = new FakeEngine();
+    const other = new FakeEngine();
+    const router = new EngineRouter({ agent, other });
+    await drain(router.run(request('other')));
+    await drain(router.run(request()));
+    expect(other.requests.map((r) => r.engine)).toEqual(['other']);
+    expect(agent.requests.map((r) => r.engine)).toEqual([undefined]);
+  });
+
+  it('refuses a call for an engine that is not registered, as bad_request', () => {
+    expect(() => new EngineRouter({ agent: new FakeEngine() }).run(request('nope'))).toThrow(expect.objectContaining({ kind: 'bad_request' }));
+  });
+
+  it('names every plugin whose engine is missing, and the engines there are', () => {
+    const router = new EngineRouter({ agent: new FakeEngine(), other: new FakeEngine() });
+    expect(router.names).toEqual(['agent', 'other']);
+    expect(router.missing([{ id: 'a' }, { id: 'b', engine: 'other' }, { id: 'c', engine: 'gone' }])).toEqual(['plugins.c: engine "gone" is not available (available: agent, other)']);
+    expect(new EngineRouter({}).missing([{ id: 'a' }])).toEqual(['plugins.a: engine "agent" is not available (available: )']);
+  });
+});
