@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { Redis } from 'ioredis';
-import { postJson, readEventStream, startRedis, startTestRuntime, testKey, type TestRedis, type TestRuntime } from '@ccp/testing';
+import { postJson, readEventStream, startRedis, startTestRuntime, testKey, waitUntil, type TestRedis, type TestRuntime } from '@ccp/testing';
 
 // A battery of hostile input: secrets never leak, injected instructions run nothing, and
 // malformed bodies get clean problems while the process stays up.
@@ -86,7 +86,8 @@ describe('secrets never leave', () => {
     seen.push(await wsDone);
     ws.close();
     const metrics = await (await fetch(`${rt.url}/metrics`)).text();
-    await new Promise((r) => setTimeout(r, 200)); // let the log stream flush
+    // A request's log line is written when its response closes, which may be after the body arrived.
+    expect(await waitUntil(() => logs.text.includes('"url":"/metrics"'), 5_000)).toBe(true);
 
     // The canary did reach the API, as the key header, and only there.
     const calls = rt.simulator.messageRequests();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { codeReviewPlugin, reviewResult } from '@ccp/plugin-code-review';
-import { postJson, processesUnder, startServerProcess, startSimulator, startTestRuntime, testKey, waitUntil, type TestRuntime } from '@ccp/testing';
+import { postJson, processesUnder, startServerProcess, startSimulator, startTestRuntime, testKey, waitUntil, type Simulator, type TestRuntime } from '@ccp/testing';
 
 // The warm pool with the real CLI. A caller's later call runs in the process its earlier
 // call left (cleared with /clear: the API request carries nothing of the earlier call);
@@ -22,13 +22,22 @@ async function value(rt: TestRuntime, name: string, labels: Record<string, strin
 describe('warm pool', () => {
   const alice = testKey('alice');
   const bob = testKey('bob');
+  // Each test has a runtime of its own (sharing one simulator), so what it counts and the
+  // processes it finds are its own, whatever ran before it.
+  let sim: Simulator;
   let rt: TestRuntime;
   beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(() => sim.close());
+  beforeEach(async () => {
+    sim.reset(); // the record, the queue and the fallback
     rt = await startTestRuntime({
+      simulator: sim,
       config: { auth: { enabled: true, keys: [alice.entry, bob.entry] }, pool: { enabled: true, sparesPerOperation: 1, maxProcesses: 3 } },
     });
   });
-  afterAll(() => rt.close());
+  afterEach(() => rt.close());
 
   const review = (who: { headers: Record<string, string> }, path: string, content: string) =>
     postJson(`${rt.url}/v1/plugins/code-review/review`, { files: [{ path, content }] }, { headers: who.headers });
@@ -36,23 +45,32 @@ describe('warm pool', () => {
   const processes = (state: string) => value(rt, 'ccp_pool_processes', { state });
   const coldSpawns = () => value(rt, 'ccp_claude_spawns_total', { kind: 'cold' });
   const settled = () => waitUntil(async () => (await processes('busy')) === 0 && (await processes('warming')) === 0, 30_000);
+  /** Lease counts by result, to compare before and after a call. */
+  const allLeases = async () => ({ cold: await leases('cold'), reused: await leases('reused'), spare: await leases('spare'), full: await leases('full') });
+  /** A first call of the operation: it teaches the pool, which then parks a spare beside the caller's process. */
+  const teach = async (who: { headers: Record<string, string> }) => {
+    expect((await review(who, 'teach.ts', 'export const T = 0;')).status).toBe(200);
+    expect(await settled()).toBe(true);
+    expect(await processes('spare')).toBe(1);
+  };
 
   it("answers a caller's later call in the same process, with nothing of the earlier call in the API request", async () => {
     const first = await review(alice, 'alpha.ts', 'export const ALPHA_CANARY = 1;');
     expect(first.status).toBe(200);
-    expect(await leases('cold')).toBe(1);
+    expect(await allLeases()).toEqual({ cold: 1, reused: 0, spare: 0, full: 0 });
     expect(await settled()).toBe(true);
     expect(await processes('idle')).toBe(1);
     expect(await processes('spare')).toBe(1); // the first call taught the pool the operation
 
     rt.simulator.reset();
+    const before = await allLeases();
     const cold = await coldSpawns();
     const spares = await value(rt, 'ccp_claude_spawns_total', { kind: 'spare' });
     const second = await review(alice, 'beta.ts', 'export const BETA = 2;');
     expect(second.status).toBe(200);
     const body = (await second.json()) as { result: unknown; usage: { inputTokens: number } };
     expect(reviewResult.safeParse(body.result).success).toBe(true);
-    expect(await leases('reused')).toBe(1);
+    expect(await allLeases()).toEqual({ ...before, reused: before.reused + 1 });
     expect(await coldSpawns()).toBe(cold);
     expect(await value(rt, 'ccp_claude_spawns_total', { kind: 'spare' })).toBe(spares);
 
@@ -71,16 +89,17 @@ describe('warm pool', () => {
   });
 
   it("never gives one caller's process to another: a new caller claims the spare, with no spawn on the request path", async () => {
+    await teach(alice);
     rt.simulator.reset();
+    const before = await allLeases();
     const cold = await coldSpawns();
     const res = await review(bob, 'gamma.ts', 'export const GAMMA = 3;');
     expect(res.status).toBe(200);
-    expect(await leases('spare')).toBe(1);
-    expect(await leases('reused')).toBe(1); // still only alice's earlier reuse
+    expect(await allLeases()).toEqual({ ...before, spare: before.spare + 1 }); // not alice's process
     expect(await coldSpawns()).toBe(cold);
     const sent = JSON.stringify(rt.simulator.messageRequests().map((c) => c.messages));
     expect(sent).toContain('gamma.ts');
-    expect(sent).not.toContain('beta.ts');
+    expect(sent).not.toContain('teach.ts');
     expect(await settled()).toBe(true);
     expect(await processes('idle')).toBe(2);
     expect(await processes('spare')).toBe(1); // the claimed spare was replaced
@@ -91,17 +110,17 @@ describe('warm pool', () => {
     const failed = await review(alice, 'delta.ts', 'x');
     rt.simulator.setFallback(undefined);
     expect(failed.status).toBe(502);
-    expect(await leases('reused')).toBe(2);
+    expect(await leases('cold')).toBe(1); // it ran in a pool process
     expect(await settled()).toBe(true);
-    expect(await processes('idle')).toBe(1); // bob's; alice's was ended
+    expect(await processes('idle')).toBe(0); // which was ended, not kept
     const again = await review(alice, 'delta.ts', 'x');
     expect(again.status).toBe(200);
   });
 
   it('replaces processes that died while idle or parked, and still answers', async () => {
-    expect(await settled()).toBe(true);
+    await teach(alice);
     const before = processesUnder(rt.workspaceRoot);
-    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBe(2); // alice's idle process and the spare
     for (const pid of before) process.kill(pid, 'SIGKILL');
     // No waiting: the call may find its process dead before the platform has noticed the exit.
     expect((await review(alice, 'epsilon.ts', 'x')).status).toBe(200);
@@ -130,8 +149,10 @@ describe('warm pool', () => {
     expect(Math.max(...samples)).toBeLessThanOrEqual(3 + 1);
     expect(processesUnder(rt.workspaceRoot).length).toBeLessThanOrEqual(3);
   });
+});
 
-  it('leaves no process behind when the runtime closes', async () => {
+describe('warm pool when the runtime closes', () => {
+  it('leaves no process behind', async () => {
     const other = await startTestRuntime({ config: { pool: { enabled: true, sparesPerOperation: 1, maxProcesses: 2 } } });
     expect((await postJson(`${other.url}/v1/plugins/code-review/review`, { files: [{ path: 'a.ts', content: 'x' }] })).status).toBe(200);
     expect(await waitUntil(() => processesUnder(other.workspaceRoot).length === 2, 20_000)).toBe(true);

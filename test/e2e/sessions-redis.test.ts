@@ -1,4 +1,4 @@
-import { postJson, startRedis, startSimulator, startTestRuntime, type Simulator, type TestRedis, type TestRuntime } from '@ccp/testing';
+import { postJson, startRedis, startSimulator, startTestRuntime, waitUntil, type Simulator, type TestRedis, type TestRuntime } from '@ccp/testing';
 
 // Sessions shared through a real redis-server: a conversation started on instance A
 // continues on instance B, and on A again after A restarts.
@@ -59,9 +59,11 @@ describe('sessions across instances with Redis', () => {
         const created = await postJson(`${rt.url}/v1/plugins/code-review/sessions`, {});
         expect(created.status).toBe(201);
         const { sessionId } = (await created.json()) as { sessionId: string };
-        expect((await fetch(`${rt.url}/v1/sessions/${sessionId}`)).status).toBe(200);
-        await new Promise((r) => setTimeout(r, 1200));
-        const gone = await fetch(`${rt.url}/v1/sessions/${sessionId}`);
+        const read = () => fetch(`${rt.url}/v1/sessions/${sessionId}`);
+        expect((await read()).status).toBe(200);
+        // Reading a session does not refresh its TTL: poll until the store has let it go.
+        expect(await waitUntil(async () => (await read()).status === 404, 10_000, 100)).toBe(true);
+        const gone = await read();
         expect(gone.status).toBe(404);
         expect(((await gone.json()) as { code: string }).code).toBe('session_not_found');
       } finally {

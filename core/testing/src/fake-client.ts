@@ -1,4 +1,4 @@
-import { type Engine, type ClaudeEvent, type ClaudeRequest, type ClaudeResult } from '@ccp/runtime';
+import { abortReason, ClaudeError, type Engine, type ClaudeEvent, type ClaudeRequest, type ClaudeResult } from '@ccp/runtime';
 
 /** What the fake does for one call: answer with an output, throw, or wait for the caller's signal. */
 export type FakeStep = { output: unknown } | { error: Error } | { waitForAbort: true };
@@ -26,8 +26,10 @@ export class FakeEngine implements Engine {
     yield { type: 'start', sessionId: `fake-${this.requests.length}`, model: 'fake', tools: [...request.tools.allow] };
     if ('error' in step) throw step.error;
     if ('waitForAbort' in step) {
-      await new Promise<void>((resolve) => request.signal?.addEventListener('abort', () => resolve(), { once: true }));
-      throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+      if (!request.signal?.aborted) await new Promise<void>((resolve) => request.signal?.addEventListener('abort', () => resolve(), { once: true }));
+      // As the agent engine ends an aborted call: with the reason given (a drain's
+      // shutting_down), else as aborted.
+      throw abortReason(request.signal) ?? new ClaudeError('aborted', 'the caller went away');
     }
     yield { type: 'text', text: 'fake answer' };
     const result: ClaudeResult = {

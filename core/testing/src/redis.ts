@@ -30,11 +30,12 @@ async function answersPing(port: number): Promise<boolean> {
 }
 
 /**
- * Starts `redis-server` (Debian's package; `.ci/run` installs it) on a free loopback port,
- * with no persistence, and waits until it answers. Throws with the install hint if absent.
+ * Starts `redis-server` (Debian's package; `.ci/run` installs it) on a free loopback port
+ * (or `port`, e.g. one a client already waits on), with no persistence, and waits until it
+ * answers. Throws with the install hint if absent.
  */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`redis-server is required (apt-get install redis-server): ${err.message}`))));
   const deadline = Date.now() + 10_000;

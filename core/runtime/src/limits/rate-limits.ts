@@ -10,14 +10,49 @@ import { NOTHING_HELD, type Hold, type Limit, type LimitSubject } from './limit'
 import { secondsUntil } from './retry-after';
 
 function makeStore(redis: Redis | undefined, prefix: string, windowMs: number): Store {
-  const store: Store = redis
-    ? new RedisStore({
-        prefix: `ccp:rl:${prefix}:`,
-        sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
-      })
-    : new MemoryStore();
-  store.init?.({ windowMs } as Options);
+  if (redis) return redisStore(redis, prefix, windowMs);
+  const store = new MemoryStore();
+  store.init({ windowMs } as Options);
   return store;
+}
+
+/**
+ * A Redis-backed store that loads its Lua scripts on first use, and again after a load that
+ * failed. RedisStore.init() loads them once and keeps the outcome: started unawaited while
+ * Redis is down, its rejection was unhandled (which ends the process), and every later
+ * count failed on the kept rejection even once Redis answered again.
+ */
+function redisStore(redis: Redis, prefix: string, windowMs: number): Store {
+  const store = new RedisStore({
+    prefix: `ccp:rl:${prefix}:`,
+    sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+  });
+  let loaded: Promise<void> | undefined;
+  const ready = () =>
+    (loaded ??= store.init({ windowMs } as Options).catch((err: unknown) => {
+      loaded = undefined;
+      throw err;
+    }));
+  return {
+    prefix: store.prefix,
+    localKeys: false,
+    increment: async (key) => {
+      await ready();
+      return store.increment(key);
+    },
+    decrement: async (key) => {
+      await ready();
+      return store.decrement(key);
+    },
+    resetKey: async (key) => {
+      await ready();
+      return store.resetKey(key);
+    },
+    get: async (key) => {
+      await ready();
+      return store.get(key);
+    },
+  };
 }
 
 /** A caller's bucket: the API key's name, or (auth off) the client address. */

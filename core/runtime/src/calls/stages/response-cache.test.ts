@@ -1,8 +1,8 @@
-import { FakeEngine, LogCapture, testKey, unitRuntime } from '@ccp/testing';
+import { FakeEngine, LogCapture, testKey, unitRuntime, waitUntil } from '@ccp/testing';
 import request from 'supertest';
 import { codeReviewPlugin } from '@ccp/plugin-code-review';
 import type { Runtime } from '../../composition-root';
-import type { CacheStore } from '../../state/cache-store';
+import { MemoryCacheStore, type CacheStore } from '../../state/cache-store';
 import { CACHE_STORE, override } from '../../tokens';
 import { cacheKey } from './response-cache';
 
@@ -76,10 +76,21 @@ describe('response cache', () => {
 
   it('expires entries after the TTL', async () => {
     const engine = new FakeEngine({ output });
-    const rt = await runtime(engine, { cache: { ttlMs: 150 } });
+    const entries = new MemoryCacheStore(10);
+    const written: string[] = [];
+    const store: CacheStore = {
+      get: (key) => entries.get(key),
+      set: (key, value, ttlMs) => {
+        written.push(key);
+        return entries.set(key, value, ttlMs);
+      },
+    };
+    const rt = await unitRuntime(engine, { config: { auth: { enabled: false }, cache: { ttlMs: 150 } }, builtins: [codeReviewPlugin], overrides: [override(CACHE_STORE, store)] });
     try {
       await post(rt).expect(200);
-      await new Promise((r) => setTimeout(r, 250));
+      expect(written).toHaveLength(1);
+      // Waits until the entry has expired in the store (its TTL is 150 ms), not for a guessed time.
+      expect(await waitUntil(async () => (await entries.get(written[0] ?? '')) === undefined, 5_000, 10)).toBe(true);
       expect((await post(rt)).headers['x-cache']).toBe('miss');
       expect(engine.requests).toHaveLength(2);
     } finally {

@@ -1,5 +1,5 @@
 import { ClaudeError, type ClaudeEvent } from '../types';
-import { FakeEngine } from '@ccp/testing';
+import { FakeEngine, waitUntil } from '@ccp/testing';
 import { Metrics } from '../../metrics/metrics';
 import { BreakerEngine } from './breaker';
 
@@ -64,8 +64,8 @@ describe('BreakerEngine', () => {
     breaker = new BreakerEngine(inner, settings, new Metrics({ defaultMetrics: false }));
     await drain(breaker.run(request));
     await drain(breaker.run(request));
-    await new Promise((r) => setTimeout(r, 250));
-    expect(breaker.state).toBe('half_open');
+    // The breaker lets a trial through once resetTimeoutMs (200 ms) has passed since it opened.
+    expect(await waitUntil(() => breaker.state === 'half_open', 5_000, 10)).toBe(true);
     expect(await drain(breaker.run(request))).toMatchObject({ kind: 'aborted' });
     expect(breaker.state).toBe('open');
   });
@@ -81,7 +81,9 @@ describe('BreakerEngine', () => {
         expect(event.type).toBe('start');
         break; // the inner query fails only after this, when it sees the abort
       }
-      await new Promise((r) => setTimeout(r, 50));
+      // The loop's end awaited the failed query; a rejection left unhandled would be reported
+      // once the microtasks have run, before the next turn of the event loop.
+      await new Promise((r) => setImmediate(r));
       expect(unhandled).toEqual([]);
       expect(breaker.state).toBe('closed');
     } finally {
@@ -95,8 +97,8 @@ describe('BreakerEngine', () => {
     await drain(breaker.run(request));
     await drain(breaker.run(request));
     expect(breaker.state).toBe('open');
-    await new Promise((r) => setTimeout(r, 250));
-    expect(breaker.state).toBe('half_open');
+    // The breaker lets a trial through once resetTimeoutMs (200 ms) has passed since it opened.
+    expect(await waitUntil(() => breaker.state === 'half_open', 5_000, 10)).toBe(true);
     expect(await drain(breaker.run(request))).toHaveLength(3);
     expect(breaker.state).toBe('closed');
   });

@@ -107,7 +107,8 @@ export class SparePool {
       const started: Promise<void> = this.deps.launcher
         .spare(template)
         .then((spare) => {
-          if (this.closed) return spare.discard(); // awaited: close() waits for it
+          // Closing waits for this chain: the spare is gone before close() resolves.
+          if (this.closed) return spare.discard();
           this.ready.set(key, [...(this.ready.get(key) ?? []), { spare, bornAt: Date.now() }]);
         })
         .catch((err: unknown) => this.deps.logger.warn({ err: String(err), plugin: template.pluginId }, 'could not prewarm a spare'))
