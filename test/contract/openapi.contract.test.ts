@@ -42,6 +42,14 @@ describe('GET /openapi.json and /docs', () => {
     expect(doc.components.schemas.Problem).toMatchObject({ type: 'object', required: expect.arrayContaining(['code', 'requestId']) });
   });
 
+  it('leaves defaulted input fields optional, without a `default` a generator would read as required', async () => {
+    const doc = (await request(runtime.app).get('/openapi.json')).body;
+    const input = doc.components.schemas['doc-generator.generate.input'];
+    expect(input.required).toEqual(['files', 'style']);
+    expect(input.properties.audience.description).toContain('Defaults to "api-user"');
+    for (const { id, name } of operations()) expect(JSON.stringify(doc.components.schemas[`${id}.${name}.input`])).not.toContain('"default"');
+  });
+
   it('serves a readable page that lists every operation, escaped', async () => {
     const res = await request(runtime.app).get('/docs').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);

@@ -1,6 +1,7 @@
 export * from './workspace-file';
 export * from './define-plugin';
 export * from './errors';
+export * from './exactly-one';
 export * from './plugin';
 export * from './tokens';
 export * from './tools';

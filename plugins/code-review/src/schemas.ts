@@ -1,21 +1,20 @@
-import { workspaceFiles } from '@ccp/plugin-api';
+import { exactlyOneOf, workspaceFiles } from '@ccp/plugin-api';
 import { z } from 'zod';
 
 /** Areas a caller can ask the reviewer to concentrate on. */
 export const FOCUS_AREAS = ['correctness', 'security', 'performance', 'maintainability', 'style'] as const;
 
-/** `review` input: either files or a unified diff, never both. */
-export const reviewInput = z
-  .strictObject({
+/** `review` input: either files or a unified diff, never both (published as `oneOf`). */
+export const reviewInput = exactlyOneOf(
+  z.strictObject({
     files: workspaceFiles({ maxFiles: 50, maxFileBytes: 256 * 1024, maxTotalBytes: 1024 * 1024 }).optional(),
     diff: z.string().min(1).max(1024 * 1024, 'diff must be at most 1 MiB').optional(),
     language: z.string().min(1).max(40).optional(),
     focus: z.array(z.enum(FOCUS_AREAS)).min(1).max(FOCUS_AREAS.length).optional(),
-  })
-  .refine((i) => (i.files === undefined) !== (i.diff === undefined), {
-    message: 'give either "files" or "diff" (exactly one of them)',
-    path: ['files'],
-  });
+  }),
+  ['files', 'diff'],
+  'give either "files" or "diff" (exactly one of them)',
+);
 
 /** One problem the reviewer found. */
 export const finding = z.strictObject({

@@ -16,8 +16,20 @@ export class PluginLoadError extends ConfigError {
   }
 }
 
+/**
+ * An input field with a default is optional (`io: 'input'` leaves it out of `required`),
+ * but generators such as openapi-typescript still type a field carrying `default` as
+ * required; the default is stated in the field's description instead.
+ */
+function defaultInDescription({ jsonSchema: field }: { jsonSchema: Record<string, unknown> }): void {
+  if (!('default' in field)) return;
+  const said = `Defaults to ${JSON.stringify(field.default)} when left out.`;
+  field.description = typeof field.description === 'string' ? `${field.description} ${said}` : said;
+  delete field.default;
+}
+
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as Record<string, unknown>;
+  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, ...(io === 'input' ? { override: defaultInDescription } : {}) }) as Record<string, unknown>;
   delete out.$schema;
   return out;
 }
