@@ -13,11 +13,15 @@ export const ERROR_CODES = {
   route_not_found: { status: 404, title: 'No such route' },
   session_not_found: { status: 404, title: 'No such session, or it has expired' },
   session_busy: { status: 409, title: 'The session is answering another message' },
+  job_not_found: { status: 404, title: 'No such job, or it has expired' },
+  job_cancelled: { status: 409, title: 'The job was cancelled' },
+  idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with a different request' },
   unauthenticated: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'This API key may not do that' },
   rate_limited: { status: 429, title: 'Too many requests' },
   too_many_in_flight: { status: 429, title: 'Too many queries running for this API key' },
   too_many_sessions: { status: 429, title: 'Too many open sessions for this caller' },
+  too_many_jobs: { status: 429, title: 'Too many queued jobs for this caller' },
   budget_exhausted: { status: 402, title: 'The spending budget is exhausted' },
   credentials_missing: { status: 503, title: 'No Anthropic credentials are configured' },
   circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },
@@ -82,7 +86,7 @@ type CodesWithStatus<S extends number> = {
 /** The request itself is wrong (4xx other than 404). */
 export class InputError extends PlatformError {
   override readonly name = 'InputError';
-  constructor(code: CodesWithStatus<400 | 413 | 415> = 'invalid_input', detail: string, extras?: ProblemExtras) {
+  constructor(code: CodesWithStatus<400 | 413 | 415 | 422> = 'invalid_input', detail: string, extras?: ProblemExtras) {
     super(code, detail, extras);
   }
 }

@@ -25,6 +25,9 @@ import { EngineRouter } from './engine/router';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
 import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
+import { InProcessQueue, jobConcurrency } from './jobs/in-process-queue';
+import { JobService } from './jobs/job-service';
+import { MemoryJobStore } from './jobs/memory-job-store';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
 import { checkPluginIds } from './limits/check-plugin-ids';
@@ -40,7 +43,7 @@ import { MemoryCacheStore, RedisCacheStore } from './state/cache-store';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  HEALTH_CHECKS, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, type Override,
+  HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -183,11 +186,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
   once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
+  // Jobs: a store and a queue by token (memory and in-process now; Redis and BullMQ later).
+  once(c, JOB_STORE, (k) => new MemoryJobStore(() => resolve(k, CLOCK)().getTime()));
+  once(c, JOB_QUEUE, (k) => new InProcessQueue({ concurrency: jobConcurrency(config.jobs.concurrency, resolve(k, CAPACITY).inFlight), accepting: () => !lifecycle.draining, onError: (err, jobId) => logger.error({ err, jobId }, 'job failed outside its call') }));
+  once(c, JOBS, (k) => new JobService({
+    store: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), runner: resolve(k, CALL_RUNNER), planner: resolve(k, PLANNER), lifecycle, rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)],
+    budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), config, logger, now: () => resolve(k, CLOCK)().getTime(),
+  }));
   once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
   once(c, APP, (k) =>
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
-      sessions: resolve(k, SESSIONS), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
+      sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
       limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
     }),
   );
@@ -211,6 +221,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const breaker = resolve(c, AGENT_DECORATED).breaker;
   lifecycle.addShutdownHook('circuit breaker timers', () => breaker.shutdown());
   const app = resolve(c, APP);
+  // The queue stops handing out jobs as soon as the drain starts; running jobs are calls the drain waits for.
+  lifecycle.addShutdownHook('job queue', () => resolve(c, JOBS).close());
   const ws = webSocketEndpoint({
     runner: resolve(c, CALL_RUNNER), sessions: resolve(c, SESSIONS), authenticator: resolve(c, AUTHENTICATOR),
     allowedOrigins: config.cors.origins, logger, maxMessageBytes: config.server.bodyLimitBytes,

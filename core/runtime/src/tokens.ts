@@ -10,6 +10,9 @@ import type { AgentSdk } from './engine/agent-sdk/sdk';
 import type { EngineRouter } from './engine/router';
 import type { Engine } from './engine/types';
 import type { HealthCheck } from './http/routes/health';
+import type { JobService } from './jobs/job-service';
+import type { JobQueue } from './jobs/job-queue';
+import type { JobStore } from './jobs/job-store';
 import type { Lifecycle } from './lifecycle/lifecycle';
 import type { BudgetLimit } from './limits/budget';
 import type { Capacity } from './limits/capacity';
@@ -51,6 +54,11 @@ export const BUDGET_LIMIT = token<BudgetLimit>('BudgetLimit');
 export const PLANNER = token<Planner>('Planner');
 export const CALL_RUNNER = token<CallRunner>('CallRunner');
 export const SESSIONS = token<SessionService>('SessionService');
+/** Where jobs are kept (memory now; a Redis store later). */
+export const JOB_STORE = token<JobStore>('JobStore');
+/** What runs jobs (in-process now; a BullMQ queue later). */
+export const JOB_QUEUE = token<JobQueue>('JobQueue');
+export const JOBS = token<JobService>('JobService');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
 export const APP = token<Express>('ExpressApp');
 

@@ -230,6 +230,21 @@ export const configSchema = z.strictObject({
       resetTimeoutMs: positiveInt.default(30_000),
     })
     .prefault({}),
+  jobs: z
+    .strictObject({
+      /**
+       * Jobs running at once on this instance. Never more than half the instance's
+       * in-flight capacity (admission), so synchronous calls always keep the other half.
+       */
+      concurrency: positiveInt.default(16),
+      /** Queued (not yet running) jobs one key may have; more get 429 too_many_jobs. */
+      maxQueuedPerKey: positiveInt.default(100),
+      /** How long a finished job (its result, problem and events) is kept, then deleted. */
+      retentionMs: positiveInt.default(7 * 24 * 3_600_000),
+      /** How long an Idempotency-Key is remembered. */
+      idempotencyTtlMs: positiveInt.default(24 * 3_600_000),
+    })
+    .prefault({}),
   /**
    * Per-plugin sections. The built-in plugins (named by the server package) are served
    * unless their section says `enabled: false`; any other id adds a plugin (module or YAML).

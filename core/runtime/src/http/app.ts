@@ -14,6 +14,7 @@ import type { ConcurrencyLimit } from '../limits/concurrency';
 import type { RequestRateLimit } from '../limits/rate-limits';
 import type { Metrics } from '../metrics/metrics';
 import type { PluginRegistry } from '../plugins/registry';
+import type { JobService } from '../jobs/job-service';
 import type { SessionService } from '../sessions/session-service';
 import { errorHandler, notFound } from './errors';
 import { httpMetrics } from './http-metrics';
@@ -26,6 +27,7 @@ import type { Route } from './api/route';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { adminsOnly, healthRoutes, type HealthCheck } from './routes/health';
+import { jobRoutes } from './routes/jobs';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes } from './routes/sessions';
 import { clientMessage, serverEvent, webSocketRoute } from './websocket';
@@ -38,6 +40,7 @@ function tagsOf(registry: PluginRegistry) {
   return [
     { name: 'plugins', description: 'What is served, and running operations' },
     { name: 'sessions', description: 'Multi-turn conversations with a plugin' },
+    { name: 'jobs', description: 'Operations run in the background: submit, watch, stream, cancel' },
     { name: 'admin', description: 'For keys with the admin role' },
     { name: 'websocket', description: 'Many calls over one socket' },
     { name: 'operations', description: 'Health and metrics for load balancers and Prometheus' },
@@ -56,6 +59,8 @@ export interface AppDeps {
   readonly runner: CallRunner;
   readonly health: Readonly<Record<string, HealthCheck>>;
   readonly sessions: SessionService;
+  /** Background jobs (absent: no /v1/jobs routes, Prefer: respond-async is ignored). */
+  readonly jobs?: JobService;
   readonly authenticator: Authenticator;
   readonly limits: { readonly requests: RequestRateLimit; readonly concurrency: ConcurrencyLimit; readonly budget: BudgetLimit };
   readonly redis?: Redis;
@@ -80,7 +85,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   if (config.cors.origins.length > 0) {
-    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'], maxAge: 600 }));
+    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied'], maxAge: 600 }));
   }
   app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true, verify: requireUtf8 }));
   const heartbeatMs = config.server.sseHeartbeatMs;
@@ -90,7 +95,8 @@ export function createApp(deps: AppDeps): Express {
   routes.push(
     ...healthRoutes(deps.health, adminsOnly(deps.authenticator), deps.metrics),
     ...sessionRoutes(deps.sessions, heartbeatMs),
-    ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs),
+    ...(deps.jobs ? jobRoutes(deps.jobs, heartbeatMs) : []),
+    ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
     ...adminRoutes(config, deps.limits, deps.breaker),
     webSocketRoute(),
     // Last, so API calls never walk the documentation's routes.

@@ -4,6 +4,7 @@ import { mayUse } from '../../auth/caller';
 import type { OperationCallRequest } from '../../calls/call';
 import type { Planner } from '../../calls/plan';
 import type { CallRunner } from '../../calls/runner';
+import type { JobService } from '../../jobs/job-service';
 import type { RegisteredPlugin } from '../../plugins/registered-plugin';
 import type { PluginRegistry } from '../../plugins/registry';
 import { route, type Route } from '../api/route';
@@ -11,6 +12,7 @@ import { callEvents, callResultSchema, pluginSummarySchema } from '../api/schema
 import { callerSignal } from '../caller-signal';
 import { streamCall, wantsEventStream } from '../event-stream';
 import { requireJson } from '../require-json';
+import { jobSchema, prefersAsync, submitJob } from './jobs';
 
 function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
   const d = plugin.definition;
@@ -43,8 +45,13 @@ const resultBody = (result: string) => ({
 const component = (plugin: string, op: string, part: string) => `#/components/schemas/${plugin}.${op}.${part}`;
 
 /** `/v1/plugins`: list, describe and invoke plugin operations (one documented path per served operation). */
-export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number): Route[] {
+export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number, jobs?: JobService): Route[] {
   const invoke = async (req: Request<{ id: string; operation: string }>, res: Response) => {
+    const noCache = /no-cache|no-store/i.test(req.get('cache-control') ?? '');
+    if (jobs && prefersAsync(req)) {
+      await submitJob(jobs, req, res, { plugin: req.params.id, operation: req.params.operation, input: req.body, ...(noCache ? { cacheControl: 'no-cache' as const } : {}) });
+      return;
+    }
     const streaming = wantsEventStream(req);
     const call: OperationCallRequest = {
       kind: 'operation',
@@ -56,7 +63,7 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       plugin: req.params.id,
       operation: req.params.operation,
       body: req.body,
-      ...(/no-cache|no-store/i.test(req.get('cache-control') ?? '') ? { cacheControl: 'no-cache' as const } : {}),
+      ...(noCache ? { cacheControl: 'no-cache' as const } : {}),
     };
     if (streaming) {
       await streamCall(req, res, heartbeatMs, (sink, signal) => runner.run(call, sink, signal));
@@ -103,7 +110,7 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
             path: `/v1/plugins/${plugin.definition.id}/${op.name}`,
             operationId: `${plugin.definition.id}.${op.name}`,
             summary: op.definition.description,
-            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events.`,
+            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).`,
             tags: [plugin.definition.id],
             body: { schema: { $ref: component(plugin.definition.id, op.name, 'input') }, required: true, example: op.definition.example },
             responses: {
@@ -113,8 +120,9 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
                 events: { ...callEvents, result: resultBody(component(plugin.definition.id, op.name, 'result')) },
                 headers: { 'X-Cache': 'hit, miss or bypass: whether the response cache answered (JSON calls of cacheable plugins)' },
               },
+              202: { description: 'With Prefer: respond-async: the job, queued', json: jobSchema, headers: { Location: '/v1/jobs/{jobId}', 'Preference-Applied': 'respond-async' } },
             },
-            problems: [400, 402, 403, 404, 409, 413, 415, 502, 504],
+            problems: [400, 402, 403, 404, 409, 413, 415, 422, 502, 504],
             schemas: { [`${plugin.definition.id}.${op.name}.input`]: op.inputSchema, [`${plugin.definition.id}.${op.name}.result`]: op.resultSchema },
           })),
         ),

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, InputError, NotFoundError, RateLimitedError, type Logger } from '@ccp/plugin-api';
+import type { AuditLog } from '../audit/audit-log';
+import type { Caller } from '../auth/caller';
+import type { OperationCallRequest } from '../calls/call';
+import type { Planner } from '../calls/plan';
+import type { CallRunner } from '../calls/runner';
+import { auditRefusal } from '../calls/stages/audit';
+import { toPlatformError } from '../calls/to-problem';
+import type { PlatformConfig } from '../config/schema';
+import { publicEvent } from '../http/event-stream';
+import { problemBody } from '../http/problem';
+import type { Lifecycle } from '../lifecycle/lifecycle';
+import type { BudgetLimit } from '../limits/budget';
+import { takeAll, type Limit } from '../limits/limit';
+import { IDEMPOTENCY_KEY, requestHash } from './idempotency';
+import { FINAL_STATES, NO_PROGRESS, type Job, type JobEvent, type JobState } from './job';
+import { ProgressTracker } from './job-progress';
+import type { JobQueue } from './job-queue';
+import type { JobFilter, JobPage, JobStore } from './job-store';
+
+/** Who submits a job, from the transport. */
+export interface JobOrigin {
+  readonly requestId: string;
+  readonly caller: Caller;
+  readonly clientIp?: string;
+}
+
+/** What a job runs. */
+export interface JobSpec {
+  readonly plugin: string;
+  readonly operation: string;
+  readonly input: unknown;
+  readonly cacheControl?: 'no-cache';
+}
+
+/** What {@link JobService} is built from (by the composition root). */
+export interface JobServiceDeps {
+  readonly store: JobStore;
+  readonly queue: JobQueue;
+  readonly runner: CallRunner;
+  readonly planner: Planner;
+  readonly lifecycle: Lifecycle;
+  /** The request-rate limits a call counts against (per key, per key and plugin). */
+  readonly rateLimits: readonly Limit[];
+  readonly budget: Pick<BudgetLimit, 'take' | 'reservationFor'>;
+  readonly audit: AuditLog;
+  readonly config: Pick<PlatformConfig, 'jobs' | 'limits' | 'pricing'>;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** Why a running job's signal was aborted by DELETE. */
+class Cancelled extends Error {
+  override readonly name = 'Cancelled';
+}
+
+/** A job's runner met the key's concurrency limit (sync calls held it): it waits and tries again. */
+const RETRY_BUSY_MS = 1000;
+
+const cancelledProblem = (requestId: string, id: string) =>
+  problemBody(new ConflictError('job_cancelled', 'The job was cancelled (DELETE /v1/jobs/{id}) before it finished. Submit it again to run it.'), requestId, `/v1/jobs/${id}`);
+
+/**
+ * Background jobs: submission checks everything a call would be refused for (planner:
+ * plugin, access, input, credentials; queued-jobs cap; request rates; budget) so a bad
+ * job is a 4xx at once; the queue then runs each through the {@link CallRunner} with
+ * transport `job`, recording its events, progress and outcome in the store.
+ */
+export class JobService {
+  private readonly now: () => number;
+  /** This process's runs, to wait for a cancelled job to settle. */
+  private readonly runs = new Map<string, Promise<void>>();
+
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    deps.queue.start((id, signal) => this.process(id, signal));
+    this.sweeper = setInterval(() => void this.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'could not delete expired jobs')), Math.min(deps.config.jobs.retentionMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** Stops taking jobs from the queue and deleting expired ones (shutdown). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.deps.queue.close();
+  }
+
+  /** Submits a job; `created` is false when an Idempotency-Key gave back an earlier one. */
+  async submit(origin: JobOrigin, spec: JobSpec, idempotencyKey?: string): Promise<{ job: Job; created: boolean }> {
+    const { store, config } = this.deps;
+    const startedAt = performance.now();
+    const request: OperationCallRequest = {
+      kind: 'operation', requestId: origin.requestId, caller: origin.caller, clientIp: origin.clientIp, transport: 'job', streaming: false,
+      plugin: spec.plugin, operation: spec.operation, body: spec.input, ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}),
+    };
+    const owner = origin.caller.name;
+    const id = randomUUID();
+    let claimed = false;
+    try {
+      this.deps.lifecycle.assertAdmitting();
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw new InputError('invalid_input', 'The Idempotency-Key header must be 1-255 visible ASCII characters (a UUID is a good choice).');
+      }
+      const planned = await this.deps.planner.plan(request);
+      if (idempotencyKey !== undefined) {
+        const bodyHash = requestHash(spec);
+        const known = await store.claimIdempotencyKey(owner, idempotencyKey, { bodyHash, jobId: id }, config.jobs.idempotencyTtlMs);
+        if (known && known.bodyHash !== bodyHash) {
+          throw new InputError('idempotency_key_reused', `The Idempotency-Key "${idempotencyKey}" was used for another request (job ${known.jobId}) in the last 24 hours. Send a new key for a new request.`);
+        }
+        const earlier = known && (await store.get(known.jobId));
+        if (earlier) return { job: earlier, created: false };
+        claimed = true;
+      }
+      if ((await store.countQueued(owner)) >= config.jobs.maxQueuedPerKey) {
+        throw new RateLimitedError('too_many_jobs', `This key already has ${config.jobs.maxQueuedPerKey} queued jobs (jobs.maxQueuedPerKey). Wait for some to start, or cancel some with DELETE /v1/jobs/{id}.`, { retryAfterSeconds: 5 });
+      }
+      const subject = { caller: origin.caller, clientIp: origin.clientIp, plugin: planned.call.plugin };
+      await takeAll(this.deps.rateLimits, subject);
+      // The budget must cover one run now; the run reserves (and settles) its own cost.
+      const hold = await this.deps.budget.take({ ...subject, reserveUsd: this.deps.budget.reservationFor(planned.plugin.maxBudgetUsd) });
+      await hold.release(0);
+      const job: Job = {
+        id, owner, requestId: origin.requestId, caller: origin.caller, ...(origin.clientIp ? { clientIp: origin.clientIp } : {}),
+        plugin: planned.call.plugin, operation: planned.call.operation, input: planned.call.input, ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}),
+        state: 'queued', createdAt: this.now(), progress: NO_PROGRESS,
+      };
+      await store.create(job);
+      await this.deps.queue.enqueue({ id, owner, maxRunning: origin.caller.maxConcurrent ?? config.limits.maxConcurrentPerKey });
+      return { job, created: true };
+    } catch (err) {
+      if (claimed && idempotencyKey !== undefined) await store.releaseIdempotencyKey(owner, idempotencyKey);
+      auditRefusal(this.deps.audit, request, err, startedAt);
+      throw err;
+    }
+  }
+
+  /** The caller's job, or 404 (another caller's job is not found either; a job past retention is gone). */
+  async get(owner: string, id: string): Promise<Job> {
+    const job = await this.deps.store.get(id);
+    const expired = job?.finishedAt !== undefined && job.finishedAt + this.deps.config.jobs.retentionMs <= this.now();
+    if (!job || job.owner !== owner || expired) {
+      throw new NotFoundError('job_not_found', `There is no job "${id}" for this key (results are kept for jobs.retentionMs; the in-process queue forgets jobs on restart). GET /v1/jobs lists yours.`);
+    }
+    return job;
+  }
+
+  list(owner: string, filter: JobFilter): Promise<JobPage> {
+    return this.deps.store.list(owner, filter);
+  }
+
+  /** Cancels a job: a queued one never runs; a running one is stopped and settled at its real spend. Returns the job once settled. */
+  async cancel(owner: string, id: string): Promise<Job> {
+    const job = await this.get(owner, id);
+    if (FINAL_STATES.has(job.state)) return job;
+    const found = await this.deps.queue.cancel(id, new Cancelled('cancelled by DELETE'));
+    const run = this.runs.get(id);
+    if (run) await run;
+    else if (found) await this.finish(id, 'cancelled', { error: cancelledProblem(job.requestId, id) }, job.requestId, true);
+    return this.get(owner, id);
+  }
+
+  /**
+   * Follows a job's events after `afterSeq` (its SSE `Last-Event-ID`): those recorded, then
+   * live ones, each once, until its final `result` or `error` (or `signal`).
+   */
+  async follow(owner: string, id: string, afterSeq: number, send: (event: JobEvent) => void, signal: AbortSignal): Promise<void> {
+    await this.get(owner, id);
+    let last = afterSeq;
+    let ended = false;
+    let wake: () => void = () => undefined;
+    const buffered: JobEvent[] = [];
+    const deliver = (e: JobEvent) => {
+      if (e.seq <= last || ended) return;
+      last = e.seq;
+      send(e);
+      if (e.type === 'result' || e.type === 'error') ended = true;
+    };
+    const stop = this.deps.store.watch(id, (e) => {
+      buffered.push(e);
+      wake();
+    });
+    const aborted = () => wake();
+    signal.addEventListener('abort', aborted);
+    try {
+      for (const e of await this.deps.store.events(id, afterSeq)) deliver(e);
+      while (!ended && !signal.aborted) {
+        const job = await this.deps.store.get(id);
+        if (!job) break;
+        // A final job's last event is written just after its state: wait for it a moment, not forever.
+        const final = FINAL_STATES.has(job.state);
+        if (buffered.length === 0) {
+          let timer: NodeJS.Timeout | undefined;
+          const woke = await new Promise<boolean>((resolve) => {
+            wake = () => resolve(true);
+            if (final) timer = setTimeout(() => resolve(false), 1000);
+          });
+          clearTimeout(timer);
+          if (!woke) {
+            for (const e of await this.deps.store.events(id, last)) deliver(e);
+            break;
+          }
+        }
+        for (const e of buffered.splice(0)) deliver(e);
+      }
+    } finally {
+      stop();
+      signal.removeEventListener('abort', aborted);
+    }
+  }
+
+  /** Deletes jobs finished longer than `jobs.retentionMs` ago. */
+  sweep(): Promise<number> {
+    return this.deps.store.sweep(this.now() - this.deps.config.jobs.retentionMs);
+  }
+
+  private process(id: string, signal: AbortSignal): Promise<void> {
+    const run = this.runOne(id, signal).catch((err: unknown) => this.deps.logger.error({ err, jobId: id }, 'a job could not be recorded'));
+    this.runs.set(id, run);
+    return run.finally(() => this.runs.delete(id));
+  }
+
+  private async runOne(id: string, signal: AbortSignal): Promise<void> {
+    const { store } = this.deps;
+    const queued = await store.get(id);
+    if (!queued || queued.state !== 'queued') return;
+    if (signal.aborted) return this.finish(id, 'cancelled', { error: cancelledProblem(queued.requestId, id) }, queued.requestId, true);
+    const job = await store.update(id, (j) => ({ ...j, state: 'running', startedAt: this.now() }));
+    if (!job) return;
+    const progress = new ProgressTracker(this.deps.config.pricing);
+    // The sink is synchronous; writes to the store are kept in order on one chain.
+    let writes = Promise.resolve();
+    const write = (fn: () => Promise<unknown>) => (writes = writes.then(fn).then(() => undefined, (err: unknown) => this.deps.logger.warn({ err, jobId: id }, 'a job event could not be recorded')));
+    let started = false;
+    const request: OperationCallRequest = {
+      kind: 'operation', requestId: job.requestId, caller: job.caller, clientIp: job.clientIp, transport: 'job', streaming: false,
+      plugin: job.plugin, operation: job.operation, body: job.input, ...(job.cacheControl ? { cacheControl: job.cacheControl } : {}),
+    };
+    try {
+      const result = await this.deps.runner.run(
+        request,
+        {
+          event: (event) => {
+            const changed = progress.see(event);
+            if (changed) write(() => store.update(id, (j) => ({ ...j, progress: changed })));
+            if (event.type === 'start' && !started) {
+              started = true;
+              write(() => store.append(id, { type: 'start', data: { requestId: job.requestId, sessionId: event.sessionId } }));
+            }
+            const out = publicEvent(event);
+            if (out) write(() => store.append(id, { type: out.type as 'text' | 'tool', data: out.data }));
+          },
+        },
+        signal,
+      );
+      await writes;
+      if (!started) await store.append(id, { type: 'start', data: { requestId: job.requestId, sessionId: result.sessionId } });
+      await this.finish(id, 'succeeded', { result, progress: { ...progress.current, usage: result.usage, costUsd: result.usage.costUsd } }, job.requestId);
+    } catch (err) {
+      await writes;
+      const problem = toPlatformError(err);
+      if (signal.reason instanceof Cancelled) return this.finish(id, 'cancelled', { error: cancelledProblem(job.requestId, id) }, job.requestId, !started);
+      if (problem.code === 'too_many_in_flight' && !started) {
+        // Synchronous calls of the same key hold its slots: the job waits its turn.
+        await store.update(id, (j) => ({ ...j, state: 'queued', startedAt: undefined }));
+        await this.deps.queue.enqueue({ id, owner: job.owner, maxRunning: job.caller.maxConcurrent ?? this.deps.config.limits.maxConcurrentPerKey }, RETRY_BUSY_MS);
+        return;
+      }
+      await this.finish(id, 'failed', { error: problemBody(problem, job.requestId, `/v1/jobs/${id}`) }, job.requestId, !started);
+    }
+  }
+
+  /** Records a job's end and its last event (`result` or `error`), after a `start` when none was sent. */
+  private async finish(id: string, state: JobState, fields: Partial<Job>, requestId: string, needsStart = false): Promise<void> {
+    const { store } = this.deps;
+    const job = await store.update(id, (j) => (FINAL_STATES.has(j.state) ? j : { ...j, ...fields, state, finishedAt: this.now() }));
+    if (!job || job.state !== state) return;
+    if (needsStart) await store.append(id, { type: 'start', data: { requestId, sessionId: null } });
+    await store.append(id, state === 'succeeded' ? { type: 'result', data: job.result } : { type: 'error', data: job.error });
+  }
+}
