@@ -31,7 +31,9 @@ let status = 0;
 for (const project of chosen) {
   const out = join(root, `.jest-results${project ? `-${project}` : ''}.json`);
   rmSync(out, { force: true });
-  const args = [jest, '--json', `--outputFile=${out}`, ...(project ? ['--selectProjects', project] : []), ...extra];
+  // --forceExit: a test that leaves a handle open must not hang CI after its results are in (the
+  // counts are read from jest's own JSON either way).
+  const args = [jest, '--forceExit', '--json', `--outputFile=${out}`, ...(project ? ['--selectProjects', project] : []), ...extra];
   if (project === 'e2e') args.push('--runInBand');
   if (project === 'e2e' && smoke) args.push('--runTestsByPath', ...SMOKE);
   const run = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
