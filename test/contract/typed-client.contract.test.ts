@@ -26,6 +26,11 @@ const user = testKey('client-user');
 const admin = testKey('client-admin', { roles: ['admin'] });
 const files = [{ path: 'src/sum.ts', content: 'export const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);\n' }];
 
+/** An operation's synchronous answer (its other 2xx, with Prefer: respond-async, is a job document). */
+function answered<T extends object>(data: T | undefined): Exclude<T, { state: unknown }> | undefined {
+  return data && !('state' in data) ? (data as Exclude<T, { state: unknown }>) : undefined;
+}
+
 describe('a client generated from /openapi.json', () => {
   const engine = new FakeEngine();
   let runtime: Runtime;
@@ -101,25 +106,25 @@ describe('a client generated from /openapi.json', () => {
     answers('code-review', 'review');
     const review = await api.POST('/v1/plugins/code-review/review', { body: { files, focus: ['correctness'] } });
     expect(review.response.status).toBe(200);
-    expect(review.data?.result.filesNotReviewed).toEqual(['src/sum.ts']);
+    expect(answered(review.data)?.result.filesNotReviewed).toEqual(['src/sum.ts']);
 
     // `audience` has a default: a caller may leave it out, so the generated type has it optional.
     answers('doc-generator', 'generate');
     const docs = await api.POST('/v1/plugins/doc-generator/generate', { body: { files, style: 'tsdoc' } });
-    const documents: Schemas['doc-generator.generate.result']['documents'] | undefined = docs.data?.result.documents;
+    const documents: Schemas['doc-generator.generate.result']['documents'] | undefined = answered(docs.data)?.result.documents;
     expect({ status: docs.response.status, documents: Array.isArray(documents) }).toEqual({ status: 200, documents: true });
 
     answers('test-helper', 'generate-tests');
     const tests = await api.POST('/v1/plugins/test-helper/generate-tests', { body: { files, framework: 'jest' } });
-    expect({ status: tests.response.status, notes: typeof tests.data?.result.notes }).toEqual({ status: 200, notes: 'string' });
+    expect({ status: tests.response.status, notes: typeof answered(tests.data)?.result.notes }).toEqual({ status: 200, notes: 'string' });
 
     answers('migration-advisor', 'assess');
     const plan = await api.POST('/v1/plugins/migration-advisor/assess', { body: { files, from: 'express 4', to: 'express 5' } });
-    expect({ status: plan.response.status, effort: plan.data?.result.effort }).toEqual({ status: 200, effort: expect.stringMatching(/^(small|medium|large)$/) });
+    expect({ status: plan.response.status, effort: answered(plan.data)?.result.effort }).toEqual({ status: 200, effort: expect.stringMatching(/^(small|medium|large)$/) });
 
     answers('commit-message', 'write');
     const commit = await api.POST('/v1/plugins/commit-message/write', { body: { diff: 'diff --git a/x b/x\n+x\n' } });
-    expect({ status: commit.response.status, usage: commit.data?.usage.inputTokens }).toEqual({ status: 200, usage: 100 });
+    expect({ status: commit.response.status, usage: answered(commit.data)?.usage.inputTokens }).toEqual({ status: 200, usage: 100 });
   });
 
   it('streams an operation as Server-Sent Events (read raw)', async () => {
@@ -152,6 +157,26 @@ describe('a client generated from /openapi.json', () => {
 
     const deleted = await api.DELETE('/v1/sessions/{sessionId}', { params: { path: { sessionId } } });
     expect(deleted.response.status).toBe(204);
+  });
+
+  it('submits a job, watches it, reads its events, lists it and cancels it', async () => {
+    answers('code-review', 'review');
+    const submitted = await api.POST('/v1/jobs', { body: { plugin: 'code-review', operation: 'review', input: { files } } });
+    expect(submitted.response.status).toBe(202);
+    const jobId = submitted.data?.id ?? '';
+    expect(submitted.response.headers.get('location')).toBe(`/v1/jobs/${jobId}`);
+    let state = submitted.data?.state;
+    for (let i = 0; i < 200 && state !== 'succeeded' && state !== 'failed'; i++) {
+      await new Promise((r) => setImmediate(r));
+      state = (await api.GET('/v1/jobs/{jobId}', { params: { path: { jobId } } })).data?.state;
+    }
+    expect(state).toBe('succeeded');
+    const events = await api.GET('/v1/jobs/{jobId}/events', { params: { path: { jobId } }, parseAs: 'stream' });
+    expect((await readEventStream(events.response)).at(-1)?.event).toBe('result');
+    const list = await api.GET('/v1/jobs');
+    expect(list.data?.jobs.map((j) => j.id)).toContain(jobId);
+    const cancelled = await api.DELETE('/v1/jobs/{jobId}', { params: { path: { jobId } } });
+    expect(cancelled.response.status).toBe(200);
   });
 
   it('reads and resets the breaker and reads usage with an admin key', async () => {
