@@ -39,7 +39,8 @@ describe('npm run bench, real-latency and engines sections (tiny)', () => {
     // every target is checked at the stand-in levels: none is left "not measured"
     const verdicts = doc.split('\n').filter((l) => /^\| (default config|1 concurrent|second round|peak tree memory|commit-message on messages)/.test(l));
     expect(verdicts.slice(0, 5).every((l) => / \| (met|NOT met) \| /.test(l))).toBe(true);
-    expect(doc).toMatch(/^\| engine: agent, cold \(the same definition; pool off: a new claude per call\) \| \d+ ms \| /m);
+    expect(doc).toMatch(/^\| engine: agent, cold, as commit-message ran on it \(Read and Grep, the diff as a file; pool off\) \| \d+ ms \| /m);
+    expect(doc).toMatch(/^\| engine: agent, cold \(the new definition: no tools, the diff in the prompt; pool off\) \| \d+ ms \| /m);
     expect(doc).toMatch(/^\| engine: messages, shipped config \| (n\/a \(engine not available\)|\d+ ms) \|/m);
     for (const chart of ['real-latency-throughput.svg', 'real-latency-p95.svg']) {
       expect(doc).toContain(`](images/${chart})`);
