@@ -84,7 +84,10 @@ describe('background jobs (real CLI)', () => {
     const other = await postJson(`${rt.url}/v1/plugins/code-review/review`, { files: [{ path: 'b.ts', content: 'let b;\n' }] }, { headers });
     expect(other.status).toBe(422);
     expect(((await other.json()) as { code: string }).code).toBe('idempotency_key_reused');
-    await new Promise((r) => setTimeout(r, 300));
+    // Neither the replay nor the refused body made a job, so nothing can still start a run.
+    const listed = (await (await fetch(`${rt.url}/v1/jobs`)).json()) as { jobs: { id: string; state: string }[] };
+    expect(listed.jobs.filter((j) => j.state === 'queued' || j.state === 'running')).toEqual([]);
+    expect(listed.jobs.map((j) => j.id)).toContain(id);
     expect(rt.simulator.messageRequests()).toHaveLength(conversations);
   });
 
