@@ -103,4 +103,32 @@ describe('session turn stage', () => {
     await expect(stage(contextFor(), async () => answer)).rejects.toMatchObject({ status: 404, code: 'session_not_found' });
     expect(await sessions.lock('s1')).toBeInstanceOf(Function);
   });
+
+  it('answers a typed 503 when the store fails to save the turn, never an untyped error', async () => {
+    const transcripts = new MemoryTranscripts();
+    class SaveFails extends MemorySessions {
+      failing = false;
+      override async save(r: SessionRecord, ttlMs: number) {
+        if (this.failing) throw new Error('Connection is closed.');
+        return super.save(r, ttlMs);
+      }
+    }
+    const sessions = new SaveFails(transcripts);
+    await sessions.save(record(), 60_000);
+    sessions.failing = true;
+    await expect(sessionTurnStage(sessions, transcripts, config.sessions, () => NOW)(contextFor(), async () => answer)).rejects.toMatchObject({ status: 503, code: 'shared_state_unavailable' });
+  });
+
+  it('keeps the answer of a turn whose lock cannot be released (the lock lapses by its TTL)', async () => {
+    const transcripts = new MemoryTranscripts();
+    class ReleaseFails extends MemorySessions {
+      override async lock(id: string) {
+        const release = await super.lock(id);
+        return release && (async () => Promise.reject(new Error('Connection is closed.')));
+      }
+    }
+    const sessions = new ReleaseFails(transcripts);
+    await sessions.save(record(), 60_000);
+    await expect(sessionTurnStage(sessions, transcripts, config.sessions, () => NOW)(contextFor(), async () => answer)).resolves.toMatchObject({ sessionId: 's1' });
+  });
 });

@@ -27,7 +27,8 @@ function plus(a: SessionRecord['usage'], b: CallResult['usage']): SessionRecord[
  * A session turn runs under the session's lock (409 `session_busy` while another turn
  * holds it), from the record as it is once the lock is held (never a stale copy), and
  * updates the record after it. The lock is released before the call is over, so a drain
- * that waits for every call waits for every lock.
+ * that waits for every call waits for every lock. A store that fails mid-turn is a typed
+ * 503 (`shared_state_unavailable`), never a 500; the turn's spend is settled either way.
  */
 export function sessionTurnStage(sessions: SessionRepository, transcripts: TranscriptStore, settings: PlatformConfig['sessions'], now: () => number = Date.now): Stage {
   return async (ctx, next) => {
@@ -48,10 +49,12 @@ export function sessionTurnStage(sessions: SessionRepository, transcripts: Trans
         if (record.turns === 0) await transcripts.deleteSession(id).catch(() => undefined);
         throw err;
       }
-      await sessions.save({ ...record, turns: record.turns + 1, lastActiveAt: now(), usage: plus(record.usage, result.usage) }, settings.ttlMs);
+      // Unsaved, the turn would be lost to the session: a typed 503 (its spend is audited and charged).
+      await failClosed(sessions.save({ ...record, turns: record.turns + 1, lastActiveAt: now(), usage: plus(record.usage, result.usage) }, settings.ttlMs));
       return { ...result, sessionId: id };
     } finally {
-      await release();
+      // A lock that cannot be released (the store went away) lapses by its TTL; the turn's outcome stands.
+      await Promise.resolve().then(release).catch(() => undefined);
     }
   };
 }
