@@ -67,6 +67,9 @@ export interface RuntimeOptions {
   readonly shared?: { readonly state: SharedState; readonly metrics: Metrics };
 }
 
+/** How long boot waits for the shared state store to answer. */
+const STATE_READY_WAIT_MS = 5_000;
+
 /** An HTTP server for a runtime's app and WebSocket endpoint, with the configured timeouts. */
 export function createPlatformServer(config: PlatformConfig, app: (req: IncomingMessage, res: ServerResponse) => void, upgrade: UpgradeHandler): Server {
   const server = createServer({ requestTimeout: config.server.requestTimeoutMs, headersTimeout: Math.min(config.server.requestTimeoutMs, 20_000) }, app);
@@ -149,6 +152,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.logging.level, logSecrets, options.logDestination);
   const lifecycle = new Lifecycle(logger);
   const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
+  // Commands fail fast while the store is away (no offline queue): wait for it before serving,
+  // boundedly, so the first calls after boot are not refused; a store still away is reported.
+  if (!(await state.ready(STATE_READY_WAIT_MS))) logger.warn({}, `the shared state store (Redis) did not answer within ${STATE_READY_WAIT_MS / 1000} s; calls get 503 shared_state_unavailable until it does (see /health/ready)`);
   // Hooks run newest first: the agent engine (registered last) ends every process before
   // the sockets, the container and the shared state go.
   if (!options.shared) lifecycle.addShutdownHook('shared state', () => state.close()); // borrowed state belongs to whoever made it

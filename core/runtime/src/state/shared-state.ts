@@ -20,7 +20,32 @@ export interface SharedState {
   readonly counters: Counters;
   /** Whether the backing store answers now. */
   healthy(): boolean;
+  /** Resolves once the store answers, or after `timeoutMs` (false: it did not; calls then get 503s until it does). */
+  ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Fail fast while Redis is away, so an outage is a prompt typed 503 (`shared_state_unavailable`)
+ * and never a request held open: no offline queue (a command while disconnected fails at
+ * once, instead of waiting for a reconnect), and a command timeout (a Redis that accepts
+ * but does not answer, e.g. stopped or swapping, fails a command after 2 s).
+ */
+export const REDIS_OPTIONS = { enableOfflineQueue: false, commandTimeout: 2_000, connectTimeout: 2_000, maxRetriesPerRequest: 1 } as const;
+
+function connected(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    timer.unref();
+    redis.on('ready', onReady);
+  });
 }
 
 /** In-memory state by default; Redis (shared by replicas) when a URL is given. */
@@ -34,13 +59,14 @@ export function createSharedState(redisUrl: string | undefined, sessionTtlMs: nu
       transcripts,
       counters: new MemoryCounters(),
       healthy: () => true,
+      ready: async () => true,
       close: async () => {
         await sessions.close();
         await transcripts.close();
       },
     };
   }
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  const redis = new Redis(redisUrl, REDIS_OPTIONS);
   redis.on('error', () => undefined); // state is reported by healthy(); ioredis reconnects by itself
   const transcripts = new RedisTranscripts(redis, sessionTtlMs);
   return {
@@ -50,6 +76,7 @@ export function createSharedState(redisUrl: string | undefined, sessionTtlMs: nu
     transcripts,
     counters: new RedisCounters(redis),
     healthy: () => redis.status === 'ready',
+    ready: (timeoutMs) => connected(redis, timeoutMs),
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());
     },
