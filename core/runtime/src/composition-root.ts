@@ -72,7 +72,12 @@ const STATE_READY_WAIT_MS = 5_000;
 
 /** An HTTP server for a runtime's app and WebSocket endpoint, with the configured timeouts. */
 export function createPlatformServer(config: PlatformConfig, app: (req: IncomingMessage, res: ServerResponse) => void, upgrade: UpgradeHandler): Server {
-  const server = createServer({ requestTimeout: config.server.requestTimeoutMs, headersTimeout: Math.min(config.server.requestTimeoutMs, 20_000) }, app);
+  // Node checks the two timeouts only every connectionsCheckingInterval (30 s by default), so a
+  // slow-headers client held a socket for up to 30 s past them; check every second.
+  const server = createServer(
+    { requestTimeout: config.server.requestTimeoutMs, headersTimeout: Math.min(config.server.requestTimeoutMs, 20_000), connectionsCheckingInterval: 1_000 },
+    app,
+  );
   server.on('upgrade', upgrade);
   return server;
 }
