@@ -30,6 +30,13 @@ function appWith(limit: RequestRateLimit): Express {
 const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code ?? 'failed');
 
 describe('RequestRateLimit', () => {
+  it('of a burst of concurrent calls over the limit, lets exactly the limit through', async () => {
+    const limit = new RequestRateLimit(settings({ perKey: 20 }), undefined);
+    const outcomes = await Promise.all(Array.from({ length: 25 }, () => outcome(limit.take({ caller: key('alice'), plugin: 'p' }))));
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(20);
+    expect(outcomes.filter((o) => o === 'rate_limited')).toHaveLength(5);
+  });
+
   it('counts calls (take) and other /v1 requests (middleware) in one bucket per key', async () => {
     const limit = new RequestRateLimit(settings({ perKey: 3 }), undefined);
     const app = appWith(limit);

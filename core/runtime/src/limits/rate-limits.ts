@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
 import { RateLimitedError } from '@ccp/plugin-api';
 import type { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
@@ -8,12 +8,10 @@ import type { PlatformConfig } from '../config/schema';
 import { failClosed } from '../state/unavailable';
 import { NOTHING_HELD, type Hold, type Limit, type LimitSubject } from './limit';
 import { secondsUntil } from './retry-after';
+import { WindowStore } from './window-store';
 
 function makeStore(redis: Redis | undefined, prefix: string, windowMs: number): Store {
-  if (redis) return redisStore(redis, prefix, windowMs);
-  const store = new MemoryStore();
-  store.init({ windowMs } as Options);
-  return store;
+  return redis ? redisStore(redis, prefix, windowMs) : new WindowStore(windowMs);
 }
 
 /**
