@@ -27,6 +27,15 @@ function fromParser(err: ParserError, limit: number): PlatformError | undefined 
   }
 }
 
+/**
+ * A path whose percent-encoding does not decode (`/v1/plugins/%E0%A4%A`): Express's router
+ * throws a URIError when it decodes the route parameter. No route can match such a path.
+ */
+function undecodablePath(err: unknown, req: Request): PlatformError | undefined {
+  if (!(err instanceof URIError)) return undefined;
+  return new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}: the path is not valid percent-encoded UTF-8. GET /v1/plugins lists the operations.`);
+}
+
 /** The 404 for any path no route matched. */
 export function notFound(req: Request, _res: Response, next: NextFunction): void {
   next(new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}. GET /v1/plugins lists the operations; GET /health/ready the status.`));
@@ -38,7 +47,7 @@ export function notFound(req: Request, _res: Response, next: NextFunction): void
  */
 export function errorHandler(logger: Logger, bodyLimitBytes: number) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const problem = fromParser(err as ParserError, bodyLimitBytes) ?? toPlatformError(err);
+    const problem = fromParser(err as ParserError, bodyLimitBytes) ?? undecodablePath(err, req) ?? toPlatformError(err);
     if (problem.code === 'internal_error') logger.error({ err, requestId: req.id, path: req.path }, 'unhandled error');
     else if (problem.status >= 500) logger.warn({ requestId: req.id, code: problem.code, cause: err instanceof Error ? err.message : undefined }, problem.title);
     if (res.headersSent) {

@@ -12,6 +12,20 @@ async function runtime(extra: Record<string, unknown>) {
 }
 
 describe('hardening', () => {
+  it('answers a path that does not percent-decode with 404 route_not_found, on every route family', async () => {
+    const rt = await runtime({});
+    try {
+      for (const path of ['/v1/plugins/%E0%A4%A', '/v1/plugins/%E0%A4%A/review', '/v1/sessions/%E0%A4%A', '/v1/jobs/%E0%A4%A', '/%E0%A4%A']) {
+        const res = await request(rt.app).get(path);
+        expect([path, res.status, res.body.code]).toEqual([path, 404, 'route_not_found']);
+      }
+      const ok = await request(rt.app).post('/v1/plugins/code-review/review').send(review);
+      expect(ok.status).toBe(200);
+    } finally {
+      await rt.dispose();
+    }
+  });
+
   it('sends no CORS headers unless origins are configured, then only for those', async () => {
     const closed = await runtime({});
     const open = await runtime({ cors: { origins: ['https://tools.example.com'] } });
