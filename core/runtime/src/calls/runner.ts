@@ -28,6 +28,11 @@ export class CallRunner {
     this.pipeline = compose(stages);
   }
 
+  /** Records a call its transport refused before handing it over (e.g. a session's first input), with the same audit line. */
+  refuse(request: CallRequest, err: unknown, startedAt: number): void {
+    auditRefusal(this.audit, request, err, startedAt);
+  }
+
   /** Runs one call; `signal` fires when the caller goes away. */
   async run(request: CallRequest, sink: CallSink = {}, signal?: AbortSignal): Promise<CallResult> {
     const startedAt = performance.now();

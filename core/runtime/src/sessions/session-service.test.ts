@@ -67,6 +67,17 @@ describe('SessionService', () => {
     expect((await create({}).expect(429)).body.code).toBe('too_many_sessions');
   });
 
+  it('audits a first input refused before its turn runs, once, with its outcome', async () => {
+    await start({ maxPerCaller: 1 });
+    await create({}).expect(201);
+    await create({ input: review }).expect(429); // too many sessions
+    await create({ operation: 'review', input: { files: 'nope' } }).expect(400);
+    expect(log.audit.map((l) => [l.plugin, l.operation, l.outcome, l.costUsd])).toEqual([
+      ['code-review', '', 'too_many_sessions', 0],
+      ['code-review', 'review', 'invalid_input', 0],
+    ]);
+  });
+
   it('deletes the session of a first turn that failed', async () => {
     await start();
     engine.script({ error: new ClaudeError('api_error', 'upstream failed') });

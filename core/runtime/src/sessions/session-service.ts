@@ -50,8 +50,37 @@ export class SessionService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts a session, answering a first operation call when the body has `input`. */
+  /**
+   * Starts a session, answering a first operation call when the body has `input`. A first
+   * input refused before its turn runs (draining, bad input, too many sessions, the store
+   * away) is a call refused, and leaves its audit line like any other.
+   */
   async create(origin: CallOrigin, pluginId: string, body: unknown, sink: CallSink, signal?: AbortSignal): Promise<{ sessionId: string } & Partial<CallResult>> {
+    const startedAt = performance.now();
+    let opened;
+    try {
+      opened = await this.open(origin, pluginId, body);
+    } catch (err) {
+      const given = typeof body === 'object' && body !== null ? (body as { operation?: unknown; input?: unknown }) : {};
+      if (given.input !== undefined) {
+        const operation = typeof given.operation === 'string' ? given.operation : '';
+        this.runner.refuse({ kind: 'operation', ...origin, plugin: pluginId, operation, body: given.input }, err, startedAt);
+      }
+      throw err;
+    }
+    const { record, first, opName, input } = opened;
+    if (!first || !opName) return { sessionId: record.id };
+    try {
+      const turn = await this.runner.run({ kind: 'operation', ...origin, plugin: pluginId, operation: opName, body: input, session: { id: record.id } }, sink, signal);
+      return { ...turn, sessionId: record.id };
+    } catch (err) {
+      await this.sessions.delete(record.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Checks a session start and saves its record; nothing is saved when a check refuses it. */
+  private async open(origin: CallOrigin, pluginId: string, body: unknown) {
     this.lifecycle.assertAdmitting();
     const owner = origin.caller.name;
     const plugin = this.planner.plugin(pluginId, origin.caller);
@@ -75,14 +104,7 @@ export class SessionService {
       usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0 }, files,
     };
     await failClosed(this.sessions.save(record, this.settings.ttlMs));
-    if (!first || !opName) return { sessionId: record.id };
-    try {
-      const turn = await this.runner.run({ kind: 'operation', ...origin, plugin: pluginId, operation: opName, body: input, session: { id: record.id } }, sink, signal);
-      return { ...turn, sessionId: record.id };
-    } catch (err) {
-      await this.sessions.delete(record.id).catch(() => undefined);
-      throw err;
-    }
+    return { record, first, opName, input };
   }
 
   /** Continues a session with a free-text message; the answer is `{ text }`. */
@@ -105,9 +127,9 @@ export class SessionService {
     const release = await failClosed(this.sessions.lock(sessionId, plugin.timeoutMs + 60_000));
     if (!release) throw new ConflictError('session_busy', `Session ${sessionId} is still answering another message. Wait for that answer, then try again.`, { retryAfterSeconds: 1 });
     try {
-      await this.sessions.delete(sessionId);
+      await failClosed(this.sessions.delete(sessionId));
     } finally {
-      await release();
+      await Promise.resolve().then(release).catch(() => undefined); // lapses by its TTL
     }
   }
 
