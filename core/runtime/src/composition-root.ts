@@ -195,7 +195,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     ),
   );
   once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
-  once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing));
+  once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing, resolve(k, REQUEST_RATE_LIMIT)));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
   // Jobs: a store and a queue by token (memory and in-process now; Redis and BullMQ later).
   once(c, JOB_STORE, (k) => new MemoryJobStore(() => resolve(k, CLOCK)().getTime()));
