@@ -175,6 +175,11 @@ describe('a client generated from /openapi.json', () => {
     expect((await readEventStream(events.response)).at(-1)?.event).toBe('result');
     const list = await api.GET('/v1/jobs');
     expect(list.data?.jobs.map((j) => j.id)).toContain(jobId);
+    // Submitted without a webhook (the shipped config allows none): nothing to deliver, nothing to redeliver.
+    const deliveries: Schemas['WebhookDeliveries'] | undefined = (await api.GET('/v1/jobs/{jobId}/deliveries', { params: { path: { jobId } } })).data;
+    expect(deliveries).toEqual({ jobId, state: 'none', attempts: [] });
+    const redeliver = await adminApi.POST('/v1/admin/jobs/{jobId}/redeliver', { params: { path: { jobId } } });
+    expect({ status: redeliver.response.status, code: redeliver.error?.code }).toEqual({ status: 409, code: 'job_not_redeliverable' });
     const cancelled = await api.DELETE('/v1/jobs/{jobId}', { params: { path: { jobId } } });
     expect(cancelled.response.status).toBe(200);
   });

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   job_not_found: { status: 404, title: 'No such job, or it has expired' },
   job_cancelled: { status: 409, title: 'The job was cancelled' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with a different request' },
+  webhook_not_allowed: { status: 400, title: 'The webhook URL is not allowed' },
+  job_not_redeliverable: { status: 409, title: 'The job has no finished webhook delivery to repeat' },
   unauthenticated: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'This API key may not do that' },
   rate_limited: { status: 429, title: 'Too many requests' },

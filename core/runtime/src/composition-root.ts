@@ -28,6 +28,9 @@ import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
 import { InProcessQueue, jobConcurrency } from './jobs/in-process-queue';
 import { JobService } from './jobs/job-service';
 import { MemoryJobStore } from './jobs/memory-job-store';
+import { SigningKeys, webhookSecretProblems } from './jobs/webhooks/signing-keys';
+import { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
+import { WebhookPolicy } from './jobs/webhooks/webhook-policy';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
 import { checkPluginIds } from './limits/check-plugin-ids';
@@ -43,7 +46,7 @@ import { MemoryCacheStore, RedisCacheStore } from './state/cache-store';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, type Override,
+  HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, WEBHOOKS, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -150,10 +153,14 @@ function callStages(k: DependencyContainer): Stage[] {
  * in one process (tests, replicas, a reload).
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const c = rootContainer.createChildContainer();
   const { config, secrets } = options;
+  // Before anything is built: a bad secret stops the boot with every problem, naming no secret.
+  const secretProblems = webhookSecretProblems(config, secrets);
+  if (secretProblems.length > 0) throw new ConfigError('webhook secrets', secretProblems);
+  const c = rootContainer.createChildContainer();
   const given = new Map<symbol, unknown>((options.overrides ?? []).map((o) => [o.token, o.value]));
-  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl], patterns: config.logging.redactPatterns };
+  const webhookSecrets = [...(secrets.webhookSecrets ?? []), ...Object.values(secrets.keyWebhookSecrets ?? {}).flat()];
+  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, ...webhookSecrets], patterns: config.logging.redactPatterns };
   const logger = createLogger(config.logging.level, logSecrets, options.logDestination);
   const lifecycle = new Lifecycle(logger);
   const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
@@ -200,9 +207,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Jobs: a store and a queue by token (memory and in-process now; Redis and BullMQ later).
   once(c, JOB_STORE, (k) => new MemoryJobStore(() => resolve(k, CLOCK)().getTime()));
   once(c, JOB_QUEUE, (k) => new InProcessQueue({ concurrency: jobConcurrency(config.jobs.concurrency, resolve(k, CAPACITY).inFlight), accepting: () => !lifecycle.draining, onError: (err, jobId) => logger.error({ err, jobId }, 'job failed outside its call') }));
+  const webhookPolicy = new WebhookPolicy(config.jobs.webhooks.allowedUrls);
+  once(c, WEBHOOKS, (k) => new WebhookDispatcher({
+    store: resolve(k, JOB_STORE), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
+  }));
   once(c, JOBS, (k) => new JobService({
     store: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), runner: resolve(k, CALL_RUNNER), planner: resolve(k, PLANNER), lifecycle, rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)],
-    budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), config, logger, now: () => resolve(k, CLOCK)().getTime(),
+    budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), webhooks: { policy: webhookPolicy, dispatcher: resolve(k, WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
   once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
   once(c, APP, (k) =>
@@ -232,6 +243,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const breaker = resolve(c, AGENT_DECORATED).breaker;
   lifecycle.addShutdownHook('circuit breaker timers', () => breaker.shutdown());
   const app = resolve(c, APP);
+  // Runs after the job queue's hook (hooks run newest first): retries stop, attempts under way may finish.
+  lifecycle.addShutdownHook('webhook deliveries', () => resolve(c, WEBHOOKS).close());
   // The queue stops handing out jobs as soon as the drain starts; running jobs are calls the drain waits for.
   lifecycle.addShutdownHook('job queue', () => resolve(c, JOBS).close());
   const ws = webSocketEndpoint({

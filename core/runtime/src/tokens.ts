@@ -13,6 +13,7 @@ import type { HealthCheck } from './http/routes/health';
 import type { JobService } from './jobs/job-service';
 import type { JobQueue } from './jobs/job-queue';
 import type { JobStore } from './jobs/job-store';
+import type { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
 import type { Lifecycle } from './lifecycle/lifecycle';
 import type { BudgetLimit } from './limits/budget';
 import type { Capacity } from './limits/capacity';
@@ -59,6 +60,8 @@ export const JOB_STORE = token<JobStore>('JobStore');
 /** What runs jobs (in-process now; a BullMQ queue later). */
 export const JOB_QUEUE = token<JobQueue>('JobQueue');
 export const JOBS = token<JobService>('JobService');
+/** Delivers finished jobs' webhooks (in-process retries now). */
+export const WEBHOOKS = token<WebhookDispatcher>('WebhookDispatcher');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
 export const APP = token<Express>('ExpressApp');
 

@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   if (config.cors.origins.length > 0) {
-    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied'], maxAge: 600 }));
+    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id', 'webhook'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied'], maxAge: 600 }));
   }
   app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true, verify: requireUtf8 }));
   const heartbeatMs = config.server.sseHeartbeatMs;
@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps): Express {
     ...sessionRoutes(deps.sessions, heartbeatMs),
     ...(deps.jobs ? jobRoutes(deps.jobs, heartbeatMs) : []),
     ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
-    ...adminRoutes(config, deps.limits, deps.breaker),
+    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs),
     webSocketRoute(),
     // Last, so API calls never walk the documentation's routes.
     ...docsRoutes(document),

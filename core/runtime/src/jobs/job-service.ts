@@ -18,6 +18,9 @@ import { FINAL_STATES, NO_PROGRESS, type Job, type JobEvent, type JobState } fro
 import { ProgressTracker } from './job-progress';
 import type { JobQueue } from './job-queue';
 import type { JobFilter, JobPage, JobStore } from './job-store';
+import { deliveriesDocument } from './webhooks/delivery';
+import type { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import type { WebhookPolicy } from './webhooks/webhook-policy';
 
 /** Who submits a job, from the transport. */
 export interface JobOrigin {
@@ -32,6 +35,8 @@ export interface JobSpec {
   readonly operation: string;
   readonly input: unknown;
   readonly cacheControl?: 'no-cache';
+  /** A URL to deliver the job's end to (checked against `jobs.webhooks.allowedUrls`). */
+  readonly webhook?: string;
 }
 
 /** What {@link JobService} is built from (by the composition root). */
@@ -45,6 +50,8 @@ export interface JobServiceDeps {
   readonly rateLimits: readonly Limit[];
   readonly budget: Pick<BudgetLimit, 'take' | 'reservationFor'>;
   readonly audit: AuditLog;
+  /** The allowlist a webhook is checked against at submission, and who delivers a finished job's webhook. */
+  readonly webhooks: { readonly policy: WebhookPolicy; readonly dispatcher: Pick<WebhookDispatcher, 'jobFinished' | 'redeliver'> };
   readonly config: Pick<PlatformConfig, 'jobs' | 'limits' | 'pricing'>;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -104,6 +111,7 @@ export class JobService {
         throw new InputError('invalid_input', 'The Idempotency-Key header must be 1-255 visible ASCII characters (a UUID is a good choice).');
       }
       const planned = await this.deps.planner.plan(request);
+      const webhook = spec.webhook === undefined ? undefined : this.deps.webhooks.policy.check(spec.webhook).url.href;
       if (idempotencyKey !== undefined) {
         const bodyHash = requestHash(spec);
         const known = await store.claimIdempotencyKey(owner, idempotencyKey, { bodyHash, jobId: id }, config.jobs.idempotencyTtlMs);
@@ -125,6 +133,7 @@ export class JobService {
       const job: Job = {
         id, owner, requestId: origin.requestId, caller: origin.caller, ...(origin.clientIp ? { clientIp: origin.clientIp } : {}),
         plugin: planned.call.plugin, operation: planned.call.operation, input: planned.call.input, ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}),
+        ...(webhook ? { webhook } : {}),
         state: 'queued', createdAt: this.now(), progress: NO_PROGRESS,
       };
       await store.create(job);
@@ -139,12 +148,37 @@ export class JobService {
 
   /** The caller's job, or 404 (another caller's job is not found either; a job past retention is gone). */
   async get(owner: string, id: string): Promise<Job> {
-    const job = await this.deps.store.get(id);
-    const expired = job?.finishedAt !== undefined && job.finishedAt + this.deps.config.jobs.retentionMs <= this.now();
-    if (!job || job.owner !== owner || expired) {
+    const job = await this.kept(id);
+    if (!job || job.owner !== owner) {
       throw new NotFoundError('job_not_found', `There is no job "${id}" for this key (results are kept for jobs.retentionMs; the in-process queue forgets jobs on restart). GET /v1/jobs lists yours.`);
     }
     return job;
+  }
+
+  /** A job still within its retention, whoever owns it. */
+  private async kept(id: string): Promise<Job | undefined> {
+    const job = await this.deps.store.get(id);
+    const expired = job?.finishedAt !== undefined && job.finishedAt + this.deps.config.jobs.retentionMs <= this.now();
+    return expired ? undefined : job;
+  }
+
+  /** The caller's job's webhook: where it stands and every delivery attempt (`GET /v1/jobs/{id}/deliveries`). */
+  async deliveries(owner: string, id: string): Promise<Record<string, unknown>> {
+    const job = await this.get(owner, id);
+    return deliveriesDocument(job, await this.deps.store.deliveries(id));
+  }
+
+  /**
+   * Delivers a finished job's webhook again, whoever owns it (an admin's redelivery); answers
+   * once that attempt is recorded (a failure retries on the usual schedule).
+   */
+  async redeliver(id: string): Promise<Record<string, unknown>> {
+    const job = await this.kept(id);
+    if (!job) throw new NotFoundError('job_not_found', `There is no job "${id}" (results are kept for jobs.retentionMs; the in-process queue forgets jobs on restart).`);
+    if (!job.webhook) throw new ConflictError('job_not_redeliverable', `Job "${id}" was submitted without a webhook: there is nothing to deliver.`);
+    if (!FINAL_STATES.has(job.state)) throw new ConflictError('job_not_redeliverable', `Job "${id}" is ${job.state}: its webhook is delivered when it ends. Redeliver after that.`);
+    await this.deps.webhooks.dispatcher.redeliver(id);
+    return deliveriesDocument(job, await this.deps.store.deliveries(id));
   }
 
   list(owner: string, filter: JobFilter): Promise<JobPage> {
@@ -279,5 +313,6 @@ export class JobService {
     if (!job || job.state !== state) return;
     if (needsStart) await store.append(id, { type: 'start', data: { requestId, sessionId: null } });
     await store.append(id, state === 'succeeded' ? { type: 'result', data: job.result } : { type: 'error', data: job.error });
+    this.deps.webhooks.dispatcher.jobFinished(job);
   }
 }

@@ -48,6 +48,8 @@ export interface Job {
   /** The operation input, validated at submission. */
   readonly input: unknown;
   readonly cacheControl?: 'no-cache';
+  /** Where the job's end is delivered (a URL the allowlist let through at submission). */
+  readonly webhook?: string;
   readonly state: JobState;
   /** Epoch ms. */
   readonly createdAt: number;
@@ -82,6 +84,7 @@ export function jobDocument(job: Job): Record<string, unknown> {
     progress: job.progress,
     ...(job.result ? { result: job.result } : {}),
     ...(job.error ? { error: job.error } : {}),
-    links: { self: `/v1/jobs/${job.id}`, events: `/v1/jobs/${job.id}/events` },
+    ...(job.webhook ? { webhook: job.webhook } : {}),
+    links: { self: `/v1/jobs/${job.id}`, events: `/v1/jobs/${job.id}/events`, ...(job.webhook ? { deliveries: `/v1/jobs/${job.id}/deliveries` } : {}) },
   };
 }

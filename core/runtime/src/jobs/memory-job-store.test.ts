@@ -29,6 +29,19 @@ describe('MemoryJobStore', () => {
     expect((await store.events('a', 1)).map((e) => e.type)).toEqual(['text', 'result']);
   });
 
+  it('keeps webhook delivery attempts with the job, numbered per job, and deletes them with it', async () => {
+    const store = new MemoryJobStore();
+    await store.create(job('a', { state: 'succeeded', finishedAt: 100, webhook: 'https://hooks.example.com/a' }));
+    const attempt = { trigger: 'automatic' as const, at: 100, durationMs: 5, outcome: 'http_error' as const, status: 500 };
+    expect(await store.recordDelivery('a', { ...attempt, nextAttemptAt: 200 })).toMatchObject({ attempt: 1, status: 500 });
+    expect(await store.recordDelivery('a', { ...attempt, outcome: 'delivered', status: 204 })).toMatchObject({ attempt: 2 });
+    expect((await store.deliveries('a')).map((d) => [d.attempt, d.outcome])).toEqual([[1, 'http_error'], [2, 'delivered']]);
+    expect(await store.recordDelivery('nope', attempt)).toBeUndefined();
+    await store.sweep(200);
+    expect(await store.deliveries('a')).toEqual([]);
+    expect(await store.recordDelivery('a', attempt)).toBeUndefined();
+  });
+
   it('claims an Idempotency-Key once until it expires', async () => {
     let now = 0;
     const store = new MemoryJobStore(() => now);

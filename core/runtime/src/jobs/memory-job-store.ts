@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { FINAL_STATES, type Job, type JobEvent } from './job';
 import type { IdempotencyRecord, JobFilter, JobPage, JobStore } from './job-store';
+import type { DeliveryAttempt } from './webhooks/delivery';
 
 interface Entry {
   job: Job;
   readonly events: JobEvent[];
+  readonly deliveries: DeliveryAttempt[];
 }
 
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
@@ -26,7 +28,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async create(job: Job): Promise<void> {
-    this.jobs.set(job.id, { job, events: [] });
+    this.jobs.set(job.id, { job, events: [], deliveries: [] });
     const ids = this.byOwner.get(job.owner) ?? [];
     ids.push(job.id);
     this.byOwner.set(job.owner, ids);
@@ -83,6 +85,18 @@ export class MemoryJobStore implements JobStore {
   watch(id: string, listener: (event: JobEvent) => void): () => void {
     this.live.on(id, listener);
     return () => this.live.off(id, listener);
+  }
+
+  async recordDelivery(id: string, attempt: Omit<DeliveryAttempt, 'attempt'>): Promise<DeliveryAttempt | undefined> {
+    const entry = this.jobs.get(id);
+    if (!entry) return undefined;
+    const full: DeliveryAttempt = { ...attempt, attempt: entry.deliveries.length + 1 };
+    entry.deliveries.push(full);
+    return full;
+  }
+
+  async deliveries(id: string): Promise<readonly DeliveryAttempt[]> {
+    return [...(this.jobs.get(id)?.deliveries ?? [])];
   }
 
   async claimIdempotencyKey(owner: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<IdempotencyRecord | undefined> {
