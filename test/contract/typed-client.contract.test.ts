@@ -184,6 +184,22 @@ describe('a client generated from /openapi.json', () => {
     expect(cancelled.response.status).toBe(200);
   });
 
+  it('submits a batch, reads its counts and jobs, and cancels it', async () => {
+    answers('code-review', 'review');
+    const submitted = await api.POST('/v1/batches', { body: { requests: [{ customId: 'one', plugin: 'code-review', operation: 'review', input: { files } }] } });
+    expect(submitted.response.status).toBe(202);
+    const batchId = submitted.data?.id ?? '';
+    expect(submitted.response.headers.get('location')).toBe(`/v1/batches/${batchId}`);
+    let batch: Schemas['Batch'] | undefined = submitted.data;
+    for (let i = 0; i < 200 && batch?.state !== 'ended'; i++) {
+      await new Promise((r) => setImmediate(r));
+      batch = (await api.GET('/v1/batches/{batchId}', { params: { path: { batchId } } })).data;
+    }
+    expect(batch).toMatchObject({ state: 'ended', total: 1, counts: { succeeded: 1 }, jobs: [{ customId: 'one', state: 'succeeded' }] });
+    const cancelled = await api.DELETE('/v1/batches/{batchId}', { params: { path: { batchId } } });
+    expect(cancelled.data?.state).toBe('ended');
+  });
+
   it('reads and resets the breaker and reads usage with an admin key', async () => {
     const breaker: Schemas['Breaker'] | undefined = (await adminApi.GET('/v1/admin/breaker')).data;
     expect(breaker?.state).toBe('closed');

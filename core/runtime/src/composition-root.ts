@@ -30,6 +30,9 @@ import { JobService } from './jobs/job-service';
 import { MemoryJobStore } from './jobs/memory-job-store';
 import { SigningKeys, webhookSecretProblems } from './jobs/webhooks/signing-keys';
 import { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
+import { batchWebhookSource, jobWebhookSource } from './jobs/webhooks/webhook-source';
+import { BatchService } from './jobs/batch-service';
+import { MemoryBatchStore } from './jobs/memory-batch-store';
 import { WebhookPolicy } from './jobs/webhooks/webhook-policy';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
@@ -46,7 +49,7 @@ import { MemoryCacheStore, RedisCacheStore } from './state/cache-store';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, WEBHOOKS, type Override,
+  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, WEBHOOKS, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -209,17 +212,26 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   once(c, JOB_QUEUE, (k) => new InProcessQueue({ concurrency: jobConcurrency(config.jobs.concurrency, resolve(k, CAPACITY).inFlight), accepting: () => !lifecycle.draining, onError: (err, jobId) => logger.error({ err, jobId }, 'job failed outside its call') }));
   const webhookPolicy = new WebhookPolicy(config.jobs.webhooks.allowedUrls);
   once(c, WEBHOOKS, (k) => new WebhookDispatcher({
-    store: resolve(k, JOB_STORE), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
+    source: jobWebhookSource(resolve(k, JOB_STORE)), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
   once(c, JOBS, (k) => new JobService({
     store: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), runner: resolve(k, CALL_RUNNER), planner: resolve(k, PLANNER), lifecycle, rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)],
     budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), webhooks: { policy: webhookPolicy, dispatcher: resolve(k, WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
+  once(c, BATCH_STORE, () => new MemoryBatchStore());
+  once(c, BATCH_WEBHOOKS, (k) => new WebhookDispatcher({
+    source: batchWebhookSource(resolve(k, BATCH_STORE), resolve(k, JOB_STORE)), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
+  }));
+  once(c, BATCHES, (k) => new BatchService({
+    batches: resolve(k, BATCH_STORE), jobs: resolve(k, JOBS), jobStore: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), planner: resolve(k, PLANNER), lifecycle,
+    rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)], budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG),
+    webhooks: { policy: webhookPolicy, dispatcher: resolve(k, BATCH_WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
+  }));
   once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
   once(c, APP, (k) =>
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
-      sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
+      sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), batches: resolve(k, BATCHES), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
       limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
     }),
   );
@@ -244,9 +256,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   lifecycle.addShutdownHook('circuit breaker timers', () => breaker.shutdown());
   const app = resolve(c, APP);
   // Runs after the job queue's hook (hooks run newest first): retries stop, attempts under way may finish.
-  lifecycle.addShutdownHook('webhook deliveries', () => resolve(c, WEBHOOKS).close());
+  lifecycle.addShutdownHook('webhook deliveries', async () => {
+    await resolve(c, WEBHOOKS).close();
+    await resolve(c, BATCH_WEBHOOKS).close();
+  });
   // The queue stops handing out jobs as soon as the drain starts; running jobs are calls the drain waits for.
-  lifecycle.addShutdownHook('job queue', () => resolve(c, JOBS).close());
+  lifecycle.addShutdownHook('job queue', async () => {
+    resolve(c, BATCHES).close();
+    await resolve(c, JOBS).close();
+  });
   const ws = webSocketEndpoint({
     runner: resolve(c, CALL_RUNNER), sessions: resolve(c, SESSIONS), authenticator: resolve(c, AUTHENTICATOR),
     allowedOrigins: config.cors.origins, logger, maxMessageBytes: config.server.bodyLimitBytes,

@@ -251,6 +251,15 @@ export const configSchema = z.strictObject({
       retentionMs: positiveInt.default(7 * 24 * 3_600_000),
       /** How long an Idempotency-Key is remembered. */
       idempotencyTtlMs: positiveInt.default(24 * 3_600_000),
+      /** Jobs submitted together (POST /v1/batches): admitted all or none, one webhook when the last ends. */
+      batches: z
+        .strictObject({
+          /** Requests one batch may hold. */
+          maxJobs: z.number().int().min(1).max(10_000).default(100),
+          /** Batches one key may have running at once; more get 429 too_many_batches. */
+          maxOpenPerKey: positiveInt.default(10),
+        })
+        .prefault({}),
       /** Signed callbacks when a job ends (Standard Webhooks; secrets from CCP_WEBHOOK_SECRETS). */
       webhooks: z
         .strictObject({

@@ -14,7 +14,7 @@ import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { BudgetLimit } from '../limits/budget';
 import { takeAll, type Limit } from '../limits/limit';
 import { IDEMPOTENCY_KEY, requestHash } from './idempotency';
-import { FINAL_STATES, NO_PROGRESS, type Job, type JobEvent, type JobState } from './job';
+import { FINAL_STATES, queuedJob, type Job, type JobEvent, type JobState } from './job';
 import { ProgressTracker } from './job-progress';
 import type { JobQueue } from './job-queue';
 import type { JobFilter, JobPage, JobStore } from './job-store';
@@ -80,12 +80,18 @@ export class JobService {
   private readonly runs = new Map<string, Promise<void>>();
 
   private readonly sweeper: NodeJS.Timeout;
+  private readonly finishedListeners: ((job: Job) => void)[] = [];
 
   constructor(private readonly deps: JobServiceDeps) {
     this.now = deps.now ?? Date.now;
     deps.queue.start((id, signal) => this.process(id, signal));
     this.sweeper = setInterval(() => void this.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'could not delete expired jobs')), Math.min(deps.config.jobs.retentionMs, 60_000));
     this.sweeper.unref();
+  }
+
+  /** Calls `listener` with each job that ends here, once it is recorded (batches end with their last job). */
+  onFinished(listener: (job: Job) => void): void {
+    this.finishedListeners.push(listener);
   }
 
   /** Stops taking jobs from the queue and deleting expired ones (shutdown). */
@@ -130,12 +136,7 @@ export class JobService {
       // The budget must cover one run now; the run reserves (and settles) its own cost.
       const hold = await this.deps.budget.take({ ...subject, reserveUsd: this.deps.budget.reservationFor(planned.plugin.maxBudgetUsd) });
       await hold.release(0);
-      const job: Job = {
-        id, owner, requestId: origin.requestId, caller: origin.caller, ...(origin.clientIp ? { clientIp: origin.clientIp } : {}),
-        plugin: planned.call.plugin, operation: planned.call.operation, input: planned.call.input, ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}),
-        ...(webhook ? { webhook } : {}),
-        state: 'queued', createdAt: this.now(), progress: NO_PROGRESS,
-      };
+      const job = queuedJob(id, origin, planned.call, this.now(), { ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}), ...(webhook ? { webhook } : {}) });
       await store.create(job);
       await this.deps.queue.enqueue({ id, owner, maxRunning: origin.caller.maxConcurrent ?? config.limits.maxConcurrentPerKey });
       return { job, created: true };
@@ -314,5 +315,6 @@ export class JobService {
     if (needsStart) await store.append(id, { type: 'start', data: { requestId, sessionId: null } });
     await store.append(id, state === 'succeeded' ? { type: 'result', data: job.result } : { type: 'error', data: job.error });
     this.deps.webhooks.dispatcher.jobFinished(job);
+    for (const listener of this.finishedListeners) listener(job);
   }
 }

@@ -31,11 +31,12 @@ export const jobSchema = z
     result: callResultSchema().optional().meta({ description: 'On success: the body a synchronous call answers with' }),
     error: problemSchema.optional().meta({ description: 'On failure or cancellation: the problem document' }),
     webhook: z.string().optional().meta({ description: 'Where the end of the job is delivered (GET links.deliveries for the attempts)' }),
+    batchId: z.string().optional().meta({ description: 'The batch the job was submitted in (GET /v1/batches/{batchId})' }),
     links: z.object({ self: z.string(), events: z.string(), deliveries: z.string().optional() }),
   })
   .meta({ id: 'Job' });
 
-const WEBHOOK_TEXT =
+export const WEBHOOK_TEXT =
   'a URL under one of the operator\'s jobs.webhooks.allowedUrls (anything else is 400 webhook_not_allowed). When the job ends it receives a Standard Webhooks POST ' +
   '(webhook-id, webhook-timestamp, webhook-signature) whose body is { type: job.succeeded | job.failed | job.cancelled, timestamp, data: the job }; a non-2xx answer or a timeout is retried with backoff.';
 

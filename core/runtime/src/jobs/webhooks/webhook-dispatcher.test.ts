@@ -9,6 +9,7 @@ import { MemoryJobStore } from '../memory-job-store';
 import { deliveryState } from './delivery';
 import { SigningKeys } from './signing-keys';
 import { WebhookDispatcher } from './webhook-dispatcher';
+import { jobWebhookSource } from './webhook-source';
 import { WebhookPolicy } from './webhook-policy';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -25,7 +26,7 @@ describe('WebhookDispatcher', () => {
   const build = (options: Record<string, unknown> = {}, allowed = [`${receiver.url}/`]) => {
     const config = parseConfig({ jobs: { webhooks: { allowedUrls: allowed, initialDelayMs: 100, jitter: 0.1, maxAttempts: 3, timeoutMs: 1000, ...options } } });
     dispatcher = new WebhookDispatcher({
-      store, policy: new WebhookPolicy(config.jobs.webhooks.allowedUrls), options: config.jobs.webhooks, metrics,
+      source: jobWebhookSource(store), policy: new WebhookPolicy(config.jobs.webhooks.allowedUrls), options: config.jobs.webhooks, metrics,
       signing: SigningKeys.from({ webhookSecrets: [shared], keyWebhookSecrets: { tenant: [own] } }),
       logger: createLogger('warn', { values: [shared, own] }, logs),
     });

@@ -1,18 +1,18 @@
 import type { Logger } from '@ccp/plugin-api';
 import type { PlatformConfig } from '../../config/schema';
 import type { Metrics } from '../../metrics/metrics';
-import type { Job } from '../job';
-import type { JobStore } from '../job-store';
 import { systemLookup, type Lookup } from './address-guard';
 import { backoffDelay } from './backoff';
-import { webhookMessageId, webhookPayload, type DeliveryAttempt } from './delivery';
+import { webhookMessageId, type DeliveryAttempt } from './delivery';
 import type { SigningKeys } from './signing-keys';
 import type { WebhookPolicy, WebhookTarget } from './webhook-policy';
 import { postWebhook, type PostResult } from './webhook-post';
+import type { WebhookSource, WebhookSubject } from './webhook-source';
 
 /** What {@link WebhookDispatcher} is built from (by the composition root). */
 export interface WebhookDispatcherDeps {
-  readonly store: Pick<JobStore, 'get' | 'recordDelivery'>;
+  /** What to deliver and where attempts are recorded (a job's end, a batch's end). */
+  readonly source: WebhookSource;
   readonly policy: WebhookPolicy;
   readonly signing: SigningKeys;
   readonly options: PlatformConfig['jobs']['webhooks'];
@@ -26,7 +26,7 @@ export interface WebhookDispatcherDeps {
 }
 
 /**
- * Delivers a job's end to its webhook: a signed POST (Standard Webhooks), retried with
+ * Delivers a job's (or a batch's) end to its webhook: a signed POST (Standard Webhooks), retried with
  * exponential backoff and jitter on a non-2xx answer, a timeout or a connection error, up
  * to `maxAttempts`; an address the guard refuses is not retried. Every attempt is recorded
  * next to the job in the store and counted in `ccp_webhook_deliveries_total{outcome}`.
@@ -46,10 +46,10 @@ export class WebhookDispatcher {
     this.lookup = deps.lookup ?? systemLookup;
   }
 
-  /** A job ended: its webhook, if it has one, is delivered from now on. Never throws. */
-  jobFinished(job: Job): void {
-    if (!job.webhook) return;
-    void this.begin(job.id, 'automatic');
+  /** A job (or batch) ended: its webhook, if it has one, is delivered from now on. Never throws. */
+  jobFinished(subject: { readonly id: string; readonly webhook?: string }): void {
+    if (!subject.webhook) return;
+    void this.begin(subject.id, 'automatic');
   }
 
   /** Delivers a finished job's webhook again, now (a pending retry is dropped); resolves once this first attempt is recorded. */
@@ -80,8 +80,8 @@ export class WebhookDispatcher {
   }
 
   private async attempt(jobId: string, trigger: DeliveryAttempt['trigger'], run: number, n: number): Promise<void> {
-    const { store, options, logger } = this.deps;
-    const job = await store.get(jobId);
+    const { source, options, logger } = this.deps;
+    const job = await source.load(jobId);
     if (!job?.webhook || this.closed) return;
     const at = this.now();
     const started = performance.now();
@@ -90,7 +90,7 @@ export class WebhookDispatcher {
     const current = this.runs.get(jobId) === run;
     const retry = result.outcome !== 'delivered' && result.outcome !== 'blocked' && n < options.maxAttempts && current && !this.closed;
     const delay = retry ? backoffDelay(n + 1, options, this.deps.random) : 0;
-    await store.recordDelivery(jobId, { trigger, at, durationMs, ...result, ...(retry ? { nextAttemptAt: at + durationMs + delay } : {}) });
+    await source.recordDelivery(jobId, { trigger, at, durationMs, ...result, ...(retry ? { nextAttemptAt: at + durationMs + delay } : {}) });
     this.deps.metrics.webhookDeliveries.inc({ outcome: result.outcome });
     if (result.outcome !== 'delivered') {
       // The host only: a receiver's path or query may hold its own token.
@@ -109,7 +109,7 @@ export class WebhookDispatcher {
   }
 
   /** One signed POST of the job's payload, after the allowlist is checked again (a reload may have narrowed it). */
-  private async send(job: Job): Promise<{ result: PostResult; target?: WebhookTarget }> {
+  private async send(job: WebhookSubject): Promise<{ result: PostResult; target?: WebhookTarget }> {
     let target: WebhookTarget;
     try {
       target = this.deps.policy.check(job.webhook as string);
@@ -118,7 +118,7 @@ export class WebhookDispatcher {
     }
     const signer = this.deps.signing.forCaller(job.owner);
     if (!signer) return { result: { outcome: 'blocked', error: "no webhook secret signs this key's deliveries (CCP_WEBHOOK_SECRETS or the key's webhookSecretEnv)" }, target };
-    const body = JSON.stringify(webhookPayload(job));
+    const body = JSON.stringify(job.payload());
     // The signed timestamp is the wall clock's: receivers compare it with theirs.
     const headers = signer.headers(webhookMessageId(job.id), new Date(), body);
     return { result: await postWebhook(target, headers, body, { timeoutMs: this.deps.options.timeoutMs, lookup: this.lookup }), target };
