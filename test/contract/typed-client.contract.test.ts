@@ -180,8 +180,12 @@ describe('a client generated from /openapi.json', () => {
     expect(deliveries).toEqual({ jobId, state: 'none', attempts: [] });
     const redeliver = await adminApi.POST('/v1/admin/jobs/{jobId}/redeliver', { params: { path: { jobId } } });
     expect({ status: redeliver.response.status, code: redeliver.error?.code }).toEqual({ status: 409, code: 'job_not_redeliverable' });
-    const cancelled = await api.DELETE('/v1/jobs/{jobId}', { params: { path: { jobId } } });
-    expect(cancelled.response.status).toBe(200);
+    // Ended: DELETE removes it and all it stored.
+    const deleted = await api.DELETE('/v1/jobs/{jobId}', { params: { path: { jobId } } });
+    expect(deleted.response.status).toBe(204);
+    expect((await api.GET('/v1/jobs/{jobId}', { params: { path: { jobId } } })).response.status).toBe(404);
+    const purged = await adminApi.DELETE('/v1/admin/keys/{keyName}/jobs', { params: { path: { keyName: 'nobody' } } });
+    expect(purged.data).toEqual({ key: 'nobody', deleted: 0 });
   });
 
   it('submits a batch, reads its counts and jobs, and cancels it', async () => {

@@ -198,6 +198,30 @@ export class JobService {
   }
 
   /**
+   * DELETE of a job: one still queued or running is cancelled (and answered, settled); one
+   * that has ended is deleted with its stored input, result, events and deliveries (undefined).
+   */
+  async cancelOrDelete(owner: string, id: string): Promise<Job | undefined> {
+    const job = await this.get(owner, id);
+    if (!FINAL_STATES.has(job.state)) return this.cancel(owner, id);
+    await this.deps.store.delete(id);
+    return undefined;
+  }
+
+  /** An admin's purge of a key's jobs: its unfinished ones are cancelled, then every one is deleted. Returns how many went. */
+  async purge(owner: string): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const page = await this.deps.store.list(owner, { limit: 100 });
+      if (page.jobs.length === 0) return deleted;
+      for (const job of page.jobs) {
+        if (!FINAL_STATES.has(job.state)) await this.cancel(owner, job.id);
+        if (await this.deps.store.delete(job.id)) deleted++;
+      }
+    }
+  }
+
+  /**
    * Follows a job's events after `afterSeq` (its SSE `Last-Event-ID`): those recorded, then
    * live ones, each once, until its final `result` or `error` (or `signal`).
    */

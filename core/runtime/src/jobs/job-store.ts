@@ -57,6 +57,8 @@ export interface JobStore {
   claimIdempotencyKey(owner: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<IdempotencyRecord | undefined>;
   /** Forgets a key (its submission was refused). */
   releaseIdempotencyKey(owner: string, key: string): Promise<void>;
+  /** Deletes a job with everything stored with it (input, result, events, deliveries); false when there was none. */
+  delete(id: string): Promise<boolean>;
   /** Deletes the jobs that finished before `finishedBefore` and expired keys; returns how many jobs went. */
   sweep(finishedBefore: number): Promise<number>;
 }

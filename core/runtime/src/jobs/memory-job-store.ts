@@ -111,15 +111,21 @@ export class MemoryJobStore implements JobStore {
     this.keys.delete(`${owner}\u0000${key}`);
   }
 
+  async delete(id: string): Promise<boolean> {
+    const entry = this.jobs.get(id);
+    if (!entry) return false;
+    this.jobs.delete(id);
+    const ids = this.byOwner.get(entry.job.owner)?.filter((j) => j !== id) ?? [];
+    if (ids.length > 0) this.byOwner.set(entry.job.owner, ids);
+    else this.byOwner.delete(entry.job.owner);
+    return true;
+  }
+
   async sweep(finishedBefore: number): Promise<number> {
     let gone = 0;
     for (const [id, { job }] of this.jobs) {
       if (!FINAL_STATES.has(job.state) || (job.finishedAt ?? Infinity) >= finishedBefore) continue;
-      this.jobs.delete(id);
-      const ids = this.byOwner.get(job.owner)?.filter((j) => j !== id) ?? [];
-      if (ids.length > 0) this.byOwner.set(job.owner, ids);
-      else this.byOwner.delete(job.owner);
-      gone++;
+      if (await this.delete(id)) gone++;
     }
     const now = this.now();
     for (const [k, record] of this.keys) if (record.expiresAt <= now) this.keys.delete(k);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { requireAdmin } from '../../auth/middleware';
 import type { PlatformConfig } from '../../config/schema';
 import type { BreakerEngine } from '../../engine/decorators/breaker';
@@ -76,6 +77,18 @@ export function adminRoutes(config: PlatformConfig, limits: { concurrency: Concu
             responses: { 200: { description: "The job's deliveries, the new attempt last", json: deliveriesSchema } },
             problems: [403, 404, 409],
             handlers: [requireAdmin, async (req, res) => void res.json(await jobs.redeliver(String(req.params.jobId)))],
+          }),
+          route({
+            method: 'delete',
+            path: '/v1/admin/keys/:keyName/jobs',
+            operationId: 'purgeKeyJobs',
+            summary: "Delete every stored job of a key (its unfinished ones are cancelled first)",
+            description: "Removes each job's input, result, events and deliveries, whatever its age (retention deletes them after jobs.retentionMs anyway). Answers how many went.",
+            tags: ['admin'],
+            params: { keyName: 'The name of the API key (auth.keys[].name)' },
+            responses: { 200: { description: 'How many jobs were deleted', json: z.object({ key: z.string(), deleted: z.number().int() }) } },
+            problems: [403],
+            handlers: [requireAdmin, async (req, res) => void res.json({ key: String(req.params.keyName), deleted: await jobs.purge(String(req.params.keyName)) })],
           }),
         ]
       : []),

@@ -224,13 +224,21 @@ export function jobRoutes(jobs: JobService, heartbeatMs: number): Route[] {
       method: 'delete',
       path: '/v1/jobs/:jobId',
       operationId: 'cancelJob',
-      summary: 'Cancel a job: a queued one never runs, a running one is stopped and settled at what it spent',
-      description: 'Answers with the job once it is settled; a job that had already ended is returned as it was.',
+      summary: 'Cancel a job that has not ended, or delete one that has',
+      description:
+        'A queued job never runs; a running one is stopped and settled at what it spent: answered with the job once it is settled (200). ' +
+        'A job that has ended is deleted with everything stored with it (input, result, events, deliveries): 204, and then 404.',
       tags: ['jobs'],
       params: jobId,
-      responses: { 200: { description: 'The job, cancelled (or as it ended)', json: jobSchema } },
+      responses: { 200: { description: 'The job, cancelled', json: jobSchema }, 204: { description: 'The ended job and all it stored are deleted' } },
       problems: [404],
-      handlers: [async (req, res) => void res.json(jobDocument(await jobs.cancel(req.caller.name, String(req.params.jobId))))],
+      handlers: [
+        async (req, res) => {
+          const job = await jobs.cancelOrDelete(req.caller.name, String(req.params.jobId));
+          if (job) res.json(jobDocument(job));
+          else res.status(204).end();
+        },
+      ],
     }),
   ];
 }
