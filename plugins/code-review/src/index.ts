@@ -1,2 +1,5 @@
 export { codeReviewPlugin, renderReviewPrompt } from './plugin';
+export { finishReview } from './finish';
+export { fingerprints, linesOfDiff, linesOfFiles, normaliseLine, type SourceLines } from './fingerprint';
+export { RULES, RULE_IDS, ruleOf, type Rule } from './rules';
 export * from './schemas';
