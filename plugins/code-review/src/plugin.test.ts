@@ -57,4 +57,8 @@ describe('code-review', () => {
     expect(reviewOutput.safeParse({ summary: 's', findings: [finding], filesReviewed: ['a'] }).success).toBe(false);
     expect(reviewOutput.safeParse({ summary: 's', findings: [{ ...finding, ruleId: 'security/sql-injection' }], filesReviewed: ['a'] }).success).toBe(true);
   });
+
+  it('declares the sarif, codequality, rdjson and markdown formats', () => {
+    expect(codeReviewPlugin.operations.review?.formats?.map((f) => f.name)).toEqual(['sarif', 'codequality', 'rdjson', 'markdown']);
+  });
 });

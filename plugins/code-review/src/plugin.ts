@@ -1,5 +1,6 @@
 import { defineOperation, definePlugin, readPrompt, READ_ONLY_TOOLS, type PreparedQuery } from '@ccp/plugin-api';
 import { DIFF_FILE, finishReview } from './finish';
+import { REVIEW_FORMATS } from './formats';
 import { rulesForPrompt } from './rules';
 import { reviewInput, reviewOutput, reviewResult, type ReviewInput } from './schemas';
 import { PLUGIN_VERSION } from './version';
@@ -23,7 +24,7 @@ export function renderReviewPrompt(input: ReviewInput): PreparedQuery {
 export const codeReviewPlugin = definePlugin({
   id: 'code-review',
   version: PLUGIN_VERSION,
-  description: 'Reviews source files or a unified diff and returns structured findings with severities, rule ids, stable fingerprints and suggestions,.',
+  description: 'Reviews source files or a unified diff and returns structured findings with severities, rule ids, stable fingerprints and suggestions, as JSON, SARIF, GitLab Code Quality, reviewdog rdjson or Markdown.',
   // The rule ids are listed from rules.ts, so the prompt and the output schema cannot disagree.
   systemPrompt: readPrompt('prompt.md', `${__dirname}/..`).replace('{{RULES}}', rulesForPrompt()),
   tools: { allow: READ_ONLY_TOOLS, mode: 'dontAsk' },
@@ -36,6 +37,7 @@ export const codeReviewPlugin = definePlugin({
       prepare: renderReviewPrompt,
       result: reviewResult,
       finish: (output, { input }) => finishReview(output, input),
+      formats: REVIEW_FORMATS,
       example: {
         files: [{ path: 'src/sum.ts', content: 'export function sum(xs: number[]) {\n  let t = 0;\n  for (let i = 0; i <= xs.length; i++) t += xs[i];\n  return t;\n}\n' }],
         language: 'typescript',
