@@ -27,6 +27,7 @@ import type { Route } from './api/route';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { adminsOnly, healthRoutes, type HealthCheck } from './routes/health';
+import { jobResultRoutes } from './routes/job-result';
 import { jobRoutes } from './routes/jobs';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes } from './routes/sessions';
@@ -96,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
     ...healthRoutes(deps.health, adminsOnly(deps.authenticator), deps.metrics),
     ...sessionRoutes(deps.sessions, heartbeatMs),
     ...(deps.jobs ? jobRoutes(deps.jobs, heartbeatMs) : []),
+    ...(deps.jobs ? jobResultRoutes(deps.jobs, deps.registry) : []),
     ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
     ...adminRoutes(config, deps.limits, deps.breaker),
     webSocketRoute(),

@@ -38,6 +38,11 @@ export const rdjsonFormat: ResultFormat<ReviewResult, ReviewInput> = {
   name: 'rdjson',
   mediaType: 'application/vnd.reviewdog.rdjson+json',
   description: 'reviewdog rdjson (reviewdog -f=rdjson): inline comments and suggested changes on GitHub, GitLab, Gitea and Bitbucket.',
-  schema: { type: 'object', description: 'A reviewdog DiagnosticResult (https://github.com/reviewdog/reviewdog/tree/master/proto/rdf)', required: ['diagnostics'] },
+  schema: {
+    type: 'object',
+    description: 'A reviewdog DiagnosticResult (https://github.com/reviewdog/reviewdog/tree/master/proto/rdf)',
+    required: ['diagnostics'],
+    properties: { source: { type: 'object', properties: { name: { type: 'string' } } }, diagnostics: { type: 'array', items: { type: 'object' } } },
+  },
   render: rdjsonResult,
 };

@@ -89,6 +89,11 @@ export const sarifFormat: ResultFormat<ReviewResult, ReviewInput> = {
   name: 'sarif',
   mediaType: 'application/sarif+json',
   description: 'A SARIF 2.1.0 log: GitHub code scanning (upload-sarif), Azure DevOps, IDE viewers.',
-  schema: { type: 'object', description: 'A SARIF 2.1.0 log (https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html)', required: ['version', 'runs'] },
+  schema: {
+    type: 'object',
+    description: 'A SARIF 2.1.0 log (https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html)',
+    required: ['version', 'runs'],
+    properties: { $schema: { type: 'string' }, version: { const: '2.1.0' }, runs: { type: 'array', items: { type: 'object' } } },
+  },
   render: (review, { input }) => sarifLog(review, input),
 };

@@ -12,6 +12,7 @@ import { callEvents, callResultSchema, pluginSummarySchema } from '../api/schema
 import { callerSignal } from '../caller-signal';
 import { streamCall, wantsEventStream } from '../event-stream';
 import { requireJson } from '../require-json';
+import { formatAlternatives, formatQuery, negotiateFormat, sendNegotiated } from '../result-format';
 import { jobSchema, prefersAsync, submitJob } from './jobs';
 
 function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
@@ -29,6 +30,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
       description: op.definition.description,
       method: 'POST' as const,
       path: `/v1/plugins/${d.id}/${op.name}`,
+      formats: (op.definition.formats ?? []).map((f) => ({ name: f.name, mediaType: f.mediaType, description: f.description })),
       ...(withSchemas ? { inputSchema: op.inputSchema, resultSchema: op.resultSchema, example: op.definition.example } : {}),
     })),
   };
@@ -53,6 +55,10 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       return;
     }
     const streaming = wantsEventStream(req);
+    // Asked before anything runs, so a format the operation lacks costs nothing (an unknown
+    // plugin or operation is left to the call's 404).
+    const operation = registry.get(req.params.id)?.operations.get(req.params.operation);
+    const negotiated = operation ? negotiateFormat(req, operation.definition.formats ?? [], `${req.params.id}/${req.params.operation}`, streaming) : undefined;
     const call: OperationCallRequest = {
       kind: 'operation',
       requestId: req.id,
@@ -72,7 +78,9 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
     const onCache = (status: string) => {
       if (!res.headersSent) res.setHeader('X-Cache', status);
     };
-    res.json(await runner.run(call, { cache: onCache }, callerSignal(res)));
+    const body = await runner.run(call, { cache: onCache }, callerSignal(res));
+    // The call ran on this body, so it parses: a renderer gets the input as the operation saw it.
+    sendNegotiated(res, negotiated ?? { kind: 'json' }, body, () => operation?.definition.input.parse(req.body));
   };
   return [
     route({
@@ -103,26 +111,28 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       tags: ['plugins'],
       countedAsCall: () => true,
       responses: { 200: { description: 'The structured result', json: callResultSchema() } },
-      problems: [400, 402, 403, 404, 413, 415, 502, 504],
+      problems: [400, 402, 403, 404, 406, 413, 415, 502, 504],
       expand: () =>
         registry.list().flatMap((plugin) =>
           [...plugin.operations.values()].map((op) => ({
+            ...(formatQuery(op.definition.formats ?? []) ? { query: formatQuery(op.definition.formats ?? []) } : {}),
             path: `/v1/plugins/${plugin.definition.id}/${op.name}`,
             operationId: `${plugin.definition.id}.${op.name}`,
             summary: op.definition.description,
-            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).`,
+            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).${op.definition.formats?.length ? ` The result also comes as ${op.definition.formats.map((f) => `\`${f.name}\``).join(', ')}: ask with \`?format=\` or \`Accept\` (a job's with GET /v1/jobs/{jobId}/result).` : ''}`,
             tags: [plugin.definition.id],
             body: { schema: { $ref: component(plugin.definition.id, op.name, 'input') }, required: true, example: op.definition.example },
             responses: {
               200: {
-                description: 'The structured result (JSON), or the call as Server-Sent Events with Accept: text/event-stream',
+                description: `The structured result (JSON), or the call as Server-Sent Events with Accept: text/event-stream${op.definition.formats?.length ? ', or the result as a report (?format= or Accept)' : ''}`,
                 json: resultBody(component(plugin.definition.id, op.name, 'result')),
+                alternatives: formatAlternatives(op.definition.formats ?? []),
                 events: { ...callEvents, result: resultBody(component(plugin.definition.id, op.name, 'result')) },
-                headers: { 'X-Cache': 'hit, miss or bypass: whether the response cache answered (JSON calls of cacheable plugins)' },
+                headers: { 'X-Cache': 'hit, miss or bypass: whether the response cache answered (JSON calls of cacheable plugins)', Vary: 'Accept' },
               },
               202: { description: 'With Prefer: respond-async: the job, queued', json: jobSchema, headers: { Location: '/v1/jobs/{jobId}', 'Preference-Applied': 'respond-async' } },
             },
-            problems: [400, 402, 403, 404, 409, 413, 415, 422, 502, 504],
+            problems: [400, 402, 403, 404, 406, 409, 413, 415, 422, 502, 504],
             schemas: { [`${plugin.definition.id}.${op.name}.input`]: op.inputSchema, [`${plugin.definition.id}.${op.name}.result`]: op.resultSchema },
           })),
         ),
