@@ -92,6 +92,18 @@ describe('result formats: ?format= and Accept', () => {
     expect(engine.requests).toHaveLength(0);
   });
 
+  it('counts a request refused for its format against the per-key rate limit, once', async () => {
+    const limited = await unitRuntime(new FakeEngine({ output: { words: 3 } }), { builtins: [reportPlugin], config: { auth: { enabled: false }, cache: { enabled: false }, rateLimits: { perKey: 3 } } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await request(limited.app).post('/v1/plugins/word-count/count?format=nope').send(body)).status);
+      statuses.push((await request(limited.app).post('/v1/plugins/word-count/count').send(body)).status);
+      expect(statuses).toEqual([406, 406, 406, 429]);
+    } finally {
+      await limited.dispose();
+    }
+  });
+
   it('streams as before with Accept: text/event-stream and no format', async () => {
     const res = await post().set('accept', 'text/event-stream').send(body).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);

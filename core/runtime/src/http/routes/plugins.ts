@@ -48,6 +48,22 @@ const component = (plugin: string, op: string, part: string) => `#/components/sc
 
 /** `/v1/plugins`: list, describe and invoke plugin operations (one documented path per served operation). */
 export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number, jobs?: JobService): Route[] {
+  /** The operation and the answer the request asks for (406 when it lacks that format); none for an unknown plugin or operation, which the call answers with 404. */
+  const negotiate = (req: Request) => {
+    const operation = registry.get(String(req.params.id))?.operations.get(String(req.params.operation));
+    const negotiated = operation ? negotiateFormat(req, operation.definition.formats ?? [], `${String(req.params.id)}/${String(req.params.operation)}`, wantsEventStream(req)) : undefined;
+    return { operation, negotiated };
+  };
+  /** A request refused for its format never reaches the call pipeline, which counts calls: the route's own per-key limit counts it. */
+  const reachesPipeline = (req: Request): boolean => {
+    if (jobs && prefersAsync(req)) return true;
+    try {
+      negotiate(req);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const invoke = async (req: Request<{ id: string; operation: string }>, res: Response) => {
     const noCache = /no-cache|no-store/i.test(req.get('cache-control') ?? '');
     if (jobs && prefersAsync(req)) {
@@ -55,10 +71,8 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       return;
     }
     const streaming = wantsEventStream(req);
-    // Asked before anything runs, so a format the operation lacks costs nothing (an unknown
-    // plugin or operation is left to the call's 404).
-    const operation = registry.get(req.params.id)?.operations.get(req.params.operation);
-    const negotiated = operation ? negotiateFormat(req, operation.definition.formats ?? [], `${req.params.id}/${req.params.operation}`, streaming) : undefined;
+    // Asked before anything runs, so a format the operation lacks costs nothing.
+    const { operation, negotiated } = negotiate(req);
     const call: OperationCallRequest = {
       kind: 'operation',
       requestId: req.id,
@@ -109,7 +123,7 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       operationId: 'invokeOperation',
       summary: 'Run a plugin operation',
       tags: ['plugins'],
-      countedAsCall: () => true,
+      countedAsCall: reachesPipeline,
       responses: { 200: { description: 'The structured result', json: callResultSchema() } },
       problems: [400, 402, 403, 404, 406, 413, 415, 502, 504],
       expand: () =>
