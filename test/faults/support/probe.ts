@@ -1,0 +1,226 @@
+import { relative, join } from 'node:path';
+import { waitUntil } from '@ccp/testing';
+import { codeOf, rawRequest, type Answer, type CallRecord, type RawRequest, type SpendExpectation } from './calls';
+import { checkAudit } from './invariants';
+import { LivenessWatch } from './liveness';
+import type { FaultServer } from './server';
+import { appendRow } from './table';
+import { claudeProcesses, leftUnder, poolAccounted } from './tree';
+
+/** The call every try ends with: cheap (the messages engine: no claude process), through the whole pipeline. */
+export const GOOD_CALL = { path: '/v1/plugins/commit-message/write', body: { diff: '--- a/x.ts\n+++ b/x.ts\n@@ -1 +1 @@\n-export const x = 1;\n+export const x = 2;\n' } };
+/** The call a probe ends with: the agent engine, a real `claude` process. */
+export const GOOD_AGENT_CALL = { path: '/v1/plugins/code-review/review', body: { files: [{ path: 'a.ts', content: 'export const a = 1;\n' }] } };
+
+/** The first lines of a failure, without colours: what the table shows. */
+export function gist(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(0, 6)
+      .join(' / ')
+      .slice(0, 300) || 'failed'
+  );
+}
+
+/** Request ids of every call made to each server (by pid): an audit line outside them belongs to no call. */
+const known = new Map<number, Set<string>>();
+const unsaved = new Set<Probe>();
+
+/** Saves the row of every probe of this file that did not finish (its test threw or timed out); call from afterAll. */
+export function saveUnfinishedProbes(): void {
+  for (const probe of [...unsaved]) probe.save(['the probe did not finish (its test threw or timed out before finish())']);
+}
+
+/** HTTP options of a probe's request: whose key, whether it is a call, how its audit line settles. */
+export type ProbeRequest = Omit<RawRequest, 'path' | 'method'> & {
+  readonly as?: 'user' | 'admin' | 'nobody';
+  /** A call (an operation, a session turn, a job): it must leave exactly one audit line. */
+  readonly call?: boolean;
+  readonly spend?: SpendExpectation;
+};
+
+/**
+ * One fault, tried one or more times against a real server process. Each try runs, then
+ * the invariants every probe holds are checked for it: `/health/live` answered within a
+ * second throughout, no 500 and no unhandled error logged, exactly one audit line per call
+ * with its outcome and settled spend, and the next good call succeeds. {@link finish} adds
+ * a last try: an agent call succeeds, and no `claude` process or workspace is left beyond
+ * what the pool accounts for (none after a shutdown). A try that does not hold is recorded
+ * and, at the end, fails the test.
+ */
+export class Probe {
+  readonly calls: CallRecord[] = [];
+  private readonly watch: LivenessWatch;
+  private readonly tries: { label: string; why: string[] }[] = [];
+  private seq = 0;
+  private readonly slug: string;
+  private saved = false;
+
+  constructor(
+    readonly name: string,
+    readonly server: FaultServer,
+    /** What each try is, for the table. */
+    readonly triesAre: string,
+  ) {
+    this.slug = `f${name.replace(/[^a-z0-9]+/gi, '').slice(0, 20)}${Date.now() % 100000}`;
+    this.watch = new LivenessWatch(server.url, () => server.exitedAt());
+    if (!known.has(server.pid)) known.set(server.pid, new Set());
+    unsaved.add(this);
+  }
+
+  private headersOf(as: ProbeRequest['as']): Record<string, string> {
+    if (as === 'nobody') return {};
+    return as === 'admin' ? this.server.keys.admin.headers : this.server.keys.user.headers;
+  }
+
+  /** A fresh request id of this probe (safe to send as X-Request-Id). */
+  nextRequestId(): string {
+    return `${this.slug}-${++this.seq}`;
+  }
+
+  /** Keeps a call made another way (WebSocket, SSE, a job) so its audit line is checked. */
+  record(call: CallRecord): CallRecord {
+    this.calls.push(call);
+    if (call.requestId) known.get(this.server.pid)?.add(call.requestId);
+    return call;
+  }
+
+  /** Marks a request id as one of this probe's (a WebSocket call's, once the server named it). */
+  own(requestId: string): void {
+    known.get(this.server.pid)?.add(requestId);
+  }
+
+  /** One HTTP request, sent byte for byte, with the caller's key and a request id of this probe. */
+  async http(label: string, method: string, path: string, options: ProbeRequest = {}): Promise<Answer & { requestId: string; call: CallRecord }> {
+    const requestId = this.nextRequestId();
+    const answer = await rawRequest(this.server.url, { ...options, method, path, headers: { 'x-request-id': requestId, ...this.headersOf(options.as), ...options.headers } });
+    const code = codeOf(answer);
+    const usage = answer.json?.usage as { costUsd?: number } | undefined;
+    const call = this.record({
+      label,
+      transport: 'http',
+      requestId,
+      status: answer.status,
+      code,
+      audited: options.call ?? false,
+      spend: options.spend ?? (code === 'success' ? 'reported' : 'none'),
+      ...(typeof usage?.costUsd === 'number' ? { costUsd: usage.costUsd } : {}),
+    });
+    return { ...answer, requestId, call };
+  }
+
+  /** A JSON POST (a call unless `call: false`). */
+  post(label: string, path: string, body: unknown, options: ProbeRequest = {}): Promise<Answer & { requestId: string; call: CallRecord }> {
+    return this.http(label, 'POST', path, { call: true, ...options, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...options.headers } });
+  }
+
+  /** A GET of another route (not a call). */
+  get(label: string, path: string, options: ProbeRequest = {}): Promise<Answer & { requestId: string; call: CallRecord }> {
+    return this.http(label, 'GET', path, { call: false, ...options });
+  }
+
+  /** The cheap good call: it must succeed. */
+  async goodCall(): Promise<void> {
+    const res = await this.post('the next good call', GOOD_CALL.path, GOOD_CALL.body, { timeoutMs: 15_000 });
+    if (res.status !== 200) throw new Error(`the next good call answered ${res.status} ${res.text.slice(0, 200)}`);
+  }
+
+  /** The agent good call: a real claude process answers. */
+  async goodAgentCall(): Promise<void> {
+    const res = await this.post('the next good agent call', GOOD_AGENT_CALL.path, GOOD_AGENT_CALL.body, { timeoutMs: 30_000 });
+    if (res.status !== 200) throw new Error(`the next good agent call answered ${res.status} ${res.text.slice(0, 200)}`);
+  }
+
+  /**
+   * One try of the fault: `fn` makes its calls and asserts what it expects of them; then the
+   * invariants are checked for the calls it made. `goodCall: false` leaves out the next good
+   * call (when the fault is still on, e.g. Redis down, the probe makes it later).
+   */
+  async attempt(label: string, fn: () => Promise<void>, options: { goodCall?: boolean } = {}): Promise<boolean> {
+    const started = Date.now();
+    const first = this.calls.length;
+    const unhandled = this.server.unhandled().length;
+    const why: string[] = [];
+    try {
+      await fn();
+    } catch (err) {
+      why.push(gist(err));
+    }
+    if (options.goodCall !== false) await this.goodCall().catch((err: unknown) => why.push(gist(err)));
+    why.push(...(await this.invariants(this.calls.slice(first), started, unhandled)));
+    // A call named like its try: say it once.
+    this.tries.push({ label, why: why.map((w) => (w.startsWith(`${label}: `) ? w.slice(label.length + 2) : w)) });
+    return why.length === 0;
+  }
+
+  private async invariants(calls: readonly CallRecord[], started: number, unhandledBefore: number): Promise<string[]> {
+    const why: string[] = [];
+    for (const c of calls) if (c.status === 500 || c.code === 'internal_error') why.push(`${c.label}: a 500 (${c.code})`);
+    const unhandled = this.server.unhandled().slice(unhandledBefore);
+    if (unhandled.length > 0) why.push(`the server logged ${unhandled.length} unhandled error(s): ${unhandled[0]?.slice(0, 200)}`);
+    why.push(...(await checkAudit(this.server, calls)));
+    const down = await this.watch.failuresBetween(started, Date.now());
+    if (down.length > 0) why.push(`/health/live failed ${down.length} time(s): ${down[0]?.reason}`);
+    return why;
+  }
+
+  /**
+   * The last try: an agent call succeeds (unless `agentCall: false`), no `claude` process or
+   * workspace is left beyond what the pool accounts for, and every audit line belongs to a
+   * call. With `shutdown`, the server is then sent SIGTERM: it must exit 0 and leave nothing.
+   * Saves the row, and fails the test if any try did not hold.
+   */
+  async finish(options: { agentCall?: boolean; shutdown?: boolean; shutdownWithinMs?: number } = {}): Promise<void> {
+    await this.attempt(
+      options.shutdown ? 'afterwards (then SIGTERM)' : 'afterwards',
+      async () => {
+        if (options.agentCall !== false) await this.goodAgentCall();
+        const problems: string[] = [];
+        let seen = { processes: 0, folders: 0, pool: 0 };
+        const settled = await waitUntil(async () => {
+          const metrics = await rawRequest(this.server.url, { method: 'GET', path: '/metrics', timeoutMs: 2000 });
+          const pool = poolAccounted(metrics.text);
+          seen = { processes: claudeProcesses(this.server.pid).length, folders: leftUnder(this.server.workspaceRoot).folders.length, pool };
+          return seen.processes <= pool && seen.folders <= pool;
+        }, 10_000, 200);
+        if (!settled) problems.push(`left ${seen.processes} claude processes and ${seen.folders} workspaces; the pool accounts for ${seen.pool}`);
+        const ids = known.get(this.server.pid) ?? new Set();
+        const strays = this.server.audit().filter((l) => !ids.has(l.requestId));
+        if (strays.length > 0) problems.push(`${strays.length} audit line(s) of no call: ${JSON.stringify(strays[0]).slice(0, 200)}`);
+        if (options.shutdown) {
+          const code = await this.server.terminate(options.shutdownWithinMs ?? 15_000);
+          if (code !== 0) problems.push(`SIGTERM: the server ${code === 'timeout' ? 'did not exit in time' : `exited ${code}`}`);
+          let left = leftUnder(this.server.workspaceRoot);
+          await waitUntil(() => {
+            left = leftUnder(this.server.workspaceRoot);
+            return left.processes.length === 0 && left.folders.length === 0;
+          }, 5_000, 100);
+          if (left.processes.length > 0 || left.folders.length > 0) problems.push(`after shutdown: ${left.processes.length} claude processes and workspaces ${JSON.stringify(left.folders)} left`);
+        }
+        if (problems.length > 0) throw new Error(problems.join('; '));
+      },
+      { goodCall: !options.shutdown && options.agentCall === false },
+    );
+    this.save();
+    const failed = this.tries.filter((t) => t.why.length > 0);
+    if (failed.length > 0) throw new Error(`${this.name}: ${failed.length} of ${this.tries.length} tries did not hold:\n${failed.map((t) => `- ${t.label}: ${t.why.join(' | ')}`).join('\n')}`);
+  }
+
+  /** Appends the row (once); `extra` adds reasons that no try recorded. */
+  save(extra: readonly string[] = []): void {
+    if (this.saved) return;
+    this.saved = true;
+    unsaved.delete(this);
+    this.watch.stop();
+    const file = relative(join(__dirname, '..'), expect.getState().testPath ?? '');
+    const notHeld = [...this.tries.filter((t) => t.why.length > 0).map((t) => `${t.label}: ${t.why.join(' | ')}`), ...extra];
+    const tried = this.tries.length + (extra.length > 0 ? 1 : 0);
+    appendRow({ file, probe: this.name, tries: this.triesAre, tried, held: this.tries.filter((t) => t.why.length === 0).length, notHeld });
+  }
+}
