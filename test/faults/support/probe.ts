@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { relative, join } from 'node:path';
 import { waitUntil } from '@ccp/testing';
 import { codeOf, rawRequest, type Answer, type CallRecord, type RawRequest, type SpendExpectation } from './calls';
@@ -58,6 +59,8 @@ export class Probe {
   readonly calls: CallRecord[] = [];
   private readonly watch: LivenessWatch;
   private readonly tries: { label: string; why: string[] }[] = [];
+  /** The calls of the try running in this async context (tries may run at once). */
+  private readonly current = new AsyncLocalStorage<CallRecord[]>();
   private seq = 0;
   private readonly slug: string;
   private saved = false;
@@ -87,6 +90,7 @@ export class Probe {
   /** Keeps a call made another way (WebSocket, SSE, a job) so its audit line is checked. */
   record(call: CallRecord): CallRecord {
     this.calls.push(call);
+    this.current.getStore()?.push(call);
     if (call.requestId) known.get(this.server.pid)?.add(call.requestId);
     return call;
   }
@@ -144,16 +148,18 @@ export class Probe {
    */
   async attempt(label: string, fn: () => Promise<void>, options: { goodCall?: boolean } = {}): Promise<boolean> {
     const started = Date.now();
-    const first = this.calls.length;
+    const mine: CallRecord[] = [];
     const unhandled = this.server.unhandled().length;
     const why: string[] = [];
-    try {
-      await fn();
-    } catch (err) {
-      why.push(gist(err));
-    }
-    if (options.goodCall !== false) await this.goodCall().catch((err: unknown) => why.push(gist(err)));
-    why.push(...(await this.invariants(this.calls.slice(first), started, unhandled)));
+    await this.current.run(mine, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        why.push(gist(err));
+      }
+      if (options.goodCall !== false) await this.goodCall().catch((err: unknown) => why.push(gist(err)));
+    });
+    why.push(...(await this.invariants(mine, started, unhandled)));
     // A call named like its try: say it once.
     this.tries.push({ label, why: why.map((w) => (w.startsWith(`${label}: `) ? w.slice(label.length + 2) : w)) });
     return why.length === 0;
