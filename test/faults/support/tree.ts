@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { processesUnder } from '@ccp/testing';
 
 // The processes a server process started, found the way an operator would: its process
@@ -66,4 +66,15 @@ export function leftUnder(workspaceRoot: string): { processes: number[]; folders
 /** Processes the warm pool says it keeps (`ccp_pool_processes`, every state), from a /metrics text. */
 export function poolAccounted(metrics: string): number {
   return [...metrics.matchAll(/^ccp_pool_processes\{state="[a-z]+"\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** The `claude` process of the server's whose working directory holds `fileName` now: the one running the call that brought it. */
+export function claudeHolding(serverPid: number, fileName: string): number | undefined {
+  return claudeProcesses(serverPid).find((pid) => {
+    try {
+      return existsSync(join(readlinkSync(`/proc/${pid}/cwd`), fileName));
+    } catch {
+      return false;
+    }
+  });
 }
