@@ -41,12 +41,13 @@ export class LivenessWatch {
   worstMs = 0;
 
   /**
-   * @param exitedAt when the server process exited, if it did: a poll refused or reset by
-   *   the exit itself is not a failure (a poll that timed out still is).
+   * @param stoppingSince when the server was told to stop (SIGTERM) or exited, if it was:
+   *   from then on a poll refused or reset is the documented shutdown closing its listener,
+   *   not a failure (a poll that timed out still is one).
    */
   constructor(
     private readonly base: string,
-    private readonly exitedAt: () => number | undefined = () => undefined,
+    private readonly stoppingSince: () => number | undefined = () => undefined,
     intervalMs = 200,
   ) {
     this.poll();
@@ -55,7 +56,6 @@ export class LivenessWatch {
   }
 
   private poll(): void {
-    if (this.exitedAt() !== undefined) return;
     const at = Date.now();
     const p = liveWithin(this.base).then(
       (ms) => {
@@ -75,9 +75,9 @@ export class LivenessWatch {
   async failuresBetween(from: number, to: number): Promise<LivenessFailure[]> {
     this.poll();
     await Promise.all([...this.inFlight]);
-    const exited = this.exitedAt();
-    const byExit = (f: LivenessFailure) => exited !== undefined && f.at >= exited - LIVE_WITHIN_MS && !/within|took/.test(f.reason);
-    return this.failures.filter((f) => f.at >= from && f.at <= to + LIVE_WITHIN_MS && !byExit(f));
+    const stopping = this.stoppingSince();
+    const byShutdown = (f: LivenessFailure) => stopping !== undefined && f.at >= stopping && !/within|took/.test(f.reason);
+    return this.failures.filter((f) => f.at >= from && f.at <= to + LIVE_WITHIN_MS && !byShutdown(f));
   }
 
   /** How many polls have been answered or failed. */

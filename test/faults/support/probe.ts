@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { relative, join } from 'node:path';
 import { waitUntil } from '@ccp/testing';
 import { codeOf, rawRequest, type Answer, type CallRecord, type RawRequest, type SpendExpectation } from './calls';
 import { checkAudit } from './invariants';
 import { LivenessWatch } from './liveness';
 import type { FaultServer } from './server';
-import { appendRow } from './table';
+
+export { saveUnfinishedProbes } from './recorder';
+import { gist, Recorder } from './recorder';
 import { claudeProcesses, leftUnder, poolAccounted } from './tree';
 
 /** The call every try ends with: cheap (the messages engine: no claude process), through the whole pipeline. */
@@ -13,30 +14,8 @@ export const GOOD_CALL = { path: '/v1/plugins/commit-message/write', body: { dif
 /** The call a probe ends with: the agent engine, a real `claude` process. */
 export const GOOD_AGENT_CALL = { path: '/v1/plugins/code-review/review', body: { files: [{ path: 'a.ts', content: 'export const a = 1;\n' }] } };
 
-/** The first lines of a failure, without colours: what the table shows. */
-export function gist(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return (
-    text
-      // eslint-disable-next-line no-control-regex
-      .replace(/\u001b\[[0-9;]*m/g, '')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .slice(0, 6)
-      .join(' / ')
-      .slice(0, 300) || 'failed'
-  );
-}
-
 /** Request ids of every call made to each server (by pid): an audit line outside them belongs to no call. */
 const known = new Map<number, Set<string>>();
-const unsaved = new Set<Probe>();
-
-/** Saves the row of every probe of this file that did not finish (its test threw or timed out); call from afterAll. */
-export function saveUnfinishedProbes(): void {
-  for (const probe of [...unsaved]) probe.save(['the probe did not finish (its test threw or timed out before finish())']);
-}
 
 /** HTTP options of a probe's request: whose key, whether it is a call, how its audit line settles. */
 export type ProbeRequest = Omit<RawRequest, 'path' | 'method'> & {
@@ -58,12 +37,13 @@ export type ProbeRequest = Omit<RawRequest, 'path' | 'method'> & {
 export class Probe {
   readonly calls: CallRecord[] = [];
   private readonly watch: LivenessWatch;
-  private readonly tries: { label: string; why: string[] }[] = [];
+  private readonly row: Recorder;
   /** The calls of the try running in this async context (tries may run at once). */
   private readonly current = new AsyncLocalStorage<CallRecord[]>();
+  /** Calls whose audit lines a try has checked; {@link finish} checks the rest. */
+  private readonly checked = new WeakSet<CallRecord>();
   private seq = 0;
   private readonly slug: string;
-  private saved = false;
 
   constructor(
     readonly name: string,
@@ -72,9 +52,9 @@ export class Probe {
     readonly triesAre: string,
   ) {
     this.slug = `f${name.replace(/[^a-z0-9]+/gi, '').slice(0, 20)}${Date.now() % 100000}`;
-    this.watch = new LivenessWatch(server.url, () => server.exitedAt());
+    this.watch = new LivenessWatch(server.url, () => server.stoppingSince());
     if (!known.has(server.pid)) known.set(server.pid, new Set());
-    unsaved.add(this);
+    this.row = new Recorder(name, triesAre, () => this.watch.stop());
   }
 
   private headersOf(as: ProbeRequest['as']): Record<string, string> {
@@ -93,6 +73,15 @@ export class Probe {
     this.current.getStore()?.push(call);
     if (call.requestId) known.get(this.server.pid)?.add(call.requestId);
     return call;
+  }
+
+  /**
+   * Counts a call made earlier (started before the fault, answered during it) in the try
+   * running now, so its audit line is checked with that try.
+   */
+  claim(call: CallRecord): void {
+    const mine = this.current.getStore();
+    if (mine && !mine.includes(call)) mine.push(call);
   }
 
   /** Marks a request id as one of this probe's (a WebSocket call's, once the server named it). */
@@ -146,7 +135,7 @@ export class Probe {
    * invariants are checked for the calls it made. `goodCall: false` leaves out the next good
    * call (when the fault is still on, e.g. Redis down, the probe makes it later).
    */
-  async attempt(label: string, fn: () => Promise<void>, options: { goodCall?: boolean } = {}): Promise<boolean> {
+  async attempt(label: string, fn: () => Promise<unknown>, options: { goodCall?: boolean } = {}): Promise<boolean> {
     const started = Date.now();
     const mine: CallRecord[] = [];
     const unhandled = this.server.unhandled().length;
@@ -160,9 +149,8 @@ export class Probe {
       if (options.goodCall !== false) await this.goodCall().catch((err: unknown) => why.push(gist(err)));
     });
     why.push(...(await this.invariants(mine, started, unhandled)));
-    // A call named like its try: say it once.
-    this.tries.push({ label, why: why.map((w) => (w.startsWith(`${label}: `) ? w.slice(label.length + 2) : w)) });
-    return why.length === 0;
+    for (const c of mine) this.checked.add(c);
+    return this.row.add(label, why);
   }
 
   private async invariants(calls: readonly CallRecord[], started: number, unhandledBefore: number): Promise<string[]> {
@@ -177,56 +165,57 @@ export class Probe {
   }
 
   /**
-   * The last try: an agent call succeeds (unless `agentCall: false`), no `claude` process or
-   * workspace is left beyond what the pool accounts for, and every audit line belongs to a
-   * call. With `shutdown`, the server is then sent SIGTERM: it must exit 0 and leave nothing.
-   * Saves the row, and fails the test if any try did not hold.
+   * The last try: an agent call succeeds (unless `agentCall: false`) and no `claude` process
+   * or workspace is left beyond what the pool accounts for. With `shutdown` (or once the
+   * server has exited by itself, after a SIGTERM probe), it must exit 0 and leave none. Every
+   * audit line must belong to a call, and calls no try checked yet are checked here. Saves
+   * the row, and fails the test if any try did not hold.
    */
   async finish(options: { agentCall?: boolean; shutdown?: boolean; shutdownWithinMs?: number } = {}): Promise<void> {
+    const stopping = options.shutdown === true || this.server.stoppingSince() !== undefined;
     await this.attempt(
-      options.shutdown ? 'afterwards (then SIGTERM)' : 'afterwards',
+      stopping ? 'afterwards (then it exits)' : 'afterwards',
       async () => {
-        if (options.agentCall !== false) await this.goodAgentCall();
         const problems: string[] = [];
-        let seen = { processes: 0, folders: 0, pool: 0 };
-        const settled = await waitUntil(async () => {
-          const metrics = await rawRequest(this.server.url, { method: 'GET', path: '/metrics', timeoutMs: 2000 });
-          const pool = poolAccounted(metrics.text);
-          seen = { processes: claudeProcesses(this.server.pid).length, folders: leftUnder(this.server.workspaceRoot).folders.length, pool };
-          return seen.processes <= pool && seen.folders <= pool;
-        }, 10_000, 200);
-        if (!settled) problems.push(`left ${seen.processes} claude processes and ${seen.folders} workspaces; the pool accounts for ${seen.pool}`);
+        if (this.server.stoppingSince() === undefined) {
+          if (options.agentCall !== false) await this.goodAgentCall().catch((err: unknown) => problems.push(gist(err)));
+          problems.push(...(await this.beyondThePool()));
+        }
+        if (stopping) problems.push(...(await this.exitsClean(options.shutdownWithinMs ?? 15_000)));
         const ids = known.get(this.server.pid) ?? new Set();
         const strays = this.server.audit().filter((l) => !ids.has(l.requestId));
         if (strays.length > 0) problems.push(`${strays.length} audit line(s) of no call: ${JSON.stringify(strays[0]).slice(0, 200)}`);
-        if (options.shutdown) {
-          const code = await this.server.terminate(options.shutdownWithinMs ?? 15_000);
-          if (code !== 0) problems.push(`SIGTERM: the server ${code === 'timeout' ? 'did not exit in time' : `exited ${code}`}`);
-          let left = leftUnder(this.server.workspaceRoot);
-          await waitUntil(() => {
-            left = leftUnder(this.server.workspaceRoot);
-            return left.processes.length === 0 && left.folders.length === 0;
-          }, 5_000, 100);
-          if (left.processes.length > 0 || left.folders.length > 0) problems.push(`after shutdown: ${left.processes.length} claude processes and workspaces ${JSON.stringify(left.folders)} left`);
-        }
+        for (const c of this.calls) if (!this.checked.has(c)) this.claim(c);
         if (problems.length > 0) throw new Error(problems.join('; '));
       },
-      { goodCall: !options.shutdown && options.agentCall === false },
+      { goodCall: !stopping && options.agentCall === false },
     );
-    this.save();
-    const failed = this.tries.filter((t) => t.why.length > 0);
-    if (failed.length > 0) throw new Error(`${this.name}: ${failed.length} of ${this.tries.length} tries did not hold:\n${failed.map((t) => `- ${t.label}: ${t.why.join(' | ')}`).join('\n')}`);
+    this.row.done();
   }
 
-  /** Appends the row (once); `extra` adds reasons that no try recorded. */
-  save(extra: readonly string[] = []): void {
-    if (this.saved) return;
-    this.saved = true;
-    unsaved.delete(this);
-    this.watch.stop();
-    const file = relative(join(__dirname, '..'), expect.getState().testPath ?? '');
-    const notHeld = [...this.tries.filter((t) => t.why.length > 0).map((t) => `${t.label}: ${t.why.join(' | ')}`), ...extra];
-    const tried = this.tries.length + (extra.length > 0 ? 1 : 0);
-    appendRow({ file, probe: this.name, tries: this.triesAre, tried, held: this.tries.filter((t) => t.why.length === 0).length, notHeld });
+  /** No claude process or workspace beyond what the pool says it keeps (within 10 s: an ended call's child takes a moment to go). */
+  private async beyondThePool(): Promise<string[]> {
+    let seen = { processes: 0, folders: 0, pool: 0 };
+    const settled = await waitUntil(async () => {
+      const metrics = await rawRequest(this.server.url, { method: 'GET', path: '/metrics', timeoutMs: 2000 });
+      const pool = poolAccounted(metrics.text);
+      seen = { processes: claudeProcesses(this.server.pid).length, folders: leftUnder(this.server.workspaceRoot).folders.length, pool };
+      return metrics.status === 200 && seen.processes <= pool && seen.folders <= pool;
+    }, 10_000, 200);
+    return settled ? [] : [`left ${seen.processes} claude processes and ${seen.folders} workspaces; the pool accounts for ${seen.pool}`];
+  }
+
+  /** SIGTERM (if it still runs): exit 0 within `ms`, then no claude process and no workspace under its root. */
+  private async exitsClean(ms: number): Promise<string[]> {
+    const problems: string[] = [];
+    const code = await this.server.terminate(ms);
+    if (code !== 0) problems.push(`the server ${code === 'timeout' ? `did not exit within ${ms} ms of SIGTERM` : `exited ${code}`}`);
+    let left = leftUnder(this.server.workspaceRoot);
+    await waitUntil(() => {
+      left = leftUnder(this.server.workspaceRoot);
+      return left.processes.length === 0 && left.folders.length === 0;
+    }, 5_000, 100);
+    if (left.processes.length > 0 || left.folders.length > 0) problems.push(`after it exited: ${left.processes.length} claude processes and workspaces ${JSON.stringify(left.folders)} left`);
+    return problems;
   }
 }

@@ -19,6 +19,10 @@ export interface FaultServer extends PreparedServer {
   readonly url: string;
   /** When the process exited (Date.now()), once it has. */
   exitedAt(): number | undefined;
+  /** When it was sent SIGTERM (by {@link sigterm} or {@link terminate}), or exited, if either happened. */
+  stoppingSince(): number | undefined;
+  /** Sends SIGTERM (a drain starts) without waiting. */
+  sigterm(): void;
   /** The audit lines it wrote to stdout so far (they go there whatever audit.file says). */
   audit(): AuditLine[];
   /** Lines it logged as an unhandled error (what answers a 500) so far. */
@@ -104,20 +108,27 @@ export async function bootServer(options: FaultServerOptions): Promise<FaultServ
   live.push(server);
   if (!server.url) throw new Error(`the server did not start:\n${server.output().slice(-2000)}`);
   let exitedAt: number | undefined;
+  let sigtermAt: number | undefined;
   server.child.once('exit', () => (exitedAt = Date.now()));
+  const sigterm = () => {
+    sigtermAt ??= Date.now();
+    server.child.kill('SIGTERM');
+  };
   return {
     ...prepared,
     process: server,
     pid: server.child.pid as number,
     url: server.url,
     exitedAt: () => exitedAt,
+    stoppingSince: () => sigtermAt ?? exitedAt,
+    sigterm,
     audit: () => auditLines(server.output()),
     unhandled: () => server.output().split('\n').filter((l) => l.includes('"msg":"unhandled error"')),
     terminate: async (ms = 10_000) => {
       const { child } = server;
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit').then(([code]) => code as number | null);
-      child.kill('SIGTERM');
+      sigterm();
       const outcome = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
       if (outcome === 'timeout') {
         child.kill('SIGKILL');
