@@ -2,7 +2,7 @@ import { startSimulator, waitUntil, type Simulator } from '@ccp/testing';
 import { billed } from './support/billing';
 import { auditLineOf, gate } from './support/helpers';
 import { expectProblem, expectProblemBody, must } from './support/problems';
-import { Probe, saveUnfinishedProbes } from './support/probe';
+import { Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { bootServer, killLeftoverServers, type FaultServer } from './support/server';
 import { sseCall } from './support/sse';
 import { claudeHolding, claudeProcesses } from './support/tree';
@@ -138,5 +138,5 @@ describe('claude children killed', () => {
     });
 
     await p.finish({ shutdown: true });
-  });
+  }, PROBE_TIMEOUT_MS);
 });

@@ -4,7 +4,7 @@ import { startServerProcess, startSimulator, waitUntil, type Simulator } from '@
 import { rawRequest } from './support/calls';
 import { review } from './support/helpers';
 import { expectProblem, must } from './support/problems';
-import { GOOD_CALL, Probe, saveUnfinishedProbes } from './support/probe';
+import { GOOD_CALL, Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { Recorder } from './support/recorder';
 import { bootServer, killLeftoverServers, prepareServer, type FaultServer } from './support/server';
 
@@ -60,7 +60,7 @@ describe('the audit sink', () => {
       }
     });
     await p.finish({ shutdown: true, shutdownWithinMs: 5000 });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('on /dev/full (audit.onFailure: refuse)', async () => {
     const server: FaultServer = await bootServer({ simulator: sim, config: { audit: { file: '/dev/full', onFailure: 'refuse' } } });
@@ -80,7 +80,7 @@ describe('the audit sink', () => {
     }, refusing);
     // The next good call is refused by design here: the server is asked to stop instead.
     await p.finish({ agentCall: false, shutdown: true, shutdownWithinMs: 5000 });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('on a path that cannot be created: a config error at boot', async () => {
     const row = new Recorder('audit.file that cannot be created', 'one boot with audit.file where no file can be made (and another config error)');
@@ -108,5 +108,5 @@ describe('the audit sink', () => {
       });
     }
     row.done();
-  });
+  }, PROBE_TIMEOUT_MS);
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulator, waitUntil, type Simulator } from '@ccp/testing';
 import { liveWithin } from './support/liveness';
 import { must } from './support/problems';
-import { Probe, saveUnfinishedProbes } from './support/probe';
+import { Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { bootServer, killLeftoverServers, type FaultServer } from './support/server';
 import { dropConnections, holdConnections, lifetimes, type HeldConnection, type Trickle } from './support/sockets';
 
@@ -62,17 +62,17 @@ describe('idle and slow connections', () => {
     const p = new Probe('400 idle connections', server, 'the server under 400 connections that send nothing');
     await hold(p, 400, {}, false);
     await p.finish({ agentCall: false });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('slow headers (slowloris)', async () => {
     const p = new Probe('slow headers (slowloris)', server, 'the server under 100 clients sending a header line every 500 ms');
     await hold(p, 100, { first: 'GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n', then: 'X-Slow: 1\r\n', everyMs: 500 }, true);
     await p.finish({ agentCall: false });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('slow bodies', async () => {
     const p = new Probe('slow bodies', server, 'the server under 50 clients sending a JSON body a byte every 500 ms');
     await hold(p, 50, { first: 'POST /v1/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"a":"', then: 'x', everyMs: 500 }, true);
     await p.finish({ shutdown: true });
-  });
+  }, PROBE_TIMEOUT_MS);
 });

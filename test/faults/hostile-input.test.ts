@@ -1,8 +1,10 @@
 import type { ErrorCode } from '@ccp/plugin-api';
 import { startSimulator, type Simulator } from '@ccp/testing';
-import { expectProblem, must } from './support/problems';
-import { Probe, saveUnfinishedProbes } from './support/probe';
+import type WebSocket from 'ws';
+import { expectProblem, expectProblemBody, must } from './support/problems';
+import { GOOD_CALL, Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { bootServer, killLeftoverServers, type FaultServer } from './support/server';
+import { invokeAll, openSocket } from './support/ws';
 
 // Hostile bodies, workspace paths and URLs against a real server process: each is a
 // documented 4xx (never a 500), a call among them leaves its one audit line, nothing of
@@ -40,6 +42,7 @@ describe('hostile input', () => {
       ['nested 100 000 deep', json, deep(100_000), 'invalid_input'],
       ['nested 5 000 deep', json, deep(5_000), 'invalid_input'],
       ['a 1 MiB body over a 256 KiB limit', json, JSON.stringify(file('a.ts', 'x'.repeat(1024 * 1024))), 'body_too_large'],
+      ['a 32 MiB body', json, JSON.stringify(file('a.ts', 'x'.repeat(32 * 1024 * 1024))), 'body_too_large'],
       ['text/plain', { 'content-type': 'text/plain' }, JSON.stringify(file('a.ts')), 'unsupported_media_type'],
       ['UTF-16', { 'content-type': 'application/json; charset=utf-16' }, JSON.stringify(file('a.ts')), 'unsupported_media_type'],
       ['__proto__ and constructor keys', json, '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"x":1}},"files":[{"path":"a.ts","content":"x"}]}', 'invalid_input'],
@@ -53,7 +56,7 @@ describe('hostile input', () => {
       });
     }
     await p.finish();
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('hostile workspace paths: .git, configuration files in any case and at any depth, escapes', async () => {
     const p = new Probe('hostile workspace paths', server, 'one file path a tool in the workspace would obey, or that escapes it');
@@ -69,7 +72,7 @@ describe('hostile input', () => {
       });
     }
     await p.finish({ agentCall: false });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('hostile URLs: undecodable, traversing, NUL, very long', async () => {
     const p = new Probe('hostile URLs', server, 'one request with a malformed or traversing path');
@@ -94,7 +97,64 @@ describe('hostile input', () => {
       });
     }
     await p.finish({ agentCall: false });
-  });
+  }, PROBE_TIMEOUT_MS);
+
+  it('hostile WebSocket frames: not JSON, unknown types, bad inputs, oversized', async () => {
+    const p = new Probe('hostile WebSocket frames', server, 'one malformed frame on an open socket');
+    const next = (ws: WebSocket) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+        ws.once('message', (m) => {
+          clearTimeout(timer);
+          resolve(JSON.parse(String(m)) as Record<string, unknown>);
+        });
+      });
+    const ws = await openSocket(p);
+    try {
+      const notCalls: [string, string | Buffer][] = [
+        ['not JSON', 'hello'],
+        ['an unknown type', JSON.stringify({ type: 'exec', cmd: 'id' })],
+        ['invalid UTF-8 in a binary frame', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+        ['an invoke with an extra field', JSON.stringify({ type: 'invoke', id: 'x', plugin: 'code-review', operation: 'review', input: {}, admin: true })],
+      ];
+      for (const [label, frame] of notCalls) {
+        await p.attempt(label, async () => {
+          const answer = next(ws);
+          ws.send(frame);
+          const event = await answer;
+          must(event.type === 'error' && event.id === null, 'the answer', 'an error event without a call id', event);
+          expectProblemBody(event.problem, 'invalid_input');
+        });
+      }
+      const calls: [string, Record<string, unknown>, ErrorCode][] = [
+        ['an invoke with a .git path', { type: 'invoke', id: 'git', plugin: 'code-review', operation: 'review', input: file('.git/config') }, 'invalid_input'],
+        ['an invoke of an unknown plugin', { type: 'invoke', id: 'nope', plugin: 'nope', operation: 'x', input: {} }, 'plugin_not_found'],
+        ['a message to an unknown session', { type: 'message', id: 'ghost', sessionId: '00000000-0000-4000-8000-000000000000', text: 'hi' }, 'session_not_found'],
+      ];
+      for (const [label, message, code] of calls) {
+        await p.attempt(label, async () => {
+          const [end] = await invokeAll(p, ws, [message], { timeoutMs: 5000, label });
+          expectProblemBody(end?.problem, code);
+        });
+      }
+      await p.attempt('a frame over the size limit (the socket is closed, the next one works)', async () => {
+        const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+        ws.send('x'.repeat(300 * 1024));
+        const code = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(0), 5000))]);
+        must(code === 1009, 'the close code', 1009, code);
+        const fresh = await openSocket(p);
+        try {
+          const [end] = await invokeAll(p, fresh, [{ type: 'invoke', id: 'after', plugin: 'commit-message', operation: 'write', input: GOOD_CALL.body }], { timeoutMs: 15_000, label: 'the next invoke' });
+          must(end?.type === 'result', 'the next invoke', 'its result', end?.problem ?? end?.type);
+        } finally {
+          fresh.terminate();
+        }
+      });
+    } finally {
+      ws.terminate();
+    }
+    await p.finish({ agentCall: false });
+  }, PROBE_TIMEOUT_MS);
 
   it('refused session starts leave their audit line', async () => {
     const p = new Probe('refused session starts', server, 'one session start whose first input is refused');
@@ -115,5 +175,5 @@ describe('hostile input', () => {
       expectProblem(await p.post('unknown field', start, { nope: 1 }, { call: false }), 'invalid_input');
     });
     await p.finish({ shutdown: true });
-  });
+  }, PROBE_TIMEOUT_MS);
 });

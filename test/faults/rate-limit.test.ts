@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulator, type Simulator } from '@ccp/testing';
 import type { Answer } from './support/calls';
 import { expectProblem, expectProblemBody, must } from './support/problems';
-import { GOOD_CALL, Probe, saveUnfinishedProbes } from './support/probe';
+import { GOOD_CALL, Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { bootServer, killLeftoverServers, type FaultServer } from './support/server';
 import { invokeAll, openSocket } from './support/ws';
 
@@ -51,7 +51,7 @@ describe('rate-limit bursts', () => {
     }
     await waitOut(1);
     await p.finish({ agentCall: false });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it(`over one WebSocket: ${BURST} invokes in one burst at a limit of ${LIMIT}`, async () => {
     const p = new Probe('rate-limit burst over WebSocket', server, `${BURST} invokes sent at once on one socket at a limit of ${LIMIT}`);
@@ -82,5 +82,5 @@ describe('rate-limit bursts', () => {
     }
     await waitOut(1);
     await p.finish({ shutdown: true });
-  });
+  }, PROBE_TIMEOUT_MS);
 });

@@ -2,7 +2,7 @@ import { startSimulator, type Simulator } from '@ccp/testing';
 import type { Answer } from './support/calls';
 import { auditLineOf, gate, newSession, readyWithin, review } from './support/helpers';
 import { expectProblem, expectProblemBody, must } from './support/problems';
-import { GOOD_CALL, Probe, saveUnfinishedProbes } from './support/probe';
+import { GOOD_CALL, Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { ProbeRedis } from './support/redis';
 import { bootServer, killLeftoverServers, type FaultServer } from './support/server';
 import { invokeAll, openSocket } from './support/ws';
@@ -72,7 +72,7 @@ describe('Redis outage', () => {
       must(next.status === 200, 'the message', 200, `${next.status} ${next.text.slice(0, 150)}`);
     });
     await p.finish();
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('killed while a session turn is answering', async () => {
     const p = new Probe('Redis killed during a session turn', server, 'a session turn whose record cannot be saved, then one once Redis is back');
@@ -103,7 +103,7 @@ describe('Redis outage', () => {
       must(res.status === 200, 'the turn', 200, `${res.status} ${res.text.slice(0, 150)}`);
     });
     await p.finish({ agentCall: false });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('frozen (SIGSTOP), then thawed', async () => {
     const p = new Probe('Redis frozen', server, 'one call while Redis accepts connections but never answers');
@@ -122,5 +122,5 @@ describe('Redis outage', () => {
     }
     await p.attempt('thawed: calls succeed', async () => readyWithin(p, 10_000));
     await p.finish({ shutdown: true });
-  });
+  }, PROBE_TIMEOUT_MS);
 });

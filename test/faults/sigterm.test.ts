@@ -5,7 +5,7 @@ import { rawRequest, type CallRecord } from './support/calls';
 import { auditLineOf, newSession } from './support/helpers';
 import { submitWatchedJob } from './support/jobs';
 import { expectProblem, expectProblemBody, must } from './support/problems';
-import { GOOD_CALL, Probe, saveUnfinishedProbes } from './support/probe';
+import { GOOD_CALL, Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { bootServer, killLeftoverServers, type FaultServer } from './support/server';
 import { sseCall } from './support/sse';
 import { invokeAll, openSocket } from './support/ws';
@@ -89,7 +89,7 @@ describe('SIGTERM with live calls', () => {
       sim.setFallback(undefined);
     }
     await p.finish({ shutdownWithinMs: 30_000 });
-  });
+  }, PROBE_TIMEOUT_MS);
 
   it('past the grace time: the running calls end with shutting_down, settled at what the stream showed', async () => {
     // Each answer starts at once (its input tokens are billed), then streams far slower than the grace time.
@@ -133,5 +133,5 @@ describe('SIGTERM with live calls', () => {
       sim.setFallback(undefined);
     }
     await p.finish({ shutdownWithinMs: 15_000 });
-  });
+  }, PROBE_TIMEOUT_MS);
 });

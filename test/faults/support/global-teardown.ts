@@ -9,7 +9,7 @@ export default function teardown(): void {
   const table = renderTable(rows);
   const ran = new Set(rows.map((r) => r.file));
   const missing = probeFiles().filter((f) => !ran.has(f));
-  process.stdout.write(`\nfault and abuse suite:\n${table}\n`);
+  process.stdout.write(`\nfault and abuse suite:\n${renderTable(rows, true)}\n`);
   if (missing.length > 0) {
     process.stdout.write(`(no rows from ${missing.join(', ')}: a partial run, or a file whose setup failed; ${RELIABILITY_DOC} not updated)\n`);
     return;

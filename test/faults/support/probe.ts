@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { waitUntil } from '@ccp/testing';
 import { codeOf, rawRequest, type Answer, type CallRecord, type RawRequest, type SpendExpectation } from './calls';
+import { auditFileLines, type AuditLine } from './audit';
 import { checkAudit } from './invariants';
 import { LivenessWatch } from './liveness';
 import type { FaultServer } from './server';
@@ -8,6 +9,9 @@ import type { FaultServer } from './server';
 export { saveUnfinishedProbes } from './recorder';
 import { gist, Recorder } from './recorder';
 import { claudeProcesses, leftUnder, poolAccounted } from './tree';
+
+/** A probe's test may take this long (several tries, each with its checks, on a busy machine). */
+export const PROBE_TIMEOUT_MS = 150_000;
 
 /** The call every try ends with: cheap (the messages engine: no claude process), through the whole pipeline. */
 export const GOOD_CALL = { path: '/v1/plugins/commit-message/write', body: { diff: '--- a/x.ts\n+++ b/x.ts\n@@ -1 +1 @@\n-export const x = 1;\n+export const x = 2;\n' } };
@@ -185,12 +189,25 @@ export class Probe {
         const ids = known.get(this.server.pid) ?? new Set();
         const strays = this.server.audit().filter((l) => !ids.has(l.requestId));
         if (strays.length > 0) problems.push(`${strays.length} audit line(s) of no call: ${JSON.stringify(strays[0]).slice(0, 200)}`);
+        problems.push(...(await this.fileAgrees()));
         for (const c of this.calls) if (!this.checked.has(c)) this.claim(c);
         if (problems.length > 0) throw new Error(problems.join('; '));
       },
       { goodCall: !stopping && options.agentCall === false },
     );
     this.row.done();
+  }
+
+  /** audit.file holds the same lines as stdout (it is written asynchronously: within 3 s). */
+  private async fileAgrees(): Promise<string[]> {
+    const file = this.server.auditFile;
+    if (!file) return [];
+    const ids = (lines: readonly AuditLine[]) => lines.map((l) => `${l.requestId} ${l.outcome} ${l.costUsd}`).sort().join('\n');
+    const agreed = await waitUntil(() => ids(auditFileLines(file)) === ids(this.server.audit()), 3000, 100);
+    if (agreed) return [];
+    const inFile = new Set(auditFileLines(file).map((l) => l.requestId));
+    const missing = this.server.audit().filter((l) => !inFile.has(l.requestId)).length;
+    return [`audit.file disagrees with stdout: ${auditFileLines(file).length} lines against ${this.server.audit().length} (${missing} missing from the file)`];
   }
 
   /** No claude process or workspace beyond what the pool says it keeps (within 10 s: an ended call's child takes a moment to go). */

@@ -31,6 +31,7 @@ export function saveUnfinishedProbes(): void {
 export class Recorder {
   private readonly tries: { label: string; why: string[] }[] = [];
   private saved = false;
+  private readonly startedAt = Date.now();
 
   constructor(
     readonly name: string,
@@ -68,7 +69,7 @@ export class Recorder {
     const file = relative(join(__dirname, '..'), expect.getState().testPath ?? '');
     const notHeld = [...this.tries.filter((t) => t.why.length > 0).map((t) => `${t.label}: ${t.why.join(' | ')}`), ...extra];
     const tried = this.tries.length + (extra.length > 0 ? 1 : 0);
-    appendRow({ file, probe: this.name, tries: this.triesAre, tried, held: this.tries.filter((t) => t.why.length === 0).length, notHeld });
+    appendRow({ file, probe: this.name, tries: this.triesAre, tried, held: this.tries.filter((t) => t.why.length === 0).length, notHeld, ms: Date.now() - this.startedAt });
   }
 
   /** Saves the row; throws, failing the test, if any try did not hold. */

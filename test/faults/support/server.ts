@@ -61,6 +61,8 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 /** A server's config file, environment and callers, written but not started. */
 export interface PreparedServer {
   readonly dir: string;
+  /** Where it appends its audit lines besides stdout (`audit.file`), unless the probe set its own. */
+  readonly auditFile?: string;
   readonly workspaceRoot: string;
   readonly env: Record<string, string>;
   readonly keys: ProbeKeys;
@@ -74,6 +76,8 @@ export interface PreparedServer {
 export function prepareServer(options: FaultServerOptions): PreparedServer {
   const dir = mkdtempSync(join(tmpdir(), 'ccp-fault-'));
   const workspaceRoot = join(dir, 'workspaces');
+  const ownAudit = (options.config?.audit as { file?: string } | undefined)?.file === undefined;
+  const auditFile = ownAudit ? join(dir, 'audit.log') : undefined;
   const user = testKey('fault-user', options.userKey ?? {});
   const admin = testKey('fault-admin', { roles: ['user', 'admin'] });
   const config = deepMerge(
@@ -83,12 +87,14 @@ export function prepareServer(options: FaultServerOptions): PreparedServer {
       cache: { enabled: false },
       pool: { enabled: false },
       limits: { maxConcurrentPerKey: 16 },
+      ...(auditFile ? { audit: { file: auditFile } } : {}),
     },
     options.config ?? {},
   );
   writeFileSync(join(dir, 'config.yaml'), stringify(config));
   return {
     dir,
+    ...(auditFile ? { auditFile } : {}),
     workspaceRoot,
     keys: { user: { name: 'fault-user', headers: user.headers }, admin: { name: 'fault-admin', headers: admin.headers } },
     env: {

@@ -24,6 +24,8 @@ export interface ProbeRow {
   readonly held: number;
   /** For each try that did not hold: its label and why. */
   readonly notHeld: readonly string[];
+  /** How long the probe took (printed, not kept in the doc: it varies from run to run). */
+  readonly ms?: number;
 }
 
 export function clearResults(): void {
@@ -47,16 +49,18 @@ export function probeFiles(): string[] {
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-/** The rows as a Markdown table. */
-export function renderTable(rows: readonly ProbeRow[]): string {
-  const lines = ['| probe | tries | tried | held | what did not hold |', '|---|---|---:|---:|---|'];
+/** The rows as a Markdown table; `withTime` adds how long each probe took (for the console). */
+export function renderTable(rows: readonly ProbeRow[], withTime = false): string {
+  const time = (ms: number | undefined) => (withTime ? ` ${ms === undefined ? '' : `${(ms / 1000).toFixed(1)}`} |` : '');
+  const lines = [`| probe | tries | tried | held |${withTime ? ' s |' : ''} what did not hold |`, `|---|---|---:|---:|${withTime ? '---:|' : ''}---|`];
   for (const r of rows) {
     const mark = r.held === r.tried ? '' : ' ✗';
-    lines.push(`| ${cell(r.probe)} (\`${r.file}\`) | ${cell(r.tries)} | ${r.tried} | ${r.held}${mark} | ${cell(r.notHeld.join('; ').slice(0, 600))} |`);
+    lines.push(`| ${cell(r.probe)} (\`${r.file}\`) | ${cell(r.tries)} | ${r.tried} | ${r.held}${mark} |${time(r.ms)} ${cell(r.notHeld.join('; ').slice(0, 600))} |`);
   }
   const tried = rows.reduce((n, r) => n + r.tried, 0);
   const held = rows.reduce((n, r) => n + r.held, 0);
-  lines.push(`| **all ${rows.length} probes** | | **${tried}** | **${held}** | ${rows.filter((r) => r.held < r.tried).length} probes did not hold |`);
+  const failing = rows.filter((r) => r.held < r.tried).length;
+  lines.push(`| **all ${rows.length} probes** | | **${tried}** | **${held}** |${time(rows.reduce((n, r) => n + (r.ms ?? 0), 0))} ${failing === 0 ? 'every probe held' : `${failing} probes did not hold`} |`);
   return lines.join('\n');
 }
 
