@@ -1,4 +1,8 @@
 import { request } from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const cpus = availableParallelism();
 
 /** The bound every probe holds the server to: `/health/live` answers 200 within this. */
 export const LIVE_WITHIN_MS = 1000;
@@ -38,6 +42,8 @@ export class LivenessWatch {
   private readonly failures: LivenessFailure[] = [];
   private inFlight = new Set<Promise<void>>();
   private polls = 0;
+  /** This (the probing) process's own event-loop delay: a failure it explains is still a failure, but the reader should know. */
+  private readonly lag = monitorEventLoopDelay({ resolution: 20 });
   worstMs = 0;
 
   /**
@@ -50,6 +56,7 @@ export class LivenessWatch {
     private readonly stoppingSince: () => number | undefined = () => undefined,
     intervalMs = 200,
   ) {
+    this.lag.enable();
     this.poll();
     // Unref'd: a probe that failed before stop() must not keep jest from exiting.
     this.timer = setInterval(() => this.poll(), intervalMs).unref();
@@ -64,7 +71,9 @@ export class LivenessWatch {
       },
       (err: Error) => {
         this.polls++;
-        this.failures.push({ at, reason: err.message });
+        const context = `machine load ${loadavg()[0]?.toFixed(1)} on ${cpus} CPUs; this probing process's event loop lagged up to ${Math.round(this.lag.max / 1e6)} ms`;
+        this.lag.reset();
+        this.failures.push({ at, reason: `${err.message} (${context})` });
       },
     );
     this.inFlight.add(p);
@@ -87,5 +96,6 @@ export class LivenessWatch {
 
   stop(): void {
     clearInterval(this.timer);
+    this.lag.disable();
   }
 }

@@ -123,8 +123,8 @@ export class Probe {
   }
 
   /** The cheap good call: it must succeed. */
-  async goodCall(): Promise<void> {
-    const res = await this.post('the next good call', GOOD_CALL.path, GOOD_CALL.body, { timeoutMs: 15_000 });
+  async goodCall(as: 'user' | 'admin' = 'user'): Promise<void> {
+    const res = await this.post('the next good call', GOOD_CALL.path, GOOD_CALL.body, { timeoutMs: 15_000, as });
     if (res.status !== 200) throw new Error(`the next good call answered ${res.status} ${res.text.slice(0, 200)}`);
   }
 
@@ -136,13 +136,15 @@ export class Probe {
 
   /**
    * One try of the fault: `fn` makes its calls and asserts what it expects of them; then the
-   * invariants are checked for the calls it made. `goodCall: false` leaves out the next good
+   * invariants are checked for the calls it made (`goodCall: 'admin'` makes the next good
+   * call with the other key, when the fault spent the user key's limit); `goodCall: false` leaves out the next good
    * call (when the fault is still on, e.g. Redis down, the probe makes it later).
    */
-  async attempt(label: string, fn: () => Promise<unknown>, options: { goodCall?: boolean } = {}): Promise<boolean> {
+  async attempt(label: string, fn: () => Promise<unknown>, options: { goodCall?: boolean | 'admin' } = {}): Promise<boolean> {
     const started = Date.now();
     const mine: CallRecord[] = [];
     const unhandled = this.server.unhandled().length;
+    const answered500 = await this.answered500();
     const why: string[] = [];
     await this.current.run(mine, async () => {
       try {
@@ -150,11 +152,21 @@ export class Probe {
       } catch (err) {
         why.push(gist(err));
       }
-      if (options.goodCall !== false) await this.goodCall().catch((err: unknown) => why.push(gist(err)));
+      if (options.goodCall !== false) await this.goodCall(options.goodCall === 'admin' ? 'admin' : 'user').catch((err: unknown) => why.push(gist(err)));
     });
     why.push(...(await this.invariants(mine, started, unhandled)));
+    const after500 = await this.answered500();
+    if (answered500 !== undefined && after500 !== undefined && after500 > answered500) why.push(`the server counted ${after500 - answered500} response(s) as 500 (ccp_http_request_duration_seconds)`);
     for (const c of mine) this.checked.add(c);
     return this.row.add(label, why);
+  }
+
+  /** How many responses the server's own metrics count as 500 so far (undefined once it stopped listening). */
+  private async answered500(): Promise<number | undefined> {
+    if (this.server.stoppingSince() !== undefined) return undefined;
+    const metrics = await rawRequest(this.server.url, { method: 'GET', path: '/metrics', timeoutMs: 2000 });
+    if (metrics.status !== 200) return undefined;
+    return [...metrics.text.matchAll(/^ccp_http_request_duration_seconds_count\{[^}]*status_code="500"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
   }
 
   private async invariants(calls: readonly CallRecord[], started: number, unhandledBefore: number): Promise<string[]> {
