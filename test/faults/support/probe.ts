@@ -18,6 +18,16 @@ export const GOOD_CALL = { path: '/v1/plugins/commit-message/write', body: { dif
 /** The call a probe ends with: the agent engine, a real `claude` process. */
 export const GOOD_AGENT_CALL = { path: '/v1/plugins/code-review/review', body: { files: [{ path: 'a.ts', content: 'export const a = 1;\n' }] } };
 
+/** The error of a logged "unhandled error" line, in a few words (its type and message, not its stack or time). */
+function errorOf(line: string): string {
+  try {
+    const { err } = JSON.parse(line) as { err?: { type?: string; message?: string } };
+    return `${err?.type ?? 'Error'}: ${err?.message ?? '?'}`.slice(0, 200);
+  } catch {
+    return line.slice(0, 200);
+  }
+}
+
 /** Request ids of every call made to each server (by pid): an audit line outside them belongs to no call. */
 const known = new Map<number, Set<string>>();
 
@@ -173,7 +183,7 @@ export class Probe {
     const why: string[] = [];
     for (const c of calls) if (c.status === 500 || c.code === 'internal_error') why.push(`${c.label}: a 500 (${c.code})`);
     const unhandled = this.server.unhandled().slice(unhandledBefore);
-    if (unhandled.length > 0) why.push(`the server logged ${unhandled.length} unhandled error(s): ${unhandled[0]?.slice(0, 200)}`);
+    if (unhandled.length > 0) why.push(`the server logged ${unhandled.length} unhandled error(s), the first: ${errorOf(unhandled[0] as string)}`);
     why.push(...(await checkAudit(this.server, calls)));
     const down = await this.watch.failuresBetween(started, Date.now());
     if (down.length > 0) why.push(`/health/live failed ${down.length} time(s): ${down[0]?.reason}`);
