@@ -1,14 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { waitUntil } from '@ccp/testing';
-import { codeOf, rawRequest, type Answer, type CallRecord, type RawRequest, type SpendExpectation } from './calls';
 import { auditFileLines, type AuditLine } from './audit';
+import { codeOf, rawRequest, type Answer, type CallRecord, type RawRequest, type SpendExpectation } from './calls';
 import { checkAudit } from './invariants';
 import { LivenessWatch } from './liveness';
+import { gist, Recorder } from './recorder';
 import type { FaultServer } from './server';
+import { claudeProcesses, leftUnder, poolAccounted } from './tree';
 
 export { saveUnfinishedProbes } from './recorder';
-import { gist, Recorder } from './recorder';
-import { claudeProcesses, leftUnder, poolAccounted } from './tree';
 
 /** A probe's test may take this long (several tries, each with its checks, on a busy machine). */
 export const PROBE_TIMEOUT_MS = 150_000;
