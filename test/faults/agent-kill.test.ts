@@ -25,7 +25,7 @@ describe('claude children killed', () => {
   });
   afterAll(async () => {
     saveUnfinishedProbes();
-    killLeftoverServers();
+    await killLeftoverServers();
     await sim.close();
   });
 

@@ -29,7 +29,7 @@ describe('the audit sink', () => {
   });
   afterAll(async () => {
     saveUnfinishedProbes();
-    killLeftoverServers();
+    await killLeftoverServers();
     await sim.close();
   });
 

@@ -24,7 +24,7 @@ describe('idle and slow connections', () => {
   });
   afterAll(async () => {
     saveUnfinishedProbes();
-    killLeftoverServers();
+    await killLeftoverServers();
     await sim.close();
   });
 

@@ -23,7 +23,7 @@ describe('hostile input', () => {
   });
   afterAll(async () => {
     saveUnfinishedProbes();
-    killLeftoverServers();
+    await killLeftoverServers();
     await sim.close();
   });
 

@@ -29,7 +29,7 @@ describe('Redis outage', () => {
   });
   afterAll(async () => {
     saveUnfinishedProbes();
-    killLeftoverServers();
+    await killLeftoverServers();
     await redis.stop();
     await sim.close();
   });

@@ -26,7 +26,7 @@ describe('SIGTERM with live calls', () => {
   });
   afterAll(async () => {
     saveUnfinishedProbes();
-    killLeftoverServers();
+    await killLeftoverServers();
     await sim.close();
   });
 

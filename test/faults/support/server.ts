@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, testKey, type ServerProcess, type Simulator } from '@ccp/testing';
 import { stringify } from 'yaml';
 import { auditLines, type AuditLine } from './audit';
+import { descendants } from './tree';
 
 /** The two callers every probe server admits: a user key and an admin key (for /v1/admin/usage). */
 export interface ProbeKeys {
@@ -42,10 +43,29 @@ export interface FaultServerOptions {
 }
 
 const live: ServerProcess[] = [];
+const dirs: string[] = [];
 
-/** SIGKILLs every server this file started that is still running (for afterAll). */
-export function killLeftoverServers(): void {
-  for (const server of live.splice(0)) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+/**
+ * For afterAll: SIGKILLs every server this file started that still runs (and the processes
+ * it started: a killed server leaves its children behind), then removes every directory
+ * the file's servers used.
+ */
+export async function killLeftoverServers(): Promise<void> {
+  for (const server of live.splice(0)) {
+    const { child } = server;
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = once(child, 'exit');
+    for (const pid of descendants(child.pid as number)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    child.kill('SIGKILL');
+    await exited;
+  }
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -75,6 +95,7 @@ export interface PreparedServer {
  */
 export function prepareServer(options: FaultServerOptions): PreparedServer {
   const dir = mkdtempSync(join(tmpdir(), 'ccp-fault-'));
+  dirs.push(dir);
   const workspaceRoot = join(dir, 'workspaces');
   const ownAudit = (options.config?.audit as { file?: string } | undefined)?.file === undefined;
   const auditFile = ownAudit ? join(dir, 'audit.log') : undefined;
