@@ -65,6 +65,7 @@ describe('hardening', () => {
       expect((await post().send({ files: [{ path: 'a.ts', content: 'x'.repeat(2048) }] })).body.code).toBe('body_too_large');
       expect((await post()).body.code).toBe('empty_body');
       expect((await request(rt.app).post('/v1/jobs').set('content-type', 'application/json').send('[')).body.code).toBe('invalid_json');
+      expect((await post().query({ format: 'nope' }).send(review)).body.code).toBe('unsupported_format');
       await post().send(review).expect(200);
       expect(log.audit.map((l) => [l.plugin, l.operation, l.transport, l.outcome])).toEqual([
         ['code-review', 'review', 'http', 'invalid_json'],
@@ -72,6 +73,7 @@ describe('hardening', () => {
         ['code-review', 'review', 'http', 'body_too_large'],
         ['code-review', 'review', 'http', 'empty_body'],
         ['', '', 'job', 'invalid_json'],
+        ['code-review', 'review', 'http', 'unsupported_format'],
         ['code-review', 'review', 'http', 'success'],
       ]);
     } finally {

@@ -70,6 +70,7 @@ describe('SessionService', () => {
   it('audits a first input refused before its turn runs, once, with its outcome', async () => {
     await start({ maxPerCaller: 1 });
     await create({}).expect(201);
+    await create({}).expect(429); // not a call: no audit line
     await create({ input: review }).expect(429); // too many sessions
     await create({ operation: 'review', input: { files: 'nope' } }).expect(400);
     expect(log.audit.map((l) => [l.plugin, l.operation, l.outcome, l.costUsd])).toEqual([

@@ -35,12 +35,13 @@ export function mountRoutes(app: Express, routes: readonly Route[], guards?: Rou
     const body = guards?.parseJson && r.method !== 'get' && r.method !== 'delete' ? [guards.parseJson] : [];
     const guard = r.public || !guards || !perKey ? body : [guards.authenticate, ...body, mark, perKey];
     const audit = guards?.auditRefusal;
+    const isCall = r.auditedAsCall ?? r.countedAsCall;
     const audited: ErrorRequestHandler[] =
-      r.countedAsCall && audit
+      isCall && audit
         ? [
             (err, req, _res, next) => {
               // A caller that did not authenticate is not audited (a 401 is not a call); the pipeline marks what it wrote.
-              if (req.caller && !isAudited(err)) audit(req, err);
+              if (req.caller && isCall(req) && !isAudited(err)) audit(req, err);
               next(err);
             },
           ]

@@ -55,6 +55,12 @@ export interface Route extends RouteDoc {
    * then the route's own rate-limit middleware lets it pass, so it is counted once.
    */
   readonly countedAsCall?: (req: Request) => boolean;
+  /**
+   * Whether a refusal of this request is a refused call, which leaves an audit line;
+   * `countedAsCall` when absent. (A format an operation lacks is refused before the pipeline
+   * counts it, yet it was a call.)
+   */
+  readonly auditedAsCall?: (req: Request) => boolean;
   /** Other paths this route serves in the document (e.g. one per plugin operation); the route's own path when absent. */
   readonly expand?: () => readonly RouteDoc[];
   readonly handlers: readonly RequestHandler[];

@@ -128,6 +128,7 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       summary: 'Run a plugin operation',
       tags: ['plugins'],
       countedAsCall: reachesPipeline,
+      auditedAsCall: () => true,
       responses: { 200: { description: 'The structured result', json: callResultSchema() } },
       problems: [400, 402, 403, 404, 406, 413, 415, 502, 504],
       expand: () =>
