@@ -307,6 +307,9 @@ export class JobService {
             const changed = progress.see(event);
             if (changed) write(() => store.update(id, (j) => ({ ...j, progress: changed })));
             if (event.type === 'start' && !started) {
+              // The mark that the query began: a job lost after it is never run again. The claude CLI
+              // reports its start about 0.1 s before its first API request; the messages engine in the
+              // same tick as it opens its request (this write goes out first).
               started = true;
               write(() => store.append(id, { type: 'start', data: { requestId: job.requestId, sessionId: event.sessionId } }));
             }
