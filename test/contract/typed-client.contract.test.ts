@@ -175,8 +175,33 @@ describe('a client generated from /openapi.json', () => {
     expect((await readEventStream(events.response)).at(-1)?.event).toBe('result');
     const list = await api.GET('/v1/jobs');
     expect(list.data?.jobs.map((j) => j.id)).toContain(jobId);
-    const cancelled = await api.DELETE('/v1/jobs/{jobId}', { params: { path: { jobId } } });
-    expect(cancelled.response.status).toBe(200);
+    // Submitted without a webhook (the shipped config allows none): nothing to deliver, nothing to redeliver.
+    const deliveries: Schemas['WebhookDeliveries'] | undefined = (await api.GET('/v1/jobs/{jobId}/deliveries', { params: { path: { jobId } } })).data;
+    expect(deliveries).toEqual({ jobId, state: 'none', attempts: [] });
+    const redeliver = await adminApi.POST('/v1/admin/jobs/{jobId}/redeliver', { params: { path: { jobId } } });
+    expect({ status: redeliver.response.status, code: redeliver.error?.code }).toEqual({ status: 409, code: 'job_not_redeliverable' });
+    // Ended: DELETE removes it and all it stored.
+    const deleted = await api.DELETE('/v1/jobs/{jobId}', { params: { path: { jobId } } });
+    expect(deleted.response.status).toBe(204);
+    expect((await api.GET('/v1/jobs/{jobId}', { params: { path: { jobId } } })).response.status).toBe(404);
+    const purged = await adminApi.DELETE('/v1/admin/keys/{keyName}/jobs', { params: { path: { keyName: 'nobody' } } });
+    expect(purged.data).toEqual({ key: 'nobody', deleted: 0 });
+  });
+
+  it('submits a batch, reads its counts and jobs, and cancels it', async () => {
+    answers('code-review', 'review');
+    const submitted = await api.POST('/v1/batches', { body: { requests: [{ customId: 'one', plugin: 'code-review', operation: 'review', input: { files } }] } });
+    expect(submitted.response.status).toBe(202);
+    const batchId = submitted.data?.id ?? '';
+    expect(submitted.response.headers.get('location')).toBe(`/v1/batches/${batchId}`);
+    let batch: Schemas['Batch'] | undefined = submitted.data;
+    for (let i = 0; i < 200 && batch?.state !== 'ended'; i++) {
+      await new Promise((r) => setImmediate(r));
+      batch = (await api.GET('/v1/batches/{batchId}', { params: { path: { batchId } } })).data;
+    }
+    expect(batch).toMatchObject({ state: 'ended', total: 1, counts: { succeeded: 1 }, jobs: [{ customId: 'one', state: 'succeeded' }] });
+    const cancelled = await api.DELETE('/v1/batches/{batchId}', { params: { path: { batchId } } });
+    expect(cancelled.data?.state).toBe('ended');
   });
 
   it('reads and resets the breaker and reads usage with an admin key', async () => {

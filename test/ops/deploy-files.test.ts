@@ -62,6 +62,7 @@ describe('Kubernetes production overlay', () => {
     expect(c.image).toBe('registry.example.com/claude-code-platform:0.1.0');
     expect(JSON.stringify(c.env)).not.toMatch(/sk-ant-/);
     expect(c.env.find((e: { name: string }) => e.name === 'ANTHROPIC_API_KEY').valueFrom.secretKeyRef).toBeDefined();
+    expect(c.env.find((e: { name: string }) => e.name === 'CCP_WEBHOOK_SECRETS').valueFrom.secretKeyRef).toMatchObject({ key: 'webhook-secrets', optional: true });
   });
 
   it('has distinct liveness and readiness probes', () => {
@@ -150,6 +151,7 @@ describe('Dockerfile and compose', () => {
     const platform = compose.services.platform;
     // Built from deploy/Dockerfile with its own NODE_VERSION: no build args override it.
     expect(platform?.build).toEqual({ context: '../..', dockerfile: 'deploy/Dockerfile' });
+    expect(platform?.environment?.CCP_WEBHOOK_SECRETS).toMatch(/^\$\{CCP_WEBHOOK_SECRETS/);
     expect(platform?.environment?.ANTHROPIC_API_KEY).toMatch(/^\$\{ANTHROPIC_API_KEY/);
     expect(platform?.environment?.REDIS_URL).toBe('redis://redis:6379');
     for (const service of Object.values(compose.services)) {

@@ -17,7 +17,7 @@ function served(runtime: Runtime): { plugins: { id: string; source: string }[]; 
  */
 async function main(): Promise<void> {
   const loaded = loadServerConfig(process.env);
-  const secrets = readSecrets(process.env);
+  const secrets = readSecrets(process.env, loaded.config.auth);
   // The process owns the shared state and the metrics, so they outlive any one runtime
   // (a reload builds a new runtime on them; REDIS_URL changes need a restart).
   const shared = { state: createSharedState(secrets.redisUrl, loaded.config.sessions.ttlMs), metrics: new Metrics() };
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
       if (next.config.server.port !== config.server.port || next.config.server.host !== config.server.host) {
         logger().warn({}, 'server.port and server.host take effect only on restart');
       }
-      const fresh = await createRuntime({ config: next.config, secrets, builtins: BUILTIN_PLUGINS, baseDir: next.baseDir, shared });
+      // Keys may have come or gone: their webhook secrets are read again (the rest is the same environment).
+      const fresh = await createRuntime({ config: next.config, secrets: { ...secrets, keyWebhookSecrets: readSecrets(process.env, next.config.auth).keyWebhookSecrets }, builtins: BUILTIN_PLUGINS, baseDir: next.baseDir, shared });
       const previous = runtime;
       runtime = fresh;
       const now = served(fresh);

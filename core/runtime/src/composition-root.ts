@@ -31,6 +31,12 @@ import type { JobQueue } from './jobs/job-queue';
 import { JobService } from './jobs/job-service';
 import { MemoryJobStore } from './jobs/memory-job-store';
 import { RedisJobStore } from './jobs/redis-job-store';
+import { SigningKeys, webhookSecretProblems } from './jobs/webhooks/signing-keys';
+import { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
+import { batchWebhookSource, jobWebhookSource } from './jobs/webhooks/webhook-source';
+import { BatchService } from './jobs/batch-service';
+import { MemoryBatchStore } from './jobs/memory-batch-store';
+import { WebhookPolicy } from './jobs/webhooks/webhook-policy';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
 import { checkPluginIds } from './limits/check-plugin-ids';
@@ -46,7 +52,7 @@ import { MemoryCacheStore, RedisCacheStore } from './state/cache-store';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, type Override,
+  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, WEBHOOKS, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -153,10 +159,14 @@ function callStages(k: DependencyContainer): Stage[] {
  * in one process (tests, replicas, a reload).
  */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const c = rootContainer.createChildContainer();
   const { config, secrets } = options;
+  // Before anything is built: a bad secret stops the boot with every problem, naming no secret.
+  const secretProblems = webhookSecretProblems(config, secrets);
+  if (secretProblems.length > 0) throw new ConfigError('webhook secrets', secretProblems);
+  const c = rootContainer.createChildContainer();
   const given = new Map<symbol, unknown>((options.overrides ?? []).map((o) => [o.token, o.value]));
-  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl], patterns: config.logging.redactPatterns };
+  const webhookSecrets = [...(secrets.webhookSecrets ?? []), ...Object.values(secrets.keyWebhookSecrets ?? {}).flat()];
+  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, ...webhookSecrets], patterns: config.logging.redactPatterns };
   const logger = createLogger(config.logging.level, logSecrets, options.logDestination);
   const lifecycle = new Lifecycle(logger);
   const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
@@ -198,7 +208,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     ),
   );
   once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
-  once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing));
+  once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing, resolve(k, REQUEST_RATE_LIMIT)));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
   // Jobs: a store and a queue by token. With Redis, the Redis store and the BullMQ queue, shared by
   // every replica; without, this instance's memory and an in-process queue (lost on restart).
@@ -213,15 +223,28 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     lifecycle.onDraining(() => void queue.pause().catch((err: unknown) => logger.warn({ err }, 'job worker did not pause')));
     return queue;
   });
+  const webhookPolicy = new WebhookPolicy(config.jobs.webhooks.allowedUrls);
+  once(c, WEBHOOKS, (k) => new WebhookDispatcher({
+    source: jobWebhookSource(resolve(k, JOB_STORE)), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
+  }));
   once(c, JOBS, (k) => new JobService({
     store: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), runner: resolve(k, CALL_RUNNER), planner: resolve(k, PLANNER), lifecycle, rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)],
-    budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), config, logger, now: () => resolve(k, CLOCK)().getTime(),
+    budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), webhooks: { policy: webhookPolicy, dispatcher: resolve(k, WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
+  }));
+  once(c, BATCH_STORE, () => new MemoryBatchStore());
+  once(c, BATCH_WEBHOOKS, (k) => new WebhookDispatcher({
+    source: batchWebhookSource(resolve(k, BATCH_STORE), resolve(k, JOB_STORE)), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
+  }));
+  once(c, BATCHES, (k) => new BatchService({
+    batches: resolve(k, BATCH_STORE), jobs: resolve(k, JOBS), jobStore: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), planner: resolve(k, PLANNER), lifecycle,
+    rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)], budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG),
+    webhooks: { policy: webhookPolicy, dispatcher: resolve(k, BATCH_WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
   once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
   once(c, APP, (k) =>
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
-      sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
+      sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), batches: resolve(k, BATCHES), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
       limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
     }),
   );
@@ -245,10 +268,19 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const breaker = resolve(c, AGENT_DECORATED).breaker;
   lifecycle.addShutdownHook('circuit breaker timers', () => breaker.shutdown());
   const app = resolve(c, APP);
-  // The queue stops handing out jobs as soon as the drain starts; running jobs are calls the drain waits for.
+  // Runs after the job queue's hooks (hooks run newest first): live event subscriptions end.
   const jobStore = resolve(c, JOB_STORE) as { close?: () => Promise<void> };
   lifecycle.addShutdownHook('job store subscriptions', () => jobStore.close?.());
-  lifecycle.addShutdownHook('job queue', () => resolve(c, JOBS).close());
+  // Runs after the job queue's hook (hooks run newest first): retries stop, attempts under way may finish.
+  lifecycle.addShutdownHook('webhook deliveries', async () => {
+    await resolve(c, WEBHOOKS).close();
+    await resolve(c, BATCH_WEBHOOKS).close();
+  });
+  // The queue stops handing out jobs as soon as the drain starts; running jobs are calls the drain waits for.
+  lifecycle.addShutdownHook('job queue', async () => {
+    resolve(c, BATCHES).close();
+    await resolve(c, JOBS).close();
+  });
   const ws = webSocketEndpoint({
     runner: resolve(c, CALL_RUNNER), sessions: resolve(c, SESSIONS), authenticator: resolve(c, AUTHENTICATOR),
     allowedOrigins: config.cors.origins, logger, maxMessageBytes: config.server.bodyLimitBytes,

@@ -10,9 +10,12 @@ import type { AgentSdk } from './engine/agent-sdk/sdk';
 import type { EngineRouter } from './engine/router';
 import type { Engine } from './engine/types';
 import type { HealthCheck } from './http/routes/health';
+import type { BatchService } from './jobs/batch-service';
+import type { BatchStore } from './jobs/batch-store';
 import type { JobService } from './jobs/job-service';
 import type { JobQueue } from './jobs/job-queue';
 import type { JobStore } from './jobs/job-store';
+import type { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
 import type { Lifecycle } from './lifecycle/lifecycle';
 import type { BudgetLimit } from './limits/budget';
 import type { Capacity } from './limits/capacity';
@@ -59,6 +62,13 @@ export const JOB_STORE = token<JobStore>('JobStore');
 /** What runs jobs (an in-process queue, or BullMQ on Redis shared by replicas). */
 export const JOB_QUEUE = token<JobQueue>('JobQueue');
 export const JOBS = token<JobService>('JobService');
+/** Where batches are kept (memory now; a Redis store later). */
+export const BATCH_STORE = token<BatchStore>('BatchStore');
+export const BATCHES = token<BatchService>('BatchService');
+/** Delivers ended batches' webhooks. */
+export const BATCH_WEBHOOKS = token<WebhookDispatcher>('BatchWebhookDispatcher');
+/** Delivers finished jobs' webhooks (in-process retries now). */
+export const WEBHOOKS = token<WebhookDispatcher>('WebhookDispatcher');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
 export const APP = token<Express>('ExpressApp');
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { type Engine } from '@ccp/runtime';
-import { AGENT_ENGINE, createRuntime, generateKey, hashKey, override, parseConfig, type Override, type Runtime } from '@ccp/runtime';
+import { AGENT_ENGINE, createRuntime, generateKey, hashKey, override, parseConfig, type Override, type Runtime, type Secrets } from '@ccp/runtime';
 import { BUILTIN_PLUGINS } from '@ccp/server';
 import type { DestinationStream } from 'pino';
 import { startSimulator, type Simulator } from './simulator';
@@ -26,6 +26,8 @@ export interface TestRuntimeOptions {
   readonly baseDir?: string;
   /** Shared state (sessions, limits, budgets) in this Redis, as with REDIS_URL. */
   readonly redisUrl?: string;
+  /** Webhook secrets, as CCP_WEBHOOK_SECRETS and keys' webhookSecretEnv would give them. */
+  readonly secrets?: Pick<Secrets, 'webhookSecrets' | 'keyWebhookSecrets'>;
   /** Where log lines go (they are discarded unless the config sets a level). */
   readonly logDestination?: DestinationStream;
 }
@@ -85,7 +87,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const apiKey = options.apiKey === undefined ? 'sk-ant-test-0000' : options.apiKey;
   const runtime = await createRuntime({
     config,
-    secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) },
+    secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...options.secrets },
     logDestination: options.logDestination,
     env: { PATH: process.env.PATH, HOME: root },
     builtins: BUILTIN_PLUGINS,

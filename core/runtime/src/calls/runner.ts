@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { PlatformConfig } from '../config/schema';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { BudgetLimit } from '../limits/budget';
+import type { Limit } from '../limits/limit';
 import type { CallRequest, CallResult, CallSink } from './call';
 import { CallContext } from './context';
 import { compose, type Stage } from './pipeline';
@@ -12,7 +13,9 @@ import { auditRefusal } from './stages/audit';
  * The one way in for every call, whatever its transport (HTTP JSON, SSE, WebSocket,
  * session turns; later jobs and MCP): the lifecycle admits it (503 `shutting_down` while
  * draining) and tracks it to the end, the planner refuses what can be refused, then the
- * stages run in order. A call refused before it was planned still leaves its audit line.
+ * stages run in order. A call refused before it was planned still leaves its audit line,
+ * and counts against the caller's request rate (`refusedRate`): a stream of bad bodies is
+ * rate limited like any other requests, and cannot flood the audit log.
  */
 export class CallRunner {
   private readonly pipeline: (ctx: CallContext) => Promise<CallResult>;
@@ -24,6 +27,7 @@ export class CallRunner {
     private readonly audit: AuditLog,
     private readonly budget: Pick<BudgetLimit, 'reservationFor'>,
     private readonly pricing: PlatformConfig['pricing'],
+    private readonly refusedRate?: Limit,
   ) {
     this.pipeline = compose(stages);
   }
@@ -31,6 +35,21 @@ export class CallRunner {
   /** Records a call its transport refused before handing it over (e.g. a session's first input), with the same audit line. */
   refuse(request: CallRequest, err: unknown, startedAt: number): void {
     auditRefusal(this.audit, request, err, startedAt);
+  }
+
+  /**
+   * Counts a request the planner refused against the caller's request rate (a job's was
+   * counted at submission); over the limit, the refusal is the 429 instead.
+   */
+  private async countRefused(request: CallRequest, err: unknown): Promise<unknown> {
+    if (!this.refusedRate || request.transport === 'job') return err;
+    const plugin = request.kind === 'operation' ? request.plugin : '';
+    try {
+      await this.refusedRate.take({ caller: request.caller, clientIp: request.clientIp, plugin });
+      return err;
+    } catch (limited) {
+      return limited;
+    }
   }
 
   /** Runs one call; `signal` fires when the caller goes away. */
@@ -48,8 +67,9 @@ export class CallRunner {
       try {
         planned = await this.planner.plan(request);
       } catch (err) {
-        auditRefusal(this.audit, request, err, startedAt);
-        throw err;
+        const refusal = await this.countRefused(request, err);
+        auditRefusal(this.audit, request, refusal, startedAt);
+        throw refusal;
       }
       const combined = signal ? AbortSignal.any([signal, ticket.signal]) : ticket.signal;
       const ctx = new CallContext(planned.call, planned.plugin, planned.operation, combined, sink, this.budget.reservationFor(planned.plugin.maxBudgetUsd), this.pricing, startedAt);

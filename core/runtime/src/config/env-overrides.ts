@@ -1,4 +1,5 @@
-import type { Secrets } from './schema';
+import { splitSecrets } from '../jobs/webhooks/webhook-signer';
+import type { PlatformConfig, Secrets } from './schema';
 
 /**
  * Environment variables that override config keys. This table is the one place
@@ -42,13 +43,19 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
   return used;
 }
 
-/** Reads the secrets; empty strings count as unset. */
-export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
+/**
+ * Reads the secrets; empty strings count as unset. Given the `auth` section, also the webhook
+ * secret of each key that names a variable for one (`webhookSecretEnv`).
+ */
+export function readSecrets(env: NodeJS.ProcessEnv, auth?: Pick<PlatformConfig['auth'], 'keys'>): Secrets {
   const pick = (name: string) => (env[name]?.trim() ? env[name] : undefined);
+  const keyWebhookSecrets = Object.fromEntries((auth?.keys ?? []).flatMap((k) => (k.webhookSecretEnv ? [[k.name, splitSecrets(env[k.webhookSecretEnv])]] : [])));
   return {
     anthropicApiKey: pick('ANTHROPIC_API_KEY'),
     claudeOauthToken: pick('CLAUDE_CODE_OAUTH_TOKEN'),
     anthropicBaseUrl: pick('ANTHROPIC_BASE_URL'),
     redisUrl: pick('REDIS_URL'),
+    webhookSecrets: splitSecrets(env.CCP_WEBHOOK_SECRETS),
+    ...(Object.keys(keyWebhookSecrets).length > 0 ? { keyWebhookSecrets } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_TOOLS } from '@ccp/plugin-api';
 import { z } from 'zod';
+import { allowedUrlProblem } from '../jobs/webhooks/allowed-urls';
 
 const positiveInt = z.number().int().positive();
 
@@ -45,6 +46,13 @@ export const apiKeySchema = z.strictObject({
   /** Queries this key may have running at once (the default is `limits.maxConcurrentPerKey`). */
   maxConcurrent: positiveInt.optional(),
   budget: budget.optional(),
+  /**
+   * The environment variable holding this key's own webhook secret (`whsec_…`, comma-separated
+   * for a rotation): it signs this key's job webhooks instead of `CCP_WEBHOOK_SECRETS`, so no
+   * other tenant can forge a delivery to this key's receiver. The secret itself never goes in
+   * the config.
+   */
+  webhookSecretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the name of an environment variable').optional(),
 });
 
 /** The whole platform configuration. Secrets are never part of it: they come from the environment. */
@@ -243,6 +251,38 @@ export const configSchema = z.strictObject({
       retentionMs: positiveInt.default(7 * 24 * 3_600_000),
       /** How long an Idempotency-Key is remembered. */
       idempotencyTtlMs: positiveInt.default(24 * 3_600_000),
+      /** Jobs submitted together (POST /v1/batches): admitted all or none, one webhook when the last ends. */
+      batches: z
+        .strictObject({
+          /** Requests one batch may hold. */
+          maxJobs: z.number().int().min(1).max(10_000).default(100),
+          /** Batches one key may have running at once; more get 429 too_many_batches. */
+          maxOpenPerKey: positiveInt.default(10),
+        })
+        .prefault({}),
+      /** Signed callbacks when a job ends (Standard Webhooks; secrets from CCP_WEBHOOK_SECRETS). */
+      webhooks: z
+        .strictObject({
+          /**
+           * URL prefixes a job's webhook must fall under (scheme, host and port exactly, then the
+           * start of the path); none: webhooks are refused. A loopback, private or link-local
+           * address is called only when an entry names that address as its host.
+           */
+          allowedUrls: z.array(z.string().superRefine((u, ctx) => {
+            const problem = allowedUrlProblem(u);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })).default([]),
+          /** Attempts per delivery, the first included; a non-2xx answer or a timeout is retried. */
+          maxAttempts: z.number().int().min(1).max(20).default(8),
+          /** The wait before the first retry; each next one doubles, up to maxDelayMs. */
+          initialDelayMs: positiveInt.default(10_000),
+          maxDelayMs: positiveInt.default(3_600_000),
+          /** Each wait is moved by up to this share of itself (under 1/3 keeps every wait longer than the last). */
+          jitter: z.number().min(0).max(1).default(0.2),
+          /** One attempt, connection to the end of the answer. */
+          timeoutMs: positiveInt.default(10_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /**
@@ -266,4 +306,11 @@ export interface Secrets {
   readonly anthropicBaseUrl?: string;
   /** Redis for state shared by replicas (sessions now; limits, budgets and cache later). */
   readonly redisUrl?: string;
+  /**
+   * Standard Webhooks secrets (`whsec_…`) that sign job webhooks, from `CCP_WEBHOOK_SECRETS`
+   * (comma-separated for a rotation, the newest first: each one adds a signature).
+   */
+  readonly webhookSecrets?: readonly string[];
+  /** By API key name: the secrets of the variable its `webhookSecretEnv` names (they sign that key's webhooks instead). */
+  readonly keyWebhookSecrets?: Readonly<Record<string, readonly string[]>>;
 }

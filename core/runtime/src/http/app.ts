@@ -14,6 +14,7 @@ import type { ConcurrencyLimit } from '../limits/concurrency';
 import type { RequestRateLimit } from '../limits/rate-limits';
 import type { Metrics } from '../metrics/metrics';
 import type { PluginRegistry } from '../plugins/registry';
+import type { BatchService } from '../jobs/batch-service';
 import type { JobService } from '../jobs/job-service';
 import type { SessionService } from '../sessions/session-service';
 import { errorHandler, notFound } from './errors';
@@ -27,6 +28,7 @@ import type { Route } from './api/route';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { adminsOnly, healthRoutes, type HealthCheck } from './routes/health';
+import { batchRoutes } from './routes/batches';
 import { jobRoutes } from './routes/jobs';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes } from './routes/sessions';
@@ -61,6 +63,8 @@ export interface AppDeps {
   readonly sessions: SessionService;
   /** Background jobs (absent: no /v1/jobs routes, Prefer: respond-async is ignored). */
   readonly jobs?: JobService;
+  /** Batches of jobs (absent: no /v1/batches routes). */
+  readonly batches?: BatchService;
   readonly authenticator: Authenticator;
   readonly limits: { readonly requests: RequestRateLimit; readonly concurrency: ConcurrencyLimit; readonly budget: BudgetLimit };
   readonly redis?: Redis;
@@ -85,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   if (config.cors.origins.length > 0) {
-    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied'], maxAge: 600 }));
+    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id', 'webhook'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied'], maxAge: 600 }));
   }
   app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true, verify: requireUtf8 }));
   const heartbeatMs = config.server.sseHeartbeatMs;
@@ -96,8 +100,9 @@ export function createApp(deps: AppDeps): Express {
     ...healthRoutes(deps.health, adminsOnly(deps.authenticator), deps.metrics),
     ...sessionRoutes(deps.sessions, heartbeatMs),
     ...(deps.jobs ? jobRoutes(deps.jobs, heartbeatMs) : []),
+    ...(deps.batches ? batchRoutes(deps.batches) : []),
     ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
-    ...adminRoutes(config, deps.limits, deps.breaker),
+    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs),
     webSocketRoute(),
     // Last, so API calls never walk the documentation's routes.
     ...docsRoutes(document),

@@ -12,6 +12,19 @@ async function runtime(extra: Record<string, unknown>) {
 }
 
 describe('hardening', () => {
+  it('counts refused calls against the rate limit, so bad bodies cannot be sent without end', async () => {
+    const rt = await runtime({ rateLimits: { perKey: 3, windowMs: 60_000 } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await request(rt.app).post('/v1/plugins/code-review/review').send({ files: 'nope' })).status).toBe(400);
+      const bad = await request(rt.app).post('/v1/plugins/code-review/review').send({ files: 'nope' });
+      expect([bad.status, bad.body.code]).toEqual([429, 'rate_limited']);
+      const good = await request(rt.app).post('/v1/plugins/code-review/review').send(review);
+      expect([good.status, good.body.code]).toEqual([429, 'rate_limited']);
+    } finally {
+      await rt.dispose();
+    }
+  });
+
   it('answers a path that does not percent-decode with 404 route_not_found, on every route family', async () => {
     const rt = await runtime({});
     try {

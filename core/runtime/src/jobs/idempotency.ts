@@ -11,8 +11,8 @@ function canonical(value: unknown): string {
 }
 
 /** The hash an Idempotency-Key is bound to: what the job would run, whichever route submitted it. */
-export function requestHash(request: { readonly plugin: string; readonly operation: string; readonly input: unknown; readonly cacheControl?: string }): string {
-  return createHash('sha256').update(canonical({ plugin: request.plugin, operation: request.operation, input: request.input, cacheControl: request.cacheControl })).digest('hex');
+export function requestHash(request: { readonly plugin: string; readonly operation: string; readonly input: unknown; readonly cacheControl?: string; readonly webhook?: string }): string {
+  return createHash('sha256').update(canonical({ plugin: request.plugin, operation: request.operation, input: request.input, cacheControl: request.cacheControl, webhook: request.webhook })).digest('hex');
 }
 
 /** An Idempotency-Key header is 1-255 visible ASCII characters. */

@@ -143,6 +143,30 @@ describe('background jobs', () => {
     expect(engine.requests).toHaveLength(1);
   });
 
+  it('deletes an ended job with all it stored (204, then 404), and an admin purges a key\'s jobs', async () => {
+    await runtime.dispose();
+    const admin = { authorization: 'Bearer ccp_admin_key_000000000000000000000000' };
+    engine = new FakeEngine({ output: goodOutput });
+    runtime = await unitRuntime(engine, {
+      config: { auth: { keys: [{ name: 'alice', sha256: hashKey(alice.authorization.slice(7)) }, { name: 'admin', roles: ['admin'], sha256: hashKey(admin.authorization.slice(7)) }] }, cache: { enabled: false } },
+    });
+    const done = (await request(runtime.app).post('/v1/jobs').set(alice).send({ plugin: 'code-review', operation: 'review', input: review }).expect(202)).body.id as string;
+    expect((await settled(runtime, done, alice)).state).toBe('succeeded');
+    await request(runtime.app).delete(`/v1/jobs/${done}`).set(alice).expect(204);
+    expect((await request(runtime.app).get(`/v1/jobs/${done}`).set(alice).expect(404)).body.code).toBe('job_not_found');
+    expect((await request(runtime.app).get(`/v1/jobs/${done}/events`).set(alice).expect(404)).body.code).toBe('job_not_found');
+    // Purge: an ended job and a running one (cancelled first, its engine call aborted).
+    const ended = (await request(runtime.app).post('/v1/jobs').set(alice).send({ plugin: 'code-review', operation: 'review', input: review }).expect(202)).body.id as string;
+    await settled(runtime, ended, alice);
+    engine.script({ waitForAbort: true });
+    await request(runtime.app).post('/v1/jobs').set(alice).send({ plugin: 'code-review', operation: 'review', input: review }).expect(202);
+    expect(await waitUntil(() => engine.requests.length === 3, 2000, 5)).toBe(true);
+    await request(runtime.app).delete('/v1/admin/keys/alice/jobs').set(alice).expect(403);
+    expect((await request(runtime.app).delete('/v1/admin/keys/alice/jobs').set(admin).expect(200)).body).toEqual({ key: 'alice', deleted: 2 });
+    expect(engine.requests[2]?.signal?.aborted).toBe(true);
+    expect((await request(runtime.app).get('/v1/jobs').set(alice).expect(200)).body.jobs).toEqual([]);
+  });
+
   it('refuses more than jobs.maxQueuedPerKey queued jobs with 429 too_many_jobs', async () => {
     await runtime.dispose();
     engine = new FakeEngine({ waitForAbort: true });

@@ -15,10 +15,13 @@ import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { BudgetLimit } from '../limits/budget';
 import { takeAll, type Limit } from '../limits/limit';
 import { IDEMPOTENCY_KEY, requestHash } from './idempotency';
-import { FINAL_STATES, NO_PROGRESS, type Job, type JobEvent, type JobState } from './job';
+import { FINAL_STATES, queuedJob, type Job, type JobEvent, type JobState } from './job';
 import { ProgressTracker } from './job-progress';
 import { JobCancelled, JobLost, type JobHandOut, type JobQueue } from './job-queue';
 import type { JobFilter, JobPage, JobStore } from './job-store';
+import { deliveriesDocument } from './webhooks/delivery';
+import type { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import type { WebhookPolicy } from './webhooks/webhook-policy';
 
 /** Who submits a job, from the transport. */
 export interface JobOrigin {
@@ -33,6 +36,8 @@ export interface JobSpec {
   readonly operation: string;
   readonly input: unknown;
   readonly cacheControl?: 'no-cache';
+  /** A URL to deliver the job's end to (checked against `jobs.webhooks.allowedUrls`). */
+  readonly webhook?: string;
 }
 
 /** What {@link JobService} is built from (by the composition root). */
@@ -46,6 +51,8 @@ export interface JobServiceDeps {
   readonly rateLimits: readonly Limit[];
   readonly budget: Pick<BudgetLimit, 'take' | 'reservationFor'>;
   readonly audit: AuditLog;
+  /** The allowlist a webhook is checked against at submission, and who delivers a finished job's webhook. */
+  readonly webhooks: { readonly policy: WebhookPolicy; readonly dispatcher: Pick<WebhookDispatcher, 'jobFinished' | 'redeliver'> };
   readonly config: Pick<PlatformConfig, 'jobs' | 'limits' | 'pricing'>;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -86,12 +93,18 @@ export class JobService {
   private readonly runs = new Map<string, Promise<void>>();
 
   private readonly sweeper: NodeJS.Timeout;
+  private readonly finishedListeners: ((job: Job) => void)[] = [];
 
   constructor(private readonly deps: JobServiceDeps) {
     this.now = deps.now ?? Date.now;
     deps.queue.start((id, signal, handOut) => this.process(id, signal, handOut));
     this.sweeper = setInterval(() => void this.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'could not delete expired jobs')), Math.min(deps.config.jobs.retentionMs, 60_000));
     this.sweeper.unref();
+  }
+
+  /** Calls `listener` with each job that ends here, once it is recorded (batches end with their last job). */
+  onFinished(listener: (job: Job) => void): void {
+    this.finishedListeners.push(listener);
   }
 
   /** Stops taking jobs from the queue and deleting expired ones (shutdown). */
@@ -117,6 +130,7 @@ export class JobService {
         throw new InputError('invalid_input', 'The Idempotency-Key header must be 1-255 visible ASCII characters (a UUID is a good choice).');
       }
       const planned = await this.deps.planner.plan(request);
+      const webhook = spec.webhook === undefined ? undefined : this.deps.webhooks.policy.check(spec.webhook).url.href;
       if (idempotencyKey !== undefined) {
         const bodyHash = requestHash(spec);
         const known = await store.claimIdempotencyKey(owner, idempotencyKey, { bodyHash, jobId: id }, config.jobs.idempotencyTtlMs);
@@ -135,11 +149,7 @@ export class JobService {
       // The budget must cover one run now; the run reserves (and settles) its own cost.
       const hold = await this.deps.budget.take({ ...subject, reserveUsd: this.deps.budget.reservationFor(planned.plugin.maxBudgetUsd) });
       await hold.release(0);
-      const job: Job = {
-        id, owner, requestId: origin.requestId, caller: origin.caller, ...(origin.clientIp ? { clientIp: origin.clientIp } : {}),
-        plugin: planned.call.plugin, operation: planned.call.operation, input: planned.call.input, ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}),
-        state: 'queued', createdAt: this.now(), progress: NO_PROGRESS,
-      };
+      const job = queuedJob(id, origin, planned.call, this.now(), { ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}), ...(webhook ? { webhook } : {}) });
       await store.create(job);
       try {
         await this.deps.queue.enqueue({ id, owner, maxRunning: origin.caller.maxConcurrent ?? config.limits.maxConcurrentPerKey });
@@ -159,12 +169,37 @@ export class JobService {
 
   /** The caller's job, or 404 (another caller's job is not found either; a job past retention is gone). */
   async get(owner: string, id: string): Promise<Job> {
-    const job = await this.deps.store.get(id);
-    const expired = job?.finishedAt !== undefined && job.finishedAt + this.deps.config.jobs.retentionMs <= this.now();
-    if (!job || job.owner !== owner || expired) {
-      throw new NotFoundError('job_not_found', `There is no job "${id}" for this key (results are kept for jobs.retentionMs; the in-process queue forgets jobs on restart). GET /v1/jobs lists yours.`);
+    const job = await this.kept(id);
+    if (!job || job.owner !== owner) {
+      throw new NotFoundError('job_not_found', `There is no job "${id}" for this key (results are kept for jobs.retentionMs; without Redis, the in-process queue forgets jobs on restart). GET /v1/jobs lists yours.`);
     }
     return job;
+  }
+
+  /** A job still within its retention, whoever owns it. */
+  private async kept(id: string): Promise<Job | undefined> {
+    const job = await this.deps.store.get(id);
+    const expired = job?.finishedAt !== undefined && job.finishedAt + this.deps.config.jobs.retentionMs <= this.now();
+    return expired ? undefined : job;
+  }
+
+  /** The caller's job's webhook: where it stands and every delivery attempt (`GET /v1/jobs/{id}/deliveries`). */
+  async deliveries(owner: string, id: string): Promise<Record<string, unknown>> {
+    const job = await this.get(owner, id);
+    return deliveriesDocument(job, await this.deps.store.deliveries(id));
+  }
+
+  /**
+   * Delivers a finished job's webhook again, whoever owns it (an admin's redelivery); answers
+   * once that attempt is recorded (a failure retries on the usual schedule).
+   */
+  async redeliver(id: string): Promise<Record<string, unknown>> {
+    const job = await this.kept(id);
+    if (!job) throw new NotFoundError('job_not_found', `There is no job "${id}" (results are kept for jobs.retentionMs; without Redis, the in-process queue forgets jobs on restart).`);
+    if (!job.webhook) throw new ConflictError('job_not_redeliverable', `Job "${id}" was submitted without a webhook: there is nothing to deliver.`);
+    if (!FINAL_STATES.has(job.state)) throw new ConflictError('job_not_redeliverable', `Job "${id}" is ${job.state}: its webhook is delivered when it ends. Redeliver after that.`);
+    await this.deps.webhooks.dispatcher.redeliver(id);
+    return deliveriesDocument(job, await this.deps.store.deliveries(id));
   }
 
   list(owner: string, filter: JobFilter): Promise<JobPage> {
@@ -193,6 +228,30 @@ export class JobService {
       if (!job || FINAL_STATES.has(job.state)) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * DELETE of a job: one still queued or running is cancelled (and answered, settled); one
+   * that has ended is deleted with its stored input, result, events and deliveries (undefined).
+   */
+  async cancelOrDelete(owner: string, id: string): Promise<Job | undefined> {
+    const job = await this.get(owner, id);
+    if (!FINAL_STATES.has(job.state)) return this.cancel(owner, id);
+    await this.deps.store.delete(id);
+    return undefined;
+  }
+
+  /** An admin's purge of a key's jobs: its unfinished ones are cancelled, then every one is deleted. Returns how many went. */
+  async purge(owner: string): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const page = await this.deps.store.list(owner, { limit: 100 });
+      if (page.jobs.length === 0) return deleted;
+      for (const job of page.jobs) {
+        if (!FINAL_STATES.has(job.state)) await this.cancel(owner, job.id);
+        if (await this.deps.store.delete(job.id)) deleted++;
+      }
     }
   }
 
@@ -355,5 +414,7 @@ export class JobService {
     if (!job || !ended) return;
     if (needsStart) await store.append(id, { type: 'start', data: { requestId, sessionId: null } });
     await store.append(id, state === 'succeeded' ? { type: 'result', data: job.result } : { type: 'error', data: job.error });
+    this.deps.webhooks.dispatcher.jobFinished(job);
+    for (const listener of this.finishedListeners) listener(job);
   }
 }

@@ -89,6 +89,35 @@ describe.each(implementations)('%s', (_name, make) => {
     await expect(store.append('nope', { type: 'start', data: {} })).rejects.toThrow();
   });
 
+  it('keeps webhook delivery attempts with the job, numbered per job, and deletes them with it', async () => {
+    const { store, replica } = make();
+    await store.create(job('a', { state: 'succeeded', finishedAt: 100, webhook: 'https://hooks.example.com/a' }));
+    const attempt = { trigger: 'automatic' as const, at: 100, durationMs: 5, outcome: 'http_error' as const, status: 500 };
+    expect(await store.recordDelivery('a', { ...attempt, nextAttemptAt: 200 })).toMatchObject({ attempt: 1, status: 500 });
+    expect(await replica().recordDelivery('a', { ...attempt, outcome: 'delivered', status: 204 })).toMatchObject({ attempt: 2 });
+    expect((await store.deliveries('a')).map((d) => [d.attempt, d.outcome, d.nextAttemptAt])).toEqual([[1, 'http_error', 200], [2, 'delivered', undefined]]);
+    expect(await store.recordDelivery('nope', attempt)).toBeUndefined();
+    await store.sweep(200);
+    expect(await store.deliveries('a')).toEqual([]);
+    expect(await store.recordDelivery('a', attempt)).toBeUndefined();
+  });
+
+  it('deletes a job with its events and deliveries, and only once', async () => {
+    const { store } = make();
+    await store.create(job('d', { state: 'failed', finishedAt: 100 }));
+    await store.create(job('keep'));
+    await store.append('d', { type: 'error', data: {} });
+    await store.recordDelivery('d', { trigger: 'automatic', at: 1, durationMs: 1, outcome: 'delivered', status: 200 });
+    expect(await store.delete('d')).toBe(true);
+    expect(await store.delete('d')).toBe(false);
+    expect(await store.get('d')).toBeUndefined();
+    expect(await store.events('d', 0)).toEqual([]);
+    expect(await store.deliveries('d')).toEqual([]);
+    expect((await store.list('alice', { limit: 10 })).jobs.map((j) => j.id)).toEqual(['keep']);
+    expect(await store.delete('keep')).toBe(true);
+    expect(await store.countQueued('alice')).toBe(0);
+  });
+
   it('claims an Idempotency-Key once per owner until it expires, and forgets a released one', async () => {
     const { store, replica } = make();
     const other = replica();
@@ -153,7 +182,8 @@ describe('RedisJobStore keys', () => {
     expect(await redis.pttl(`${p}job:f`)).toBe(-1);
     await store.update('f', (j) => ({ ...j, state: 'succeeded', finishedAt: Date.now() }));
     await store.append('f', { type: 'result', data: {} });
-    for (const key of [`${p}job:f`, `${p}job-events:f`]) {
+    await store.recordDelivery('f', { trigger: 'automatic', at: 1, durationMs: 1, outcome: 'delivered', status: 200 });
+    for (const key of [`${p}job:f`, `${p}job-events:f`, `${p}job-deliveries:f`]) {
       const ttl = await redis.pttl(key);
       expect({ key, expires: ttl > 59_000 && ttl <= 60_000 }).toEqual({ key, expires: true });
     }

@@ -1,4 +1,5 @@
 import type { Job, JobEvent, JobState } from './job';
+import type { DeliveryAttempt } from './webhooks/delivery';
 
 /** What a list of jobs may be narrowed to. */
 export interface JobFilter {
@@ -22,9 +23,10 @@ export interface IdempotencyRecord {
 }
 
 /**
- * Where jobs, their events and Idempotency-Keys are kept. The memory store is this
- * instance's; a Redis store (jobs as hashes, events as a stream, keys with SET NX + TTL,
- * live events by pub/sub) implements the same interface in a new file.
+ * Where jobs, their events, their webhook delivery attempts and Idempotency-Keys are kept.
+ * The memory store is this instance's; a Redis store (jobs as hashes, events as a stream,
+ * delivery attempts as a list, keys with SET NX + TTL, live events by pub/sub) implements
+ * the same interface in a new file.
  */
 export interface JobStore {
   create(job: Job): Promise<void>;
@@ -42,12 +44,21 @@ export interface JobStore {
   /** Calls `listener` for each event appended from now on; returns how to stop. */
   watch(id: string, listener: (event: JobEvent) => void): () => void;
   /**
+   * Appends a webhook delivery attempt to the job's record (numbered from 1 per job; kept and
+   * deleted with the job); undefined when the job is gone.
+   */
+  recordDelivery(id: string, attempt: Omit<DeliveryAttempt, 'attempt'>): Promise<DeliveryAttempt | undefined>;
+  /** The job's delivery attempts, oldest first. */
+  deliveries(id: string): Promise<readonly DeliveryAttempt[]>;
+  /**
    * Remembers `record` for the owner's key unless the key is already known (atomically);
    * returns the record already there, or undefined when this one was stored.
    */
   claimIdempotencyKey(owner: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<IdempotencyRecord | undefined>;
   /** Forgets a key (its submission was refused). */
   releaseIdempotencyKey(owner: string, key: string): Promise<void>;
+  /** Deletes a job with everything stored with it (input, result, events, deliveries); false when there was none. */
+  delete(id: string): Promise<boolean>;
   /** Deletes the jobs that finished before `finishedBefore` and expired keys; returns how many jobs went. */
   sweep(finishedBefore: number): Promise<number>;
 }

@@ -48,6 +48,10 @@ export interface Job {
   /** The operation input, validated at submission. */
   readonly input: unknown;
   readonly cacheControl?: 'no-cache';
+  /** Where the job's end is delivered (a URL the allowlist let through at submission). */
+  readonly webhook?: string;
+  /** The batch the job was submitted in (its end is delivered with the batch's). */
+  readonly batchId?: string;
   readonly state: JobState;
   /** Epoch ms. */
   readonly createdAt: number;
@@ -58,6 +62,24 @@ export interface Job {
   readonly result?: CallResult;
   /** On failure or cancellation: the problem document. */
   readonly error?: Record<string, unknown>;
+}
+
+/** A job as it is queued: who asked, what it runs, when. */
+export function queuedJob(
+  id: string,
+  origin: { readonly requestId: string; readonly caller: Caller; readonly clientIp?: string },
+  call: { readonly plugin: string; readonly operation: string; readonly input: unknown },
+  createdAt: number,
+  extra: { readonly cacheControl?: 'no-cache'; readonly webhook?: string; readonly batchId?: string } = {},
+): Job {
+  return {
+    id, owner: origin.caller.name, requestId: origin.requestId, caller: origin.caller, ...(origin.clientIp ? { clientIp: origin.clientIp } : {}),
+    plugin: call.plugin, operation: call.operation, input: call.input,
+    ...(extra.cacheControl ? { cacheControl: extra.cacheControl } : {}),
+    ...(extra.webhook ? { webhook: extra.webhook } : {}),
+    ...(extra.batchId ? { batchId: extra.batchId } : {}),
+    state: 'queued', createdAt, progress: NO_PROGRESS,
+  };
 }
 
 /** One event of a job, as its stream shows it; `seq` is the SSE `id:` (1, 2, 3, … per job). */
@@ -82,6 +104,8 @@ export function jobDocument(job: Job): Record<string, unknown> {
     progress: job.progress,
     ...(job.result ? { result: job.result } : {}),
     ...(job.error ? { error: job.error } : {}),
-    links: { self: `/v1/jobs/${job.id}`, events: `/v1/jobs/${job.id}/events` },
+    ...(job.webhook ? { webhook: job.webhook } : {}),
+    ...(job.batchId ? { batchId: job.batchId } : {}),
+    links: { self: `/v1/jobs/${job.id}`, events: `/v1/jobs/${job.id}/events`, ...(job.webhook ? { deliveries: `/v1/jobs/${job.id}/deliveries` } : {}) },
   };
 }

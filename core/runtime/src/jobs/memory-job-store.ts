@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { FINAL_STATES, type Job, type JobEvent } from './job';
 import type { IdempotencyRecord, JobFilter, JobPage, JobStore } from './job-store';
+import type { DeliveryAttempt } from './webhooks/delivery';
 
 interface Entry {
   job: Job;
   readonly events: JobEvent[];
+  readonly deliveries: DeliveryAttempt[];
 }
 
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
@@ -26,7 +28,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async create(job: Job): Promise<void> {
-    this.jobs.set(job.id, { job, events: [] });
+    this.jobs.set(job.id, { job, events: [], deliveries: [] });
     const ids = this.byOwner.get(job.owner) ?? [];
     ids.push(job.id);
     this.byOwner.set(job.owner, ids);
@@ -85,6 +87,18 @@ export class MemoryJobStore implements JobStore {
     return () => this.live.off(id, listener);
   }
 
+  async recordDelivery(id: string, attempt: Omit<DeliveryAttempt, 'attempt'>): Promise<DeliveryAttempt | undefined> {
+    const entry = this.jobs.get(id);
+    if (!entry) return undefined;
+    const full: DeliveryAttempt = { ...attempt, attempt: entry.deliveries.length + 1 };
+    entry.deliveries.push(full);
+    return full;
+  }
+
+  async deliveries(id: string): Promise<readonly DeliveryAttempt[]> {
+    return [...(this.jobs.get(id)?.deliveries ?? [])];
+  }
+
   async claimIdempotencyKey(owner: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<IdempotencyRecord | undefined> {
     const id = `${owner}\u0000${key}`;
     const known = this.keys.get(id);
@@ -97,15 +111,21 @@ export class MemoryJobStore implements JobStore {
     this.keys.delete(`${owner}\u0000${key}`);
   }
 
+  async delete(id: string): Promise<boolean> {
+    const entry = this.jobs.get(id);
+    if (!entry) return false;
+    this.jobs.delete(id);
+    const ids = this.byOwner.get(entry.job.owner)?.filter((j) => j !== id) ?? [];
+    if (ids.length > 0) this.byOwner.set(entry.job.owner, ids);
+    else this.byOwner.delete(entry.job.owner);
+    return true;
+  }
+
   async sweep(finishedBefore: number): Promise<number> {
     let gone = 0;
     for (const [id, { job }] of this.jobs) {
       if (!FINAL_STATES.has(job.state) || (job.finishedAt ?? Infinity) >= finishedBefore) continue;
-      this.jobs.delete(id);
-      const ids = this.byOwner.get(job.owner)?.filter((j) => j !== id) ?? [];
-      if (ids.length > 0) this.byOwner.set(job.owner, ids);
-      else this.byOwner.delete(job.owner);
-      gone++;
+      if (await this.delete(id)) gone++;
     }
     const now = this.now();
     for (const [k, record] of this.keys) if (record.expiresAt <= now) this.keys.delete(k);

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { failClosed } from '../state/unavailable';
 import { FINAL_STATES, type Job, type JobEvent } from './job';
 import type { IdempotencyRecord, JobFilter, JobPage, JobStore } from './job-store';
+import type { DeliveryAttempt } from './webhooks/delivery';
 
 // Creates a job: its document and version, its place in the owner's index (a number from one
 // counter, so the index is in submission order whichever replica took it) and, while queued,
@@ -20,7 +21,7 @@ return seq`;
 
 // Replaces a job's document only if nobody changed it since it was read (its version), so a
 // change made on one replica is never lost to another's; keeps the queued set and, once the job
-// is finished, the sweep's index and the expiry of the job and its events.
+// is finished, the sweep's index and the expiry of the job, its events and its deliveries.
 const UPDATE = `
 local v = redis.call('hget', KEYS[1], 'v')
 if not v then return -1 end
@@ -31,6 +32,7 @@ if ARGV[5] ~= '' then
   redis.call('zadd', KEYS[3], ARGV[5], ARGV[4])
   redis.call('pexpire', KEYS[1], ARGV[6])
   redis.call('pexpire', KEYS[4], ARGV[6])
+  redis.call('pexpire', KEYS[5], ARGV[6])
 end
 return 1`;
 
@@ -47,6 +49,17 @@ end
 redis.call('publish', ARGV[2], n .. '\\n' .. ARGV[1])
 return n`;
 
+// Appends a webhook delivery attempt to the job's record (numbered by the list's length); a
+// list begun after the job finished takes the job's expiry. 0 when the job is gone.
+const RECORD = `
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+local n = redis.call('rpush', KEYS[2], ARGV[1])
+if n == 1 then
+  local ttl = redis.call('pttl', KEYS[1])
+  if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end
+end
+return n`;
+
 // SET NX that returns what was there.
 const CLAIM = `
 local known = redis.call('get', KEYS[1])
@@ -54,13 +67,14 @@ if known then return known end
 redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false`;
 
-// Deletes one finished job and everything that points at it; 1 when the job was still there.
+// Deletes one job with everything stored with it and everything that points at it; 1 when the
+// job was still there.
 const REMOVE = `
 local gone = redis.call('del', KEYS[1])
-redis.call('del', KEYS[2])
-redis.call('zrem', KEYS[3], ARGV[1])
-redis.call('srem', KEYS[4], ARGV[1])
-redis.call('zrem', KEYS[5], ARGV[1])
+redis.call('del', KEYS[2], KEYS[3])
+redis.call('zrem', KEYS[4], ARGV[1])
+redis.call('srem', KEYS[5], ARGV[1])
+redis.call('zrem', KEYS[6], ARGV[1])
 return gone`;
 
 /** Attempts at a compare-and-set before an update gives up (each loses only to another change). */
@@ -86,9 +100,10 @@ export interface RedisJobStoreOptions {
  * and a restart loses nothing: a job is a hash (its JSON document and a version for
  * compare-and-set updates), each owner has an index in submission order and a set of queued
  * jobs, events are a list numbered from 1 (so `Last-Event-ID` resumes on any replica) and
- * are published on a channel per job for live watchers, Idempotency-Keys are claimed
- * atomically with an expiry. A finished job and its events expire `retentionMs` after it
- * ended (the sweep also deletes them, with their index entries). Commands fail fast while
+ * are published on a channel per job for live watchers, webhook delivery attempts are a list
+ * beside them, Idempotency-Keys are claimed atomically with an expiry. A finished job, its
+ * events and its deliveries expire `retentionMs` after it ended (the sweep also deletes them,
+ * with their index entries). Commands fail fast while
  * Redis is away: a typed 503 `shared_state_unavailable`.
  */
 export class RedisJobStore implements JobStore {
@@ -106,6 +121,7 @@ export class RedisJobStore implements JobStore {
 
   private jobKey = (id: string) => `${this.p}job:${id}`;
   private eventsKey = (id: string) => `${this.p}job-events:${id}`;
+  private deliveriesKey = (id: string) => `${this.p}job-deliveries:${id}`;
   private ownerKey = (owner: string) => `${this.p}jobs-of:${owner}`;
   private queuedKey = (owner: string) => `${this.p}jobs-queued:${owner}`;
   private finishedKey = () => `${this.p}jobs-finished`;
@@ -132,7 +148,7 @@ export class RedisJobStore implements JobStore {
       const final = FINAL_STATES.has(next.state) ? String(next.finishedAt ?? Date.now()) : '';
       const applied = Number(
         await failClosed(
-          this.redis.eval(UPDATE, 4, this.jobKey(id), this.queuedKey(next.owner), this.finishedKey(), this.eventsKey(id), version, JSON.stringify(next), next.state, id, final, String(this.options.retentionMs)),
+          this.redis.eval(UPDATE, 5, this.jobKey(id), this.queuedKey(next.owner), this.finishedKey(), this.eventsKey(id), this.deliveriesKey(id), version, JSON.stringify(next), next.state, id, final, String(this.options.retentionMs)),
         ),
       );
       if (applied === 1) return next;
@@ -222,6 +238,16 @@ export class RedisJobStore implements JobStore {
     };
   }
 
+  async recordDelivery(id: string, attempt: Omit<DeliveryAttempt, 'attempt'>): Promise<DeliveryAttempt | undefined> {
+    const n = Number(await failClosed(this.redis.eval(RECORD, 2, this.jobKey(id), this.deliveriesKey(id), JSON.stringify(attempt))));
+    return n === 0 ? undefined : { ...attempt, attempt: n };
+  }
+
+  async deliveries(id: string): Promise<readonly DeliveryAttempt[]> {
+    const raws = await failClosed(this.redis.lrange(this.deliveriesKey(id), 0, -1));
+    return raws.map((raw, i) => ({ ...(JSON.parse(raw) as Omit<DeliveryAttempt, 'attempt'>), attempt: i + 1 }));
+  }
+
   async claimIdempotencyKey(owner: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<IdempotencyRecord | undefined> {
     const known = await failClosed(this.redis.eval(CLAIM, 1, this.idempotencyKey(owner, key), JSON.stringify(record), String(ttlMs)));
     if (typeof known !== 'string') return undefined;
@@ -233,18 +259,20 @@ export class RedisJobStore implements JobStore {
     await failClosed(this.redis.del(this.idempotencyKey(owner, key)));
   }
 
+  async delete(id: string): Promise<boolean> {
+    const owner = (await this.get(id))?.owner;
+    if (!owner) {
+      // Gone already (or expired on its own): what it left behind goes; its index entry goes when its owner lists.
+      await failClosed(this.redis.multi().del(this.eventsKey(id), this.deliveriesKey(id)).zrem(this.finishedKey(), id).exec());
+      return false;
+    }
+    return Number(await failClosed(this.redis.eval(REMOVE, 6, this.jobKey(id), this.eventsKey(id), this.deliveriesKey(id), this.ownerKey(owner), this.queuedKey(owner), this.finishedKey(), id))) === 1;
+  }
+
   async sweep(finishedBefore: number): Promise<number> {
     const ids = await failClosed(this.redis.zrangebyscore(this.finishedKey(), '-inf', `(${finishedBefore}`, 'LIMIT', 0, SWEEP_BATCH));
     let gone = 0;
-    for (const id of ids) {
-      const owner = (await this.get(id))?.owner;
-      if (owner) {
-        gone += Number(await failClosed(this.redis.eval(REMOVE, 5, this.jobKey(id), this.eventsKey(id), this.ownerKey(owner), this.queuedKey(owner), this.finishedKey(), id)));
-      } else {
-        // Expired on its own: its owner is unknown, so its index entry goes when the owner lists.
-        await failClosed(this.redis.multi().del(this.eventsKey(id)).zrem(this.finishedKey(), id).exec());
-      }
-    }
+    for (const id of ids) if (await this.delete(id)) gone++;
     return gone;
   }
 

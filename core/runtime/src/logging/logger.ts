@@ -12,6 +12,8 @@ export const REDACT_PATHS = [
   '*.anthropicApiKey',
   '*.claudeOauthToken',
   '*.redisUrl',
+  '*.webhookSecrets',
+  '*.keyWebhookSecrets',
   'env.ANTHROPIC_API_KEY',
   'env.CLAUDE_CODE_OAUTH_TOKEN',
 ];
@@ -24,8 +26,8 @@ export interface LogSecrets {
   readonly patterns?: readonly string[];
 }
 
-/** Anthropic key shapes and platform keys, censored even when nobody configured them. */
-const BUILT_IN = [/sk-ant-[A-Za-z0-9_-]{8,}/g, /ccp_[A-Za-z0-9_-]{20,}/g];
+/** Anthropic key shapes, platform keys and webhook secrets, censored even when nobody configured them. */
+const BUILT_IN = [/sk-ant-[A-Za-z0-9_-]{8,}/g, /ccp_[A-Za-z0-9_-]{20,}/g, /whsec_[A-Za-z0-9+/=]{8,}/g];
 /** A bearer token: the word stays, the token goes. */
 const BEARER = /(Bearer\s+)[^\s"]+/gi;
 

@@ -198,6 +198,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'ccp_webhook_deliveries_total',
+    help: 'Job webhook delivery attempts by outcome (delivered, http_error, timeout, network_error, blocked); each retry counts.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });

@@ -105,6 +105,7 @@ function operation(doc: RouteDoc, isPublic: boolean, components: Components): Re
     parameters: [
       ...pathParams.map((name) => ({ name, in: 'path', required: true, description: doc.params?.[name] ?? name, schema: { type: 'string' } })),
       ...Object.entries(doc.query ?? {}).map(([name, q]) => ({ name, in: 'query', required: false, description: q.description, schema: components.schema(q.schema, 'input') })),
+      ...Object.entries(doc.requestHeaders ?? {}).map(([name, h]) => ({ name, in: 'header', required: false, description: h.description, schema: h.schema ? components.schema(h.schema, 'input') : { type: 'string' } })),
     ],
     ...(doc.body
       ? { requestBody: { required: doc.body.required, content: { 'application/json': { schema: components.schema(doc.body.schema, 'input'), ...(doc.body.example !== undefined ? { example: doc.body.example } : {}) } } } }

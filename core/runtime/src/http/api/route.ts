@@ -28,6 +28,8 @@ export interface RouteDoc {
   readonly tags: readonly string[];
   readonly params?: Readonly<Record<string, string>>;
   readonly query?: Readonly<Record<string, { readonly description: string; readonly schema: SchemaOf }>>;
+  /** Request headers the route reads (`Prefer`, `Idempotency-Key`, `Webhook`), all optional. */
+  readonly requestHeaders?: Readonly<Record<string, { readonly description: string; readonly schema?: SchemaOf }>>;
   readonly body?: { readonly schema: SchemaOf; readonly required: boolean; readonly example?: unknown };
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Problem statuses besides the ones every route of its kind may give. */

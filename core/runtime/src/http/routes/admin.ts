@@ -1,13 +1,16 @@
+import { z } from 'zod';
 import { requireAdmin } from '../../auth/middleware';
 import type { PlatformConfig } from '../../config/schema';
 import type { BreakerEngine } from '../../engine/decorators/breaker';
+import type { JobService } from '../../jobs/job-service';
 import type { BudgetLimit } from '../../limits/budget';
 import type { ConcurrencyLimit } from '../../limits/concurrency';
 import { route, type Route } from '../api/route';
 import { breakerSchema, keyUsageSchema } from '../api/schemas';
+import { deliveriesSchema } from './jobs';
 
-/** `/v1/admin` (admin role): circuit breaker state and reset, usage per key. */
-export function adminRoutes(config: PlatformConfig, limits: { concurrency: ConcurrencyLimit; budget: BudgetLimit }, breaker: BreakerEngine | undefined): Route[] {
+/** `/v1/admin` (admin role): circuit breaker state and reset, usage per key, webhook redelivery. */
+export function adminRoutes(config: PlatformConfig, limits: { concurrency: ConcurrencyLimit; budget: BudgetLimit }, breaker: BreakerEngine | undefined, jobs?: JobService): Route[] {
   const state = () => (breaker ? { state: breaker.state, retryAfterSeconds: breaker.state === 'closed' ? 0 : breaker.retryAfterSeconds() } : { state: 'disabled' as const });
   return [
     route({
@@ -61,5 +64,33 @@ export function adminRoutes(config: PlatformConfig, limits: { concurrency: Concu
         },
       ],
     }),
+    ...(jobs
+      ? [
+          route({
+            method: 'post',
+            path: '/v1/admin/jobs/:jobId/redeliver',
+            operationId: 'redeliverJobWebhook',
+            summary: "Deliver a finished job's webhook again (any key's job)",
+            description: 'Makes one attempt now, with the same webhook-id as before (a receiver drops a repeat it already took), and answers with every attempt once it is recorded; if it fails, retries follow on the usual schedule. The URL must still be under jobs.webhooks.allowedUrls.',
+            tags: ['admin'],
+            params: { jobId: 'The job id' },
+            responses: { 200: { description: "The job's deliveries, the new attempt last", json: deliveriesSchema } },
+            problems: [403, 404, 409],
+            handlers: [requireAdmin, async (req, res) => void res.json(await jobs.redeliver(String(req.params.jobId)))],
+          }),
+          route({
+            method: 'delete',
+            path: '/v1/admin/keys/:keyName/jobs',
+            operationId: 'purgeKeyJobs',
+            summary: "Delete every stored job of a key (its unfinished ones are cancelled first)",
+            description: "Removes each job's input, result, events and deliveries, whatever its age (retention deletes them after jobs.retentionMs anyway). Answers how many went.",
+            tags: ['admin'],
+            params: { keyName: 'The name of the API key (auth.keys[].name)' },
+            responses: { 200: { description: 'How many jobs were deleted', json: z.object({ key: z.string(), deleted: z.number().int() }) } },
+            problems: [403],
+            handlers: [requireAdmin, async (req, res) => void res.json({ key: String(req.params.keyName), deleted: await jobs.purge(String(req.params.keyName)) })],
+          }),
+        ]
+      : []),
   ];
 }

@@ -30,16 +30,52 @@ export const jobSchema = z
     progress: progressSchema,
     result: callResultSchema().optional().meta({ description: 'On success: the body a synchronous call answers with' }),
     error: problemSchema.optional().meta({ description: 'On failure or cancellation: the problem document' }),
-    links: z.object({ self: z.string(), events: z.string() }),
+    webhook: z.string().optional().meta({ description: 'Where the end of the job is delivered (GET links.deliveries for the attempts)' }),
+    batchId: z.string().optional().meta({ description: 'The batch the job was submitted in (GET /v1/batches/{batchId})' }),
+    links: z.object({ self: z.string(), events: z.string(), deliveries: z.string().optional() }),
   })
   .meta({ id: 'Job' });
+
+export const WEBHOOK_TEXT =
+  'a URL under one of the operator\'s jobs.webhooks.allowedUrls (anything else is 400 webhook_not_allowed). When the job ends it receives a Standard Webhooks POST ' +
+  '(webhook-id, webhook-timestamp, webhook-signature) whose body is { type: job.succeeded | job.failed | job.cancelled, timestamp, data: the job }; a non-2xx answer or a timeout is retried with backoff.';
 
 /** `POST /v1/jobs`. */
 export const jobRequest = z.strictObject({
   plugin: z.string().min(1),
   operation: z.string().min(1),
   input: z.unknown(),
+  webhook: z.string().min(1).max(2048).optional().meta({ description: `Where the end of the job is delivered: ${WEBHOOK_TEXT}` }),
 });
+
+const OUTCOMES = ['delivered', 'http_error', 'timeout', 'network_error', 'blocked'] as const;
+
+/** `GET /v1/jobs/{id}/deliveries`. */
+export const deliveriesSchema = z
+  .object({
+    jobId: z.string(),
+    url: z.string().optional(),
+    webhookId: z.string().optional().meta({ description: 'The webhook-id header of every attempt and redelivery: a receiver drops repeats by it' }),
+    state: z.enum(['none', 'waiting', 'pending', 'retrying', 'delivered', 'failed']).meta({ description: 'none: no webhook; waiting: the job runs; pending: the first attempt is under way; retrying: a retry is scheduled; delivered; failed: no attempt is left' }),
+    attempts: z.array(
+      z.object({
+        attempt: z.number().int(),
+        trigger: z.enum(['automatic', 'redelivery']),
+        at: z.string(),
+        durationMs: z.number().int(),
+        outcome: z.enum(OUTCOMES),
+        status: z.number().int().optional().meta({ description: "The receiver's HTTP status (a redirect is never followed)" }),
+        error: z.string().optional().meta({ description: 'Why the attempt got no answer: a timeout, a connection error, or an address the guard refused' }),
+        nextAttemptAt: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'WebhookDeliveries' });
+
+/** The `Webhook` request header of an operation called with `Prefer: respond-async`. */
+export const WEBHOOK_HEADER = {
+  Webhook: { description: `With Prefer: respond-async, where the end of the job is delivered: ${WEBHOOK_TEXT} (A header, not a body field: the body is the operation's input, whose schema admits no other field.)` },
+};
 
 const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -109,6 +145,7 @@ export function jobRoutes(jobs: JobService, heartbeatMs: number): Route[] {
         'Any operation route also takes `Prefer: respond-async` to do the same.',
       tags: ['jobs'],
       countedAsCall: () => true,
+      requestHeaders: { 'Idempotency-Key': { description: 'The same key and body within 24 hours give back the first job (200); another body is 422' } },
       body: { schema: jobRequest, required: true, example: { plugin: 'code-review', operation: 'review', input: { files: [{ path: 'a.ts', content: 'export const a = 1;\n' }] } } },
       responses: {
         202: { description: 'The job, queued', json: jobSchema, headers: SUBMIT_HEADERS },
@@ -119,7 +156,11 @@ export function jobRoutes(jobs: JobService, heartbeatMs: number): Route[] {
         requireJson(),
         async (req, res) => {
           const body = parseBody(jobRequest, req.body, 'a job ({ plugin, operation, input })');
-          await submitJob(jobs, req, res, { plugin: body.plugin, operation: body.operation, input: body.input, ...(/no-cache|no-store/i.test(req.get('cache-control') ?? '') ? { cacheControl: 'no-cache' as const } : {}) });
+          await submitJob(jobs, req, res, {
+            plugin: body.plugin, operation: body.operation, input: body.input,
+            ...(/no-cache|no-store/i.test(req.get('cache-control') ?? '') ? { cacheControl: 'no-cache' as const } : {}),
+            ...(body.webhook !== undefined ? { webhook: body.webhook } : {}),
+          });
         },
       ],
     }),
@@ -169,16 +210,35 @@ export function jobRoutes(jobs: JobService, heartbeatMs: number): Route[] {
       handlers: [async (req, res) => streamJob(jobs, req, res, heartbeatMs)],
     }),
     route({
+      method: 'get',
+      path: '/v1/jobs/:jobId/deliveries',
+      operationId: 'getJobDeliveries',
+      summary: "A job's webhook: where its delivery stands and every attempt (time, status or error, duration)",
+      tags: ['jobs'],
+      params: jobId,
+      responses: { 200: { description: 'The deliveries', json: deliveriesSchema } },
+      problems: [404],
+      handlers: [async (req, res) => void res.json(await jobs.deliveries(req.caller.name, String(req.params.jobId)))],
+    }),
+    route({
       method: 'delete',
       path: '/v1/jobs/:jobId',
       operationId: 'cancelJob',
-      summary: 'Cancel a job: a queued one never runs, a running one is stopped and settled at what it spent',
-      description: 'Answers with the job once it is settled; a job that had already ended is returned as it was.',
+      summary: 'Cancel a job that has not ended, or delete one that has',
+      description:
+        'A queued job never runs; a running one is stopped and settled at what it spent: answered with the job once it is settled (200). ' +
+        'A job that has ended is deleted with everything stored with it (input, result, events, deliveries): 204, and then 404.',
       tags: ['jobs'],
       params: jobId,
-      responses: { 200: { description: 'The job, cancelled (or as it ended)', json: jobSchema } },
+      responses: { 200: { description: 'The job, cancelled', json: jobSchema }, 204: { description: 'The ended job and all it stored are deleted' } },
       problems: [404],
-      handlers: [async (req, res) => void res.json(jobDocument(await jobs.cancel(req.caller.name, String(req.params.jobId))))],
+      handlers: [
+        async (req, res) => {
+          const job = await jobs.cancelOrDelete(req.caller.name, String(req.params.jobId));
+          if (job) res.json(jobDocument(job));
+          else res.status(204).end();
+        },
+      ],
     }),
   ];
 }

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { InputError } from '@ccp/plugin-api';
 import { z } from 'zod';
 import { mayUse } from '../../auth/caller';
 import type { OperationCallRequest } from '../../calls/call';
@@ -12,7 +13,7 @@ import { callEvents, callResultSchema, pluginSummarySchema } from '../api/schema
 import { callerSignal } from '../caller-signal';
 import { streamCall, wantsEventStream } from '../event-stream';
 import { requireJson } from '../require-json';
-import { jobSchema, prefersAsync, submitJob } from './jobs';
+import { jobSchema, prefersAsync, submitJob, WEBHOOK_HEADER } from './jobs';
 
 function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
   const d = plugin.definition;
@@ -48,10 +49,13 @@ const component = (plugin: string, op: string, part: string) => `#/components/sc
 export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number, jobs?: JobService): Route[] {
   const invoke = async (req: Request<{ id: string; operation: string }>, res: Response) => {
     const noCache = /no-cache|no-store/i.test(req.get('cache-control') ?? '');
+    const webhook = req.get('webhook');
     if (jobs && prefersAsync(req)) {
-      await submitJob(jobs, req, res, { plugin: req.params.id, operation: req.params.operation, input: req.body, ...(noCache ? { cacheControl: 'no-cache' as const } : {}) });
+      await submitJob(jobs, req, res, { plugin: req.params.id, operation: req.params.operation, input: req.body, ...(noCache ? { cacheControl: 'no-cache' as const } : {}), ...(webhook !== undefined ? { webhook } : {}) });
       return;
     }
+    // A synchronous call has no end to deliver: saying so beats dropping the header unheard.
+    if (webhook !== undefined) throw new InputError('invalid_input', 'The Webhook header applies to background jobs only: send Prefer: respond-async with it (or POST /v1/jobs with a webhook field).');
     const streaming = wantsEventStream(req);
     const call: OperationCallRequest = {
       kind: 'operation',
@@ -112,6 +116,11 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
             summary: op.definition.description,
             description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).`,
             tags: [plugin.definition.id],
+            requestHeaders: {
+              Prefer: { description: 'respond-async: run the call as a background job (202 with its Location)' },
+              'Idempotency-Key': { description: 'With Prefer: respond-async: the same key and body within 24 hours give back the first job (200); another body is 422' },
+              ...WEBHOOK_HEADER,
+            },
             body: { schema: { $ref: component(plugin.definition.id, op.name, 'input') }, required: true, example: op.definition.example },
             responses: {
               200: {
