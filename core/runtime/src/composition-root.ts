@@ -36,6 +36,7 @@ import { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
 import { batchWebhookSource, jobWebhookSource } from './jobs/webhooks/webhook-source';
 import { BatchService } from './jobs/batch-service';
 import { MemoryBatchStore } from './jobs/memory-batch-store';
+import { RedisBatchStore } from './jobs/redis-batch-store';
 import { WebhookPolicy } from './jobs/webhooks/webhook-policy';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
@@ -231,7 +232,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), runner: resolve(k, CALL_RUNNER), planner: resolve(k, PLANNER), lifecycle, rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)],
     budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), webhooks: { policy: webhookPolicy, dispatcher: resolve(k, WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
-  once(c, BATCH_STORE, () => new MemoryBatchStore());
+  // Batches live where their jobs do: one replica ends a batch whose last job ended on another.
+  once(c, BATCH_STORE, () => (state.redis ? new RedisBatchStore(state.redis, { retentionMs: config.jobs.retentionMs }) : new MemoryBatchStore()));
   once(c, BATCH_WEBHOOKS, (k) => new WebhookDispatcher({
     source: batchWebhookSource(resolve(k, BATCH_STORE), resolve(k, JOB_STORE)), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
