@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
 import { stringify } from 'yaml';
-import { postJson, processesUnder, startRedis, startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator, type TestRedis } from '@ccp/testing';
+import { postJson, processesUnder, startRedis, startServerProcess, startSimulator, testKey, waitUntil, type RecordedRequest, type ServerProcess, type Simulator, type TestRedis } from '@ccp/testing';
 
 // Background jobs on BullMQ: one redis-server, three real server processes (replicas) and the
 // simulator, all on loopback. 30 jobs (code reviews on the claude CLI, commit messages on the
@@ -12,12 +12,16 @@ import { postJson, processesUnder, startRedis, startServerProcess, startSimulato
 // mid-run with its claude processes (a pod lost). Every job must end
 // `succeeded` or `failed` with `worker_lost`, none may run twice after spending (the
 // simulator's record: at most one conversation per job), and any job's events can be read
-// from any replica, live and resumed with Last-Event-ID.
+// from any replica, live and resumed with Last-Event-ID. Then a batch submitted on one
+// survivor ends on the other, its jobs run by both.
 
 const JOBS = 30;
 const GRACE_MS = 5_000; // the drain time, and so the lock: a dead replica's jobs are taken over within ~3 of these
 
 interface Sse { id: number; event: string; data: Record<string, unknown> }
+
+/** The Anthropic key a request to the simulator came with (the CLI sends x-api-key, the SDK a bearer token). */
+const keyOf = (r: RecordedRequest) => r.headers['x-api-key'] || r.headers.authorization?.replace(/^Bearer /, '');
 
 /** A job's event stream from one replica, to its end (or `stopAfter` events), with its SSE ids. */
 async function jobEvents(base: string, id: string, headers: Record<string, string>, timeoutMs: number, stopAfter = Infinity): Promise<Sse[]> {
@@ -52,6 +56,8 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
   const roots = [0, 1, 2].map((i) => join(dir, `ws-${i}`));
   const key = testKey('jobs', { maxConcurrent: 64 });
   const headers = key.headers;
+  /** The replicas left once one was killed. */
+  let survivors: ServerProcess[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -113,7 +119,7 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     // The victim: replica 1 or 2, once the simulator is streaming an answer to it (a job mid-run),
     // preferably while it also has another claude process that is not streaming (most likely
     // one still starting: a job lost before its query began, which runs again elsewhere).
-    const streamingTo = (i: number) => sim.messageRequests().filter((r) => r.headers['x-api-key'] === `sk-ant-replica-${i}` && r.completedAt === undefined).length;
+    const streamingTo = (i: number) => sim.messageRequests().filter((r) => keyOf(r) === `sk-ant-replica-${i}` && r.completedAt === undefined).length;
     const busyTo = (i: number) => processesUnder(roots[i] as string).length;
     const candidate = () => [1, 2].find((i) => streamingTo(i) > 0 && busyTo(i) > streamingTo(i));
     await waitUntil(() => candidate() !== undefined, 8_000, 10);
@@ -127,7 +133,7 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     for (const pid of processesUnder(roots[victimIndex] as string)) process.kill(pid, 'SIGKILL');
     await exited;
     const killedAtMs = Date.now() - started;
-    const survivors = replicas.filter((r) => r !== victim);
+    survivors = replicas.filter((r) => r !== victim);
 
     // Every job ends, read from the survivors in turn.
     const final = new Map<string, Record<string, unknown>>();
@@ -184,4 +190,18 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     }
     expect(Date.now() - started).toBeLessThan(110_000);
   }, 150_000);
+
+  it('ends a batch submitted on one replica on the other, whichever ran its jobs', async () => {
+    const [a, b] = survivors as [ServerProcess, ServerProcess];
+    const requests = Array.from({ length: 8 }, (_, i) => ({ customId: `c${i}`, plugin: 'commit-message', operation: 'write', input: { diff: `--- a/b${i}.ts\n+++ b/b${i}.ts\n@@ -1 +1 @@\n-x\n+y${i}\n` } }));
+    const res = await postJson(`${a.url}/v1/batches`, { requests }, { headers });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    let batch: { state?: string; counts?: Record<string, number> } = {};
+    expect(await waitUntil(async () => (batch = (await (await fetch(`${b.url}/v1/batches/${id}`, { headers })).json()) as typeof batch).state === 'ended', 30_000, 200)).toBe(true);
+    expect(batch.counts).toEqual({ queued: 0, running: 0, succeeded: 8, failed: 0, cancelled: 0 });
+    // Both survivors ran some of its jobs (two places each, eight jobs that stream for a second).
+    const ranOn = new Set(sim.messageRequests().filter((r) => /b\d\.ts/.test(JSON.stringify(r.messages))).map(keyOf));
+    expect(ranOn.size).toBe(2);
+  }, 40_000);
 });
