@@ -13,7 +13,8 @@ import { postJson, processesUnder, startRedis, startServerProcess, startSimulato
 // `succeeded` or `failed` with `worker_lost`, none may run twice after spending (the
 // simulator's record: at most one conversation per job), and any job's events can be read
 // from any replica, live and resumed with Last-Event-ID. Then a batch submitted on one
-// survivor ends on the other, its jobs run by both.
+// survivor ends on the other, its jobs run by both; and a survivor drained by SIGTERM finishes
+// its running jobs while the other runs the rest.
 
 const JOBS = 30;
 const GRACE_MS = 5_000; // the drain time, and so the lock: a dead replica's jobs are taken over within ~3 of these
@@ -204,4 +205,32 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     const ranOn = new Set(sim.messageRequests().filter((r) => /b\d\.ts/.test(JSON.stringify(r.messages))).map(keyOf));
     expect(ranOn.size).toBe(2);
   }, 40_000);
+
+  it('drains a replica on SIGTERM: its running jobs finish, the rest run on the other', async () => {
+    const [leaving, staying] = survivors as [ServerProcess, ServerProcess];
+    sim.setFallback({ auto: true, chunkDelayMs: 100 }); // about two seconds an answer: within the drain time
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await postJson(`${leaving.url}/v1/jobs`, { plugin: 'commit-message', operation: 'write', input: { diff: `--- a/d${i}.ts\n+++ b/d${i}.ts\n@@ -1 +1 @@\n-x\n+y${i}\n` } }, { headers });
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const leavingKey = `sk-ant-replica-${replicas.indexOf(leaving)}`;
+    expect(await waitUntil(() => sim.messageRequests().some((r) => keyOf(r) === leavingKey && r.completedAt === undefined && /d\d\.ts/.test(JSON.stringify(r.messages))), 20_000, 10)).toBe(true);
+    const exited = once(leaving.child, 'exit');
+    leaving.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    // A clean drain: no error logged on the way out (a job, the queue or Redis).
+    expect(leaving.output().split('\n').filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
+    const states = new Map<string, string>();
+    expect(await waitUntil(async () => {
+      for (const id of ids) states.set(id, String(((await (await fetch(`${staying.url}/v1/jobs/${id}`, { headers })).json()) as { state: string }).state));
+      return [...states.values()].every((s) => s === 'succeeded' || s === 'failed' || s === 'cancelled');
+    }, 40_000, 200)).toBe(true);
+    expect([...states.values()]).toEqual(ids.map(() => 'succeeded'));
+    const requests = sim.messageRequests().filter((r) => /d\d\.ts/.test(JSON.stringify(r.messages)));
+    expect(requests).toHaveLength(8); // each ran once
+    expect(new Set(requests.map(keyOf))).toEqual(new Set([leavingKey, `sk-ant-replica-${replicas.indexOf(staying)}`]));
+  }, 60_000);
 });
