@@ -1,6 +1,8 @@
-// Two projects: fast tests (unit tests beside the code, plus cross-package contract tests
-// with a fake client) and end-to-end tests that drive the real `claude` CLI against the
-// Messages API simulator. `npm test` runs both; see scripts/test.js.
+// Three projects: fast tests (unit tests beside the code, plus cross-package contract tests
+// with a fake client), end-to-end tests that drive the real `claude` CLI against the
+// Messages API simulator, and the fault and abuse suite (real server processes under
+// faults and hostile input; docs/reliability.md). `npm test` runs the first two,
+// `npm run test:faults` the third; see scripts/test.js.
 const swc = [
   '@swc/jest',
   {
@@ -43,6 +45,14 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/browser/**/*.test.ts', '<rootDir>/test/ops/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      // Empties the results file before the run; prints the table and keeps it in docs/reliability.md after.
+      globalSetup: '<rootDir>/test/faults/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/faults/support/global-teardown.ts',
     },
   ],
 };

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Runs the test suite and ends with one plain line, `tests: N passed, N failed`, computed
 // from jest's own JSON results, so a run that executed nothing is visible as such.
-// The fast project runs in parallel; the end-to-end project runs in band, because each of
-// its tests spawns the CPU-hungry `claude` CLI and parallel spawns only slow each other.
+// The fast project runs in parallel; the end-to-end and fault projects run in band, because
+// their tests spawn the CPU-hungry `claude` CLI and parallel spawns only slow each other.
+// Without --selectProjects it runs `unit` and `e2e` (npm test); the fault and abuse suite
+// (`faults`) runs only when selected (npm run test:faults), and prints its table at the end.
 // `--smoke`: the fast project in full, and of the end-to-end project only SMOKE below.
 // The line before the count names the runtime the tests ran on (jest, its workers and the
 // server processes the tests start all run on this process's `process.execPath`).
@@ -23,6 +25,10 @@ if (smoke && extra.includes('--selectProjects')) {
   process.exit(2);
 }
 const chosen = extra.includes('--selectProjects') ? [null] : ['unit', 'e2e'];
+// The projects named after --selectProjects (it takes one or more names).
+const selected = [];
+for (let i = extra.indexOf('--selectProjects') + 1; i > 0 && i < extra.length && !extra[i].startsWith('-'); i++) selected.push(extra[i]);
+const inBand = (project) => (project ? [project] : selected).some((p) => p === 'e2e' || p === 'faults');
 const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() };
 const jest = require.resolve('jest/bin/jest');
 const totals = { passed: 0, failed: 0, skipped: 0, suitesFailed: 0 };
@@ -34,7 +40,7 @@ for (const project of chosen) {
   // --forceExit: a test that leaves a handle open must not hang CI after its results are in (the
   // counts are read from jest's own JSON either way).
   const args = [jest, '--forceExit', '--json', `--outputFile=${out}`, ...(project ? ['--selectProjects', project] : []), ...extra];
-  if (project === 'e2e') args.push('--runInBand');
+  if (inBand(project)) args.push('--runInBand');
   if (project === 'e2e' && smoke) args.push('--runTestsByPath', ...SMOKE);
   const run = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
   if (run.status !== 0) status = run.status ?? 1;

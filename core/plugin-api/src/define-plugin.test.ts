@@ -56,4 +56,24 @@ describe('definePlugin', () => {
     const problems = checkPlugin({ ...good, operations: { review: { ...good.operations.review, input: { type: 'object' } } } });
     expect(problems.join()).toContain('operations.review.input: must be a zod 4 schema');
   });
+
+  it('accepts result formats and refuses a reserved name, a media type the runtime answers, repeats and a missing renderer', () => {
+    const sarif = { name: 'sarif', mediaType: 'application/sarif+json', description: 'A SARIF log.', render: () => ({}) };
+    const withFormats = (formats: unknown[]) => checkPlugin({ ...good, operations: { review: { ...good.operations.review, formats } } });
+    expect(withFormats([sarif, { ...sarif, name: 'markdown', mediaType: 'text/markdown' }])).toEqual([]);
+    const problems = withFormats([
+      { ...sarif, name: 'json' },
+      { ...sarif, name: 'SARIF' },
+      { ...sarif, name: 'a', mediaType: 'application/json' },
+      { ...sarif, name: 'b', mediaType: 'text/markdown; charset=utf-8' },
+      { ...sarif, name: 'c', render: 'no' },
+    ]).join('\n');
+    expect(problems).toContain('operations.review.formats.0.name: "json" is the default answer');
+    expect(problems).toContain('operations.review.formats.1.name: must be lower-case kebab-case');
+    expect(problems).toContain('operations.review.formats.2.mediaType: must not be application/json');
+    expect(problems).toContain('operations.review.formats.3.mediaType: must be a media type without parameters');
+    expect(problems).toContain('operations.review.formats.4.render: must be a function');
+    expect(withFormats([sarif, sarif]).join()).toContain('must not repeat a format name');
+    expect(withFormats([sarif, { ...sarif, name: 'other' }]).join()).toContain('must not repeat a media type');
+  });
 });

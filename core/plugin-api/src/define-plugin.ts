@@ -12,6 +12,25 @@ const zodSchema = z.custom<z.ZodType>(
   'must be a zod 4 schema',
 );
 
+/** Media types the runtime answers itself; a format cannot take them. */
+const RESERVED_MEDIA_TYPES = ['application/json', 'text/event-stream', 'application/problem+json'];
+
+const formatShape = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/, 'must be lower-case kebab-case, e.g. sarif')
+    .refine((n) => n !== 'json', '"json" is the default answer and cannot be a format name'),
+  mediaType: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, 'must be a media type without parameters, e.g. application/sarif+json')
+    .refine((m) => !RESERVED_MEDIA_TYPES.includes(m), `must not be ${RESERVED_MEDIA_TYPES.join(', ')} (the runtime answers those itself)`),
+  description: z.string().min(1),
+  schema: z.record(z.string(), z.unknown()).optional(),
+  render: z.custom<(r: unknown, c: unknown) => unknown>((v) => typeof v === 'function', 'must be a function'),
+});
+
+const unique = (key: 'name' | 'mediaType') => (formats: readonly { name: string; mediaType: string }[]) => new Set(formats.map((f) => f[key])).size === formats.length;
+
 const operationShape = z.strictObject({
   description: z.string().min(1),
   input: zodSchema,
@@ -20,6 +39,11 @@ const operationShape = z.strictObject({
   example: z.unknown(),
   finish: z.custom<(o: unknown, c: unknown) => unknown>((v) => typeof v === 'function', 'must be a function').optional(),
   result: zodSchema.optional(),
+  formats: z
+    .array(formatShape)
+    .refine(unique('name'), 'must not repeat a format name')
+    .refine(unique('mediaType'), 'must not repeat a media type')
+    .optional(),
 });
 
 /** The shape every plugin must have; the registry applies it to plugins loaded from config too. */

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   job_not_found: { status: 404, title: 'No such job, or it has expired' },
   job_cancelled: { status: 409, title: 'The job was cancelled' },
   batch_not_found: { status: 404, title: 'No such batch, or it has expired' },
+  job_not_finished: { status: 409, title: 'The job has not finished yet' },
+  unsupported_format: { status: 406, title: 'The result cannot be given in the requested format' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with a different request' },
   webhook_not_allowed: { status: 400, title: 'The webhook URL is not allowed' },
   job_not_redeliverable: { status: 409, title: 'The job has no finished webhook delivery to repeat' },
@@ -91,7 +93,7 @@ type CodesWithStatus<S extends number> = {
 /** The request itself is wrong (4xx other than 404). */
 export class InputError extends PlatformError {
   override readonly name = 'InputError';
-  constructor(code: CodesWithStatus<400 | 413 | 415 | 422> = 'invalid_input', detail: string, extras?: ProblemExtras) {
+  constructor(code: CodesWithStatus<400 | 406 | 413 | 415 | 422> = 'invalid_input', detail: string, extras?: ProblemExtras) {
     super(code, detail, extras);
   }
 }

@@ -28,6 +28,39 @@ export interface OperationDefinition<I extends z.ZodType = z.ZodType, O extends 
   finish?(output: z.output<O>, context: FinishContext<z.output<I>>): unknown;
   /** Schema of what `finish` returns, for the API description; `output` when absent. */
   readonly result?: z.ZodType;
+  /**
+   * Other documents the result can be answered as besides JSON (a SARIF log, a Markdown
+   * summary …), chosen by the caller with `Accept` or `?format=`. Each renders the result
+   * `finish` returned; none when absent.
+   */
+  readonly formats?: readonly ResultFormat<unknown, z.output<I>>[];
+}
+
+/**
+ * One format an operation's result can be answered in. The runtime picks it by `name`
+ * (`?format=<name>`) or by `mediaType` (`Accept`), renders the call's result with it and
+ * answers with `Content-Type: mediaType`.
+ */
+export interface ResultFormat<R = unknown, I = unknown> {
+  /** Lower-case kebab-case, unique within the operation; `json` is the default answer and cannot be taken. */
+  readonly name: string;
+  /** `type/subtype`, unique within the operation; not `application/json` or `text/event-stream`. */
+  readonly mediaType: string;
+  readonly description: string;
+  /** JSON Schema of the rendered document, for the API description; any value when absent. */
+  readonly schema?: Readonly<Record<string, unknown>>;
+  /**
+   * Renders one result (what `finish` returned, typed by the plugin: the method's parameters
+   * are checked bivariantly, so a format of `ReviewResult` fits here). A string is sent as it
+   * is; anything else as JSON. Pure: no I/O, nothing but the result and the call's input.
+   */
+  render(result: R, context: RenderContext<I>): unknown;
+}
+
+/** What a renderer learns besides the result. */
+export interface RenderContext<I = unknown> {
+  /** The call's validated input. */
+  readonly input: I;
 }
 
 /** What `finish` learns besides the agent's answer. */

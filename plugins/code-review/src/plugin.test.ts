@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { codeReviewPlugin, renderReviewPrompt } from './plugin';
+import { RULES } from './rules';
 import { reviewInput, reviewOutput } from './schemas';
 
 describe('code-review', () => {
@@ -28,7 +31,34 @@ describe('code-review', () => {
   });
 
   it('rejects output with a severity outside the scale', () => {
-    const finding = { file: 'a', line: 1, severity: 'catastrophic', category: 'security', message: 'm', suggestion: 's' };
+    const finding = { file: 'a', line: 1, severity: 'catastrophic', category: 'security', ruleId: 'security/other', message: 'm', suggestion: 's' };
     expect(reviewOutput.safeParse({ summary: 's', findings: [finding], filesReviewed: ['a'] }).success).toBe(false);
+  });
+
+  it('lists every rule id in the system prompt, filled in from rules.ts', () => {
+    expect(codeReviewPlugin.systemPrompt).not.toContain('{{RULES}}');
+    for (const r of RULES) expect(codeReviewPlugin.systemPrompt).toContain(`\`${r.id}\``);
+  });
+
+  it('has rule ids of the form <category>/<kebab-name>, unique, with an "other" rule per category', () => {
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+    for (const r of RULES) expect(r.id).toMatch(new RegExp(`^${r.category}/[a-z]+(?:-[a-z]+)*$`));
+    for (const c of new Set(RULES.map((r) => r.category))) expect(RULES.map((r) => r.id)).toContain(`${c}/other`);
+  });
+
+  it('documents every rule in README.md, in order, with its description', () => {
+    const readme = readFileSync(join(__dirname, '../README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z]+\/[a-z-]+)` \| (.+?) \|$/gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual(RULES.map((r) => [r.id, r.description]));
+  });
+
+  it('refuses a rule id outside the documented set', () => {
+    const finding = { file: 'a', line: 1, severity: 'high', category: 'security', ruleId: 'security/made-up', message: 'm', suggestion: 's' };
+    expect(reviewOutput.safeParse({ summary: 's', findings: [finding], filesReviewed: ['a'] }).success).toBe(false);
+    expect(reviewOutput.safeParse({ summary: 's', findings: [{ ...finding, ruleId: 'security/sql-injection' }], filesReviewed: ['a'] }).success).toBe(true);
+  });
+
+  it('declares the sarif, codequality, rdjson and markdown formats', () => {
+    expect(codeReviewPlugin.operations.review?.formats?.map((f) => f.name)).toEqual(['sarif', 'codequality', 'rdjson', 'markdown']);
   });
 });

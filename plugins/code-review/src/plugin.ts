@@ -1,27 +1,32 @@
 import { defineOperation, definePlugin, readPrompt, READ_ONLY_TOOLS, type PreparedQuery } from '@ccp/plugin-api';
+import { DIFF_FILE, finishReview } from './finish';
+import { REVIEW_FORMATS } from './formats';
+import { rulesForPrompt } from './rules';
 import { reviewInput, reviewOutput, reviewResult, type ReviewInput } from './schemas';
+import { PLUGIN_VERSION } from './version';
 
 /** Builds the user prompt for one review; the files go to the workspace, not the prompt. */
 export function renderReviewPrompt(input: ReviewInput): PreparedQuery {
   const lines: string[] = [];
   if (input.diff !== undefined) {
-    lines.push('Review the change in `review.diff` (a unified diff).');
+    lines.push(`Review the change in \`${DIFF_FILE}\` (a unified diff).`);
   } else {
     const paths = input.files?.map((f) => `- ${f.path}`) ?? [];
     lines.push(`Review these ${paths.length} file(s) in your working directory:`, ...paths);
   }
   if (input.language) lines.push(`The code is written in ${input.language}.`);
   if (input.focus) lines.push(`Focus on: ${input.focus.join(', ')}.`);
-  const files = input.diff !== undefined ? [{ path: 'review.diff', content: input.diff }] : (input.files ?? []);
+  const files = input.diff !== undefined ? [{ path: DIFF_FILE, content: input.diff }] : (input.files ?? []);
   return { prompt: lines.join('\n'), files };
 }
 
 /** Reviews submitted files or a diff and returns structured findings. Read-only. */
 export const codeReviewPlugin = definePlugin({
   id: 'code-review',
-  version: '1.0.0',
-  description: 'Reviews source files or a unified diff and returns structured findings with severities and suggestions.',
-  systemPrompt: readPrompt('prompt.md', `${__dirname}/..`),
+  version: PLUGIN_VERSION,
+  description: 'Reviews source files or a unified diff and returns structured findings with severities, rule ids, stable fingerprints and suggestions, as JSON, SARIF, GitLab Code Quality, reviewdog rdjson or Markdown.',
+  // The rule ids are listed from rules.ts, so the prompt and the output schema cannot disagree.
+  systemPrompt: readPrompt('prompt.md', `${__dirname}/..`).replace('{{RULES}}', rulesForPrompt()),
   tools: { allow: READ_ONLY_TOOLS, mode: 'dontAsk' },
   maxTurns: 30,
   operations: {
@@ -31,11 +36,8 @@ export const codeReviewPlugin = definePlugin({
       output: reviewOutput,
       prepare: renderReviewPrompt,
       result: reviewResult,
-      finish: (output, { input }) => {
-        const submitted = input.diff !== undefined ? ['review.diff'] : (input.files ?? []).map((f) => f.path);
-        const reviewed = new Set(output.filesReviewed);
-        return { ...output, filesNotReviewed: submitted.filter((p) => !reviewed.has(p)) };
-      },
+      finish: (output, { input }) => finishReview(output, input),
+      formats: REVIEW_FORMATS,
       example: {
         files: [{ path: 'src/sum.ts', content: 'export function sum(xs: number[]) {\n  let t = 0;\n  for (let i = 0; i <= xs.length; i++) t += xs[i];\n  return t;\n}\n' }],
         language: 'typescript',

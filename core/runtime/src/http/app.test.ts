@@ -40,7 +40,7 @@ describe('HTTP surface (fake client)', () => {
     expect(res.body.plugins).toContainEqual(
       expect.objectContaining({
         id: 'code-review',
-        version: '1.0.0',
+        version: '1.1.0',
         tools: { allow: ['Read', 'Grep', 'Glob'], mode: 'dontAsk' },
         operations: [expect.objectContaining({ name: 'review', method: 'POST', path: '/v1/plugins/code-review/review' })],
       }),
@@ -50,13 +50,13 @@ describe('HTTP surface (fake client)', () => {
   it('describes one plugin with its schemas and an example', async () => {
     const res = await request(runtime.app).get('/v1/plugins/code-review').expect(200);
     expect(res.body.operations[0].inputSchema.type).toBe('object');
-    expect(res.body.operations[0].resultSchema.required).toEqual(['summary', 'findings', 'filesReviewed', 'filesNotReviewed']);
+    expect(res.body.operations[0].resultSchema.required).toEqual(['summary', 'findings', 'filesReviewed', 'filesNotReviewed', 'resolved']);
     expect(res.body.operations[0].example.files).toHaveLength(1);
   });
 
   it('runs an operation and answers with result, usage, duration and session', async () => {
     const res = await request(runtime.app).post('/v1/plugins/code-review/review').send(review).expect(200);
-    expect(res.body).toEqual({ result: { ...goodOutput, filesNotReviewed: [] }, usage: { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0.001 }, durationMs: expect.any(Number), sessionId: 'fake-1' });
+    expect(res.body).toEqual({ result: { ...goodOutput, filesNotReviewed: [], resolved: [] }, usage: { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0.001 }, durationMs: expect.any(Number), sessionId: 'fake-1' });
     const sent = client.requests[0];
     expect(sent?.files).toEqual(review.files);
     expect(sent?.tools).toEqual({ allow: ['Read', 'Grep', 'Glob'], mode: 'dontAsk' });

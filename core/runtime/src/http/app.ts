@@ -29,6 +29,7 @@ import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { adminsOnly, healthRoutes, type HealthCheck } from './routes/health';
 import { batchRoutes } from './routes/batches';
+import { jobResultRoutes } from './routes/job-result';
 import { jobRoutes } from './routes/jobs';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes } from './routes/sessions';
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps): Express {
     ...sessionRoutes(deps.sessions, heartbeatMs),
     ...(deps.jobs ? jobRoutes(deps.jobs, heartbeatMs) : []),
     ...(deps.batches ? batchRoutes(deps.batches) : []),
+    ...(deps.jobs ? jobResultRoutes(deps.jobs, deps.registry) : []),
     ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
     ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs),
     webSocketRoute(),

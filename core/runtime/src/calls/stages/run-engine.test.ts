@@ -51,7 +51,7 @@ describe('run-engine stage', () => {
     const ctx = contextFor('operation', { event: (e) => seen.push(e.type) });
     const body = await stage(new FakeEngine({ output }))(ctx, noCall);
     expect(body).toEqual({
-      result: { ...output, filesNotReviewed: ['b.ts'] }, usage: { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0.001 },
+      result: { ...output, filesNotReviewed: ['b.ts'], resolved: [] }, usage: { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0.001 },
       durationMs: expect.any(Number), sessionId: 'fake-1',
     });
     expect(seen).toEqual(['start', 'text', 'result']);

@@ -15,7 +15,8 @@ const PROBLEM_TEXT: Record<number, string> = {
   402: 'A daily or monthly budget is used up; the detail says when it resets',
   403: 'The API key may not do that',
   404: 'No such plugin, operation, session or route',
-  409: 'The session is answering another message',
+  406: 'The result cannot be given in the format asked for with ?format= or Accept; the detail lists the formats',
+  409: 'The session is answering another message, or the job has not finished',
   413: 'The body is larger than the configured limit',
   415: 'The body is not UTF-8 application/json',
   429: 'A rate limit or a cap on running queries was reached; see Retry-After and the RateLimit headers',
@@ -80,6 +81,7 @@ function response(spec: ResponseSpec, components: Components): Record<string, un
     content['text/event-stream'] = { schema: { description: 'Server-Sent Events, in order: one start, any text and tool, then exactly one result or error. A `: keep-alive` comment every server.sseHeartbeatMs.', oneOf: events } };
   }
   if (spec.other) content[spec.other.mediaType] = { schema: components.schema(spec.other.schema, 'output') };
+  for (const alt of spec.alternatives ?? []) content[alt.mediaType] = { schema: components.schema(alt.schema, 'output') };
   return {
     description: spec.description,
     ...(Object.keys(content).length > 0 ? { content } : {}),

@@ -16,6 +16,8 @@ export interface ResponseSpec {
   readonly events?: Readonly<Record<string, SchemaOf>>;
   /** Another media type, e.g. `text/plain` or `text/html`, with its schema. */
   readonly other?: { readonly mediaType: string; readonly schema: SchemaOf };
+  /** More media types the same response may come in, chosen by the request (e.g. an operation's result formats). */
+  readonly alternatives?: readonly { readonly mediaType: string; readonly schema: SchemaOf }[];
   readonly headers?: Readonly<Record<string, string>>;
 }
 

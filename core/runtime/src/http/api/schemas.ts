@@ -60,6 +60,9 @@ export const pluginSummarySchema = z
         description: z.string(),
         method: z.literal('POST'),
         path: z.string(),
+        formats: z
+          .array(z.object({ name: z.string(), mediaType: z.string(), description: z.string() }))
+          .describe('Reports the result also comes as besides JSON: ask with ?format=<name> or Accept: <mediaType>'),
         inputSchema: z.record(z.string(), z.unknown()).optional(),
         resultSchema: z.record(z.string(), z.unknown()).optional(),
         example: z.unknown().optional(),

@@ -13,6 +13,7 @@ import { callEvents, callResultSchema, pluginSummarySchema } from '../api/schema
 import { callerSignal } from '../caller-signal';
 import { streamCall, wantsEventStream } from '../event-stream';
 import { requireJson } from '../require-json';
+import { formatAlternatives, formatQuery, negotiateFormat, sendNegotiated } from '../result-format';
 import { jobSchema, prefersAsync, submitJob, WEBHOOK_HEADER } from './jobs';
 
 function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
@@ -30,6 +31,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
       description: op.definition.description,
       method: 'POST' as const,
       path: `/v1/plugins/${d.id}/${op.name}`,
+      formats: (op.definition.formats ?? []).map((f) => ({ name: f.name, mediaType: f.mediaType, description: f.description })),
       ...(withSchemas ? { inputSchema: op.inputSchema, resultSchema: op.resultSchema, example: op.definition.example } : {}),
     })),
   };
@@ -47,6 +49,22 @@ const component = (plugin: string, op: string, part: string) => `#/components/sc
 
 /** `/v1/plugins`: list, describe and invoke plugin operations (one documented path per served operation). */
 export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner: CallRunner, heartbeatMs: number, jobs?: JobService): Route[] {
+  /** The operation and the answer the request asks for (406 when it lacks that format); none for an unknown plugin or operation, which the call answers with 404. */
+  const negotiate = (req: Request) => {
+    const operation = registry.get(String(req.params.id))?.operations.get(String(req.params.operation));
+    const negotiated = operation ? negotiateFormat(req, operation.definition.formats ?? [], `${String(req.params.id)}/${String(req.params.operation)}`, wantsEventStream(req)) : undefined;
+    return { operation, negotiated };
+  };
+  /** A request refused for its format never reaches the call pipeline, which counts calls: the route's own per-key limit counts it. */
+  const reachesPipeline = (req: Request): boolean => {
+    if (jobs && prefersAsync(req)) return true;
+    try {
+      negotiate(req);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const invoke = async (req: Request<{ id: string; operation: string }>, res: Response) => {
     const noCache = /no-cache|no-store/i.test(req.get('cache-control') ?? '');
     const webhook = req.get('webhook');
@@ -57,6 +75,8 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
     // A synchronous call has no end to deliver: saying so beats dropping the header unheard.
     if (webhook !== undefined) throw new InputError('invalid_input', 'The Webhook header applies to background jobs only: send Prefer: respond-async with it (or POST /v1/jobs with a webhook field).');
     const streaming = wantsEventStream(req);
+    // Asked before anything runs, so a format the operation lacks costs nothing.
+    const { operation, negotiated } = negotiate(req);
     const call: OperationCallRequest = {
       kind: 'operation',
       requestId: req.id,
@@ -76,7 +96,9 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
     const onCache = (status: string) => {
       if (!res.headersSent) res.setHeader('X-Cache', status);
     };
-    res.json(await runner.run(call, { cache: onCache }, callerSignal(res)));
+    const body = await runner.run(call, { cache: onCache }, callerSignal(res));
+    // The call ran on this body, so it parses: a renderer gets the input as the operation saw it.
+    sendNegotiated(res, negotiated ?? { kind: 'json' }, body, () => operation?.definition.input.parse(req.body));
   };
   return [
     route({
@@ -105,16 +127,17 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
       operationId: 'invokeOperation',
       summary: 'Run a plugin operation',
       tags: ['plugins'],
-      countedAsCall: () => true,
+      countedAsCall: reachesPipeline,
       responses: { 200: { description: 'The structured result', json: callResultSchema() } },
-      problems: [400, 402, 403, 404, 413, 415, 502, 504],
+      problems: [400, 402, 403, 404, 406, 413, 415, 502, 504],
       expand: () =>
         registry.list().flatMap((plugin) =>
           [...plugin.operations.values()].map((op) => ({
+            ...(formatQuery(op.definition.formats ?? []) ? { query: formatQuery(op.definition.formats ?? []) } : {}),
             path: `/v1/plugins/${plugin.definition.id}/${op.name}`,
             operationId: `${plugin.definition.id}.${op.name}`,
             summary: op.definition.description,
-            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).`,
+            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).${op.definition.formats?.length ? ` The result also comes as ${op.definition.formats.map((f) => `\`${f.name}\``).join(', ')}: ask with \`?format=\` or \`Accept\` (a job's with GET /v1/jobs/{jobId}/result).` : ''}`,
             tags: [plugin.definition.id],
             requestHeaders: {
               Prefer: { description: 'respond-async: run the call as a background job (202 with its Location)' },
@@ -124,14 +147,15 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
             body: { schema: { $ref: component(plugin.definition.id, op.name, 'input') }, required: true, example: op.definition.example },
             responses: {
               200: {
-                description: 'The structured result (JSON), or the call as Server-Sent Events with Accept: text/event-stream',
+                description: `The structured result (JSON), or the call as Server-Sent Events with Accept: text/event-stream${op.definition.formats?.length ? ', or the result as a report (?format= or Accept)' : ''}`,
                 json: resultBody(component(plugin.definition.id, op.name, 'result')),
+                alternatives: formatAlternatives(op.definition.formats ?? []),
                 events: { ...callEvents, result: resultBody(component(plugin.definition.id, op.name, 'result')) },
-                headers: { 'X-Cache': 'hit, miss or bypass: whether the response cache answered (JSON calls of cacheable plugins)' },
+                headers: { 'X-Cache': 'hit, miss or bypass: whether the response cache answered (JSON calls of cacheable plugins)', Vary: 'Accept' },
               },
               202: { description: 'With Prefer: respond-async: the job, queued', json: jobSchema, headers: { Location: '/v1/jobs/{jobId}', 'Preference-Applied': 'respond-async' } },
             },
-            problems: [400, 402, 403, 404, 409, 413, 415, 422, 502, 504],
+            problems: [400, 402, 403, 404, 406, 409, 413, 415, 422, 502, 504],
             schemas: { [`${plugin.definition.id}.${op.name}.input`]: op.inputSchema, [`${plugin.definition.id}.${op.name}.result`]: op.resultSchema },
           })),
         ),
