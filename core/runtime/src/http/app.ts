@@ -24,6 +24,7 @@ import { requestLog } from './request-log';
 import { requireUtf8 } from './utf8-body';
 import { openApiDocument } from './api/openapi';
 import { mountRoutes } from './api/mount';
+import { auditRouteRefusal } from './refused-call';
 import type { Route } from './api/route';
 import { adminRoutes } from './routes/admin';
 import { docsRoutes } from './routes/docs';
@@ -92,7 +93,6 @@ export function createApp(deps: AppDeps): Express {
   if (config.cors.origins.length > 0) {
     app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id', 'webhook'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied'], maxAge: 600 }));
   }
-  app.use(express.json({ limit: config.server.bodyLimitBytes, strict: true, verify: requireUtf8 }));
   const heartbeatMs = config.server.sseHeartbeatMs;
   const routes: Route[] = [];
   const document = () => (openApi ??= openApiDocument(routes, { version: PLATFORM_VERSION, tags: tagsOf(deps.registry), schemas: { WsClientMessage: clientMessage, WsServerEvent: serverEvent } }));
@@ -111,7 +111,12 @@ export function createApp(deps: AppDeps): Express {
   );
   // Calls count against the per-key limit in the call pipeline (so a refusal is audited);
   // every other /v1 route counts in the route's middleware, in the same buckets.
-  mountRoutes(app, routes, { authenticate: authenticate(deps.authenticator), perKeyLimit: (skip) => deps.limits.requests.middleware(skip) });
+  mountRoutes(app, routes, {
+    authenticate: authenticate(deps.authenticator),
+    perKeyLimit: (skip) => deps.limits.requests.middleware(skip),
+    parseJson: express.json({ limit: config.server.bodyLimitBytes, strict: true, verify: requireUtf8 }),
+    auditRefusal: auditRouteRefusal(deps.runner, config.server.bodyLimitBytes),
+  });
   app.use(notFound);
   app.use(errorHandler(deps.logger, config.server.bodyLimitBytes));
   return app;

@@ -20,6 +20,8 @@ function fromParser(err: ParserError, limit: number): PlatformError | undefined 
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new InputError('unsupported_media_type', 'The body must be UTF-8 JSON (Content-Type: application/json; charset=utf-8).');
+    case 'request.aborted':
+      return new PlatformError('client_closed_request', 'The client closed the request before its body was sent whole.');
     case INVALID_UTF8:
       return new InputError('unsupported_media_type', 'The body is not valid UTF-8: it holds bytes that are not UTF-8 text. Send UTF-8 JSON (Content-Type: application/json; charset=utf-8); encode binary file content (for example as base64) before sending it.');
     default:
@@ -36,6 +38,11 @@ function undecodablePath(err: unknown, req: Request): PlatformError | undefined 
   return new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}: the path is not valid percent-encoded UTF-8. GET /v1/plugins lists the operations.`);
 }
 
+/** The problem a request's error is answered with: a body parser's, a path's, or the platform's own. */
+export function problemFor(err: unknown, req: Request, bodyLimitBytes: number): PlatformError {
+  return fromParser(err as ParserError, bodyLimitBytes) ?? undecodablePath(err, req) ?? toPlatformError(err);
+}
+
 /** The 404 for any path no route matched. */
 export function notFound(req: Request, _res: Response, next: NextFunction): void {
   next(new NotFoundError('route_not_found', `No route for ${req.method} ${req.path}. GET /v1/plugins lists the operations; GET /health/ready the status.`));
@@ -47,7 +54,7 @@ export function notFound(req: Request, _res: Response, next: NextFunction): void
  */
 export function errorHandler(logger: Logger, bodyLimitBytes: number) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const problem = fromParser(err as ParserError, bodyLimitBytes) ?? undecodablePath(err, req) ?? toPlatformError(err);
+    const problem = problemFor(err, req, bodyLimitBytes);
     if (problem.code === 'internal_error') logger.error({ err, requestId: req.id, path: req.path }, 'unhandled error');
     else if (problem.status >= 500) logger.warn({ requestId: req.id, code: problem.code, cause: err instanceof Error ? err.message : undefined }, problem.title);
     if (res.headersSent) {

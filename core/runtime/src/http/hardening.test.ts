@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeEngine, unitRuntime } from '@ccp/testing';
+import { FakeEngine, LogCapture, unitRuntime } from '@ccp/testing';
 import request from 'supertest';
 
 const review = { files: [{ path: 'a.ts', content: 'x' }] };
@@ -52,6 +52,42 @@ describe('hardening', () => {
     } finally {
       await closed.dispose();
       await open.dispose();
+    }
+  });
+
+  it('audits a call refused before its call was handed on (body unreadable, not JSON, too large, empty), once each', async () => {
+    const log = new LogCapture();
+    const rt = await unitRuntime(new FakeEngine({ output }), { config: { auth: { enabled: false }, logging: { level: 'info' }, server: { bodyLimitBytes: 1024 } }, logDestination: log });
+    try {
+      const post = () => request(rt.app).post('/v1/plugins/code-review/review');
+      expect((await post().set('content-type', 'application/json').send('{"files": [')).body.code).toBe('invalid_json');
+      expect((await post().set('content-type', 'text/plain').send('hello')).body.code).toBe('unsupported_media_type');
+      expect((await post().send({ files: [{ path: 'a.ts', content: 'x'.repeat(2048) }] })).body.code).toBe('body_too_large');
+      expect((await post()).body.code).toBe('empty_body');
+      expect((await request(rt.app).post('/v1/jobs').set('content-type', 'application/json').send('[')).body.code).toBe('invalid_json');
+      await post().send(review).expect(200);
+      expect(log.audit.map((l) => [l.plugin, l.operation, l.transport, l.outcome])).toEqual([
+        ['code-review', 'review', 'http', 'invalid_json'],
+        ['code-review', 'review', 'http', 'unsupported_media_type'],
+        ['code-review', 'review', 'http', 'body_too_large'],
+        ['code-review', 'review', 'http', 'empty_body'],
+        ['', '', 'job', 'invalid_json'],
+        ['code-review', 'review', 'http', 'success'],
+      ]);
+    } finally {
+      await rt.dispose();
+    }
+  });
+
+  it('answers a caller without a key 401 before reading its body', async () => {
+    const rt = await unitRuntime(new FakeEngine({ output }), { config: { auth: { keys: [] }, server: { bodyLimitBytes: 1024 } } });
+    try {
+      const broken = await request(rt.app).post('/v1/plugins/code-review/review').set('content-type', 'application/json').send('{"files": [');
+      expect([broken.status, broken.body.code]).toEqual([401, 'unauthenticated']);
+      const large = await request(rt.app).post('/v1/plugins/code-review/review').send({ files: [{ path: 'a.ts', content: 'x'.repeat(4096) }] });
+      expect([large.status, large.body.code]).toEqual([401, 'unauthenticated']);
+    } finally {
+      await rt.dispose();
     }
   });
 

@@ -6,6 +6,18 @@ import type { Stage } from '../pipeline';
 import { roundUsd } from '../spend';
 import { toPlatformError } from '../to-problem';
 
+const AUDITED = Symbol('audited');
+
+/** Marks an error as written to the audit log, so that no later layer writes its line again. */
+function markAudited(err: unknown): void {
+  if (typeof err === 'object' && err !== null) (err as { [AUDITED]?: boolean })[AUDITED] = true;
+}
+
+/** Whether the call this error ended has its audit line already (the pipeline, the runner or a service wrote it). */
+export function isAudited(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { [AUDITED]?: boolean })[AUDITED] === true;
+}
+
 /**
  * The first stage: refuses new calls while the audit file fails and `audit.onFailure` is
  * `refuse` (503 `audit_unavailable`); writes exactly one audit line per call, with how it ended (`success`,
@@ -22,6 +34,7 @@ export function auditStage(audit: AuditLog, metrics: Metrics): Stage {
       return result;
     } catch (err) {
       record(audit, metrics, ctx, toPlatformError(err).code, err);
+      markAudited(err);
       throw err;
     }
   };
@@ -57,6 +70,7 @@ function record(audit: AuditLog, metrics: Metrics, ctx: CallContext, outcome: st
 
 /** The audit line of a call refused before it was planned (draining, not found, bad input). */
 export function auditRefusal(audit: AuditLog, request: CallRequest, err: unknown, startedAt: number): void {
+  markAudited(err);
   audit.record({
     requestId: request.requestId,
     key: request.caller.name,

@@ -1,4 +1,5 @@
-import type { Express, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Express, Request, RequestHandler } from 'express';
+import { isAudited } from '../../calls/stages/audit';
 import type { Route } from './route';
 
 /** What guards the routes that are not public. */
@@ -7,6 +8,10 @@ export interface RouteGuards {
   readonly authenticate: RequestHandler;
   /** The per-key rate limit for requests that are not calls (calls count in the pipeline). */
   readonly perKeyLimit: (skip: (req: Request) => boolean) => RequestHandler;
+  /** Reads a JSON body: after authentication, so a caller without a key gets its 401 before any body is read. */
+  readonly parseJson?: RequestHandler;
+  /** Audits a call route's request refused before its call was handed on (a body that did not parse, …). */
+  readonly auditRefusal?: (req: Request, err: unknown) => void;
 }
 
 const COUNTED = Symbol('counted as a call');
@@ -15,7 +20,9 @@ type Marked = Request & { [COUNTED]?: boolean };
 /**
  * Serves each declared route on the app: a public route as declared, any other behind the
  * caller's authentication and the per-key rate limit (which lets a call pass: the call
- * pipeline counts it, so it is counted once). Documentation-only routes are skipped.
+ * pipeline counts it, so it is counted once), its JSON body read after authentication. A call
+ * route's request refused before its call was handed on is audited here, once (the pipeline
+ * marks the errors it audited itself). Documentation-only routes are skipped.
  */
 export function mountRoutes(app: Express, routes: readonly Route[], guards?: RouteGuards): void {
   const perKey = guards?.perKeyLimit((req) => (req as Marked)[COUNTED] === true);
@@ -25,7 +32,19 @@ export function mountRoutes(app: Express, routes: readonly Route[], guards?: Rou
       (req as Marked)[COUNTED] = r.countedAsCall?.(req) ?? false;
       next();
     };
-    const guard = r.public || !guards || !perKey ? [] : [guards.authenticate, mark, perKey];
-    app[r.method](r.path, ...guard, ...r.handlers);
+    const body = guards?.parseJson && r.method !== 'get' && r.method !== 'delete' ? [guards.parseJson] : [];
+    const guard = r.public || !guards || !perKey ? body : [guards.authenticate, ...body, mark, perKey];
+    const audit = guards?.auditRefusal;
+    const audited: ErrorRequestHandler[] =
+      r.countedAsCall && audit
+        ? [
+            (err, req, _res, next) => {
+              // A caller that did not authenticate is not audited (a 401 is not a call); the pipeline marks what it wrote.
+              if (req.caller && !isAudited(err)) audit(req, err);
+              next(err);
+            },
+          ]
+        : [];
+    app[r.method](r.path, ...guard, ...r.handlers, ...audited);
   }
 }
