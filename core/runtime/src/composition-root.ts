@@ -25,14 +25,18 @@ import { EngineRouter } from './engine/router';
 import { healthChecks } from './health-checks';
 import { createApp } from './http/app';
 import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
+import { BullmqJobQueue, MIN_LOCK_MS } from './jobs/bullmq-queue';
 import { InProcessQueue, jobConcurrency } from './jobs/in-process-queue';
+import type { JobQueue } from './jobs/job-queue';
 import { JobService } from './jobs/job-service';
 import { MemoryJobStore } from './jobs/memory-job-store';
+import { RedisJobStore } from './jobs/redis-job-store';
 import { SigningKeys, webhookSecretProblems } from './jobs/webhooks/signing-keys';
 import { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
 import { batchWebhookSource, jobWebhookSource } from './jobs/webhooks/webhook-source';
 import { BatchService } from './jobs/batch-service';
 import { MemoryBatchStore } from './jobs/memory-batch-store';
+import { RedisBatchStore } from './jobs/redis-batch-store';
 import { WebhookPolicy } from './jobs/webhooks/webhook-policy';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
@@ -207,9 +211,19 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
   once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing, resolve(k, REQUEST_RATE_LIMIT)));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
-  // Jobs: a store and a queue by token (memory and in-process now; Redis and BullMQ later).
-  once(c, JOB_STORE, (k) => new MemoryJobStore(() => resolve(k, CLOCK)().getTime()));
-  once(c, JOB_QUEUE, (k) => new InProcessQueue({ concurrency: jobConcurrency(config.jobs.concurrency, resolve(k, CAPACITY).inFlight), accepting: () => !lifecycle.draining, onError: (err, jobId) => logger.error({ err, jobId }, 'job failed outside its call') }));
+  // Jobs: a store and a queue by token. With Redis, the Redis store and the BullMQ queue, shared by
+  // every replica; without, this instance's memory and an in-process queue (lost on restart).
+  once(c, JOB_STORE, (k) => (state.redis ? new RedisJobStore(state.redis, { retentionMs: config.jobs.retentionMs }) : new MemoryJobStore(() => resolve(k, CLOCK)().getTime())));
+  once(c, JOB_QUEUE, (k): JobQueue => {
+    // One capacity budget: the same share of in-flight calls either way, and every job still passes admission.
+    const concurrency = jobConcurrency(config.jobs.concurrency, resolve(k, CAPACITY).inFlight);
+    const accepting = () => !lifecycle.draining;
+    if (!state.redis || !state.redisUrl) return new InProcessQueue({ concurrency, accepting, onError: (err, jobId) => logger.error({ err, jobId }, 'job failed outside its call') });
+    // A job is taken from an instance that stopped renewing its lock for the drain time.
+    const queue = new BullmqJobQueue({ url: state.redisUrl, redis: state.redis, concurrency, lockMs: Math.max(MIN_LOCK_MS, config.server.shutdownGraceMs), accepting, logger });
+    lifecycle.onDraining(() => void queue.pause().catch((err: unknown) => logger.warn({ err }, 'job worker did not pause')));
+    return queue;
+  });
   const webhookPolicy = new WebhookPolicy(config.jobs.webhooks.allowedUrls);
   once(c, WEBHOOKS, (k) => new WebhookDispatcher({
     source: jobWebhookSource(resolve(k, JOB_STORE)), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
@@ -218,7 +232,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), runner: resolve(k, CALL_RUNNER), planner: resolve(k, PLANNER), lifecycle, rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)],
     budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), webhooks: { policy: webhookPolicy, dispatcher: resolve(k, WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
-  once(c, BATCH_STORE, () => new MemoryBatchStore());
+  // Batches live where their jobs do: one replica ends a batch whose last job ended on another.
+  once(c, BATCH_STORE, () => (state.redis ? new RedisBatchStore(state.redis, { retentionMs: config.jobs.retentionMs }) : new MemoryBatchStore()));
   once(c, BATCH_WEBHOOKS, (k) => new WebhookDispatcher({
     source: batchWebhookSource(resolve(k, BATCH_STORE), resolve(k, JOB_STORE)), policy: webhookPolicy, signing: SigningKeys.from(secrets), options: config.jobs.webhooks, metrics: resolve(k, METRICS), logger, now: () => resolve(k, CLOCK)().getTime(),
   }));
@@ -255,6 +270,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const breaker = resolve(c, AGENT_DECORATED).breaker;
   lifecycle.addShutdownHook('circuit breaker timers', () => breaker.shutdown());
   const app = resolve(c, APP);
+  // Runs after the job queue's hooks (hooks run newest first): live event subscriptions end.
+  const jobStore = resolve(c, JOB_STORE) as { close?: () => Promise<void> };
+  lifecycle.addShutdownHook('job store subscriptions', () => jobStore.close?.());
   // Runs after the job queue's hook (hooks run newest first): retries stop, attempts under way may finish.
   lifecycle.addShutdownHook('webhook deliveries', async () => {
     await resolve(c, WEBHOOKS).close();

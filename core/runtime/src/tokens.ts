@@ -57,9 +57,9 @@ export const BUDGET_LIMIT = token<BudgetLimit>('BudgetLimit');
 export const PLANNER = token<Planner>('Planner');
 export const CALL_RUNNER = token<CallRunner>('CallRunner');
 export const SESSIONS = token<SessionService>('SessionService');
-/** Where jobs are kept (memory now; a Redis store later). */
+/** Where jobs are kept (this instance's memory, or Redis shared by replicas). */
 export const JOB_STORE = token<JobStore>('JobStore');
-/** What runs jobs (in-process now; a BullMQ queue later). */
+/** What runs jobs (an in-process queue, or BullMQ on Redis shared by replicas). */
 export const JOB_QUEUE = token<JobQueue>('JobQueue');
 export const JOBS = token<JobService>('JobService');
 /** Where batches are kept (memory now; a Redis store later). */

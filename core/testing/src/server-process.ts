@@ -45,7 +45,8 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     output: () => out,
     errors: () => err,
     stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
+      // A process killed by a signal has no exit code, only its signal.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

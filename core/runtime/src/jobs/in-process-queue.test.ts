@@ -32,12 +32,12 @@ describe('InProcessQueue', () => {
     queue.start((id, signal) => new Promise<void>((resolve) => { signals.set(id, signal); signal.addEventListener('abort', () => resolve()); }));
     await queue.enqueue({ id: 'x', owner: 'o', maxRunning: 5 });
     await queue.enqueue({ id: 'y', owner: 'o', maxRunning: 5 });
-    expect(await queue.cancel('y', new Error('stop'))).toBe(true);
-    expect(await queue.cancel('x', new Error('stop'))).toBe(true);
+    expect(await queue.cancel('y', new Error('stop'))).toBe('dropped');
+    expect(await queue.cancel('x', new Error('stop'))).toBe('signalled');
     expect(signals.get('x')?.aborted).toBe(true);
     await tick();
     expect(signals.has('y')).toBe(false);
-    expect(await queue.cancel('nope', undefined)).toBe(false);
+    expect(await queue.cancel('nope', undefined)).toBeUndefined();
   });
 
   it('keeps half the in-flight capacity for synchronous calls', () => {

@@ -1,4 +1,4 @@
-import type { JobProcessor, JobQueue, QueuedJob } from './job-queue';
+import type { CancelOutcome, JobProcessor, JobQueue, QueuedJob } from './job-queue';
 
 /**
  * Jobs that may run at once: `jobs.concurrency`, but never more than half the instance's
@@ -25,6 +25,7 @@ export interface InProcessQueueOptions {
  * place (a later job of another key is started first). Lost on restart.
  */
 export class InProcessQueue implements JobQueue {
+  readonly shared = false;
   private readonly waiting: QueuedJob[] = [];
   private readonly running = new Map<string, { readonly owner: string; readonly controller: AbortController }>();
   private readonly delayed = new Map<string, NodeJS.Timeout>();
@@ -58,22 +59,22 @@ export class InProcessQueue implements JobQueue {
     this.delayed.set(job.id, timer);
   }
 
-  async cancel(id: string, reason: unknown): Promise<boolean> {
+  async cancel(id: string, reason: unknown): Promise<CancelOutcome | undefined> {
     const timer = this.delayed.get(id);
     if (timer) {
       clearTimeout(timer);
       this.delayed.delete(id);
-      return true;
+      return 'dropped';
     }
     const at = this.waiting.findIndex((j) => j.id === id);
     if (at >= 0) {
       this.waiting.splice(at, 1);
-      return true;
+      return 'dropped';
     }
     const run = this.running.get(id);
-    if (!run) return false;
+    if (!run) return undefined;
     run.controller.abort(reason);
-    return true;
+    return 'signalled';
   }
 
   async close(): Promise<void> {
@@ -98,7 +99,7 @@ export class InProcessQueue implements JobQueue {
       const [job] = this.waiting.splice(at, 1) as [QueuedJob];
       const controller = new AbortController();
       this.running.set(job.id, { owner: job.owner, controller });
-      void processor(job.id, controller.signal)
+      void processor(job.id, controller.signal, { lost: 0 })
         .catch((err: unknown) => this.options.onError?.(err, job.id))
         .finally(() => {
           this.running.delete(job.id);

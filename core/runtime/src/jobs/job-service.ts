@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, InputError, NotFoundError, RateLimitedError, type Logger } from '@ccp/plugin-api';
+import { ConflictError, InputError, NotFoundError, RateLimitedError, UnavailableError, type Logger } from '@ccp/plugin-api';
 import type { AuditLog } from '../audit/audit-log';
 import type { Caller } from '../auth/caller';
 import type { OperationCallRequest } from '../calls/call';
@@ -9,6 +9,7 @@ import { auditRefusal } from '../calls/stages/audit';
 import { toPlatformError } from '../calls/to-problem';
 import type { PlatformConfig } from '../config/schema';
 import { publicEvent } from '../http/event-stream';
+import { sharedStateError } from '../state/unavailable';
 import { problemBody } from '../http/problem';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { BudgetLimit } from '../limits/budget';
@@ -16,7 +17,7 @@ import { takeAll, type Limit } from '../limits/limit';
 import { IDEMPOTENCY_KEY, requestHash } from './idempotency';
 import { FINAL_STATES, queuedJob, type Job, type JobEvent, type JobState } from './job';
 import { ProgressTracker } from './job-progress';
-import type { JobQueue } from './job-queue';
+import { JobCancelled, JobLost, type JobHandOut, type JobQueue } from './job-queue';
 import type { JobFilter, JobPage, JobStore } from './job-store';
 import { deliveriesDocument } from './webhooks/delivery';
 import type { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -57,16 +58,28 @@ export interface JobServiceDeps {
   readonly now?: () => number;
 }
 
-/** Why a running job's signal was aborted by DELETE. */
-class Cancelled extends Error {
-  override readonly name = 'Cancelled';
-}
-
 /** A job's runner met the key's concurrency limit (sync calls held it): it waits and tries again. */
 const RETRY_BUSY_MS = 1000;
+/** How long a cancel waits for another instance to stop and settle the job it runs. */
+const REMOTE_CANCEL_WAIT_MS = 10_000;
+/** A job lost this many times before its query started is not handed out again (it may be what kills its instances). */
+const MAX_LOST_BEFORE_START = 2;
+/** A follower re-reads the events this often when it heard nothing (a shared store's live events can be missed during a reconnect). */
+const FOLLOW_RECHECK_MS = 5_000;
 
 const cancelledProblem = (requestId: string, id: string) =>
   problemBody(new ConflictError('job_cancelled', 'The job was cancelled (DELETE /v1/jobs/{id}) before it finished. Submit it again to run it.'), requestId, `/v1/jobs/${id}`);
+
+const workerLostProblem = (requestId: string, id: string, why: string) =>
+  problemBody(
+    new UnavailableError('worker_lost', `The instance running this job stopped (it crashed or was killed) ${why}, so it was not run again: a second run could spend twice. Its progress shows what was recorded. Submit it again to run it.`),
+    requestId,
+    `/v1/jobs/${id}`,
+  );
+
+/** Whether a job has shown or spent anything: an event on its stream, a turn, tokens or cost. */
+const producedOutput = (job: Job, events: number) =>
+  events > 0 || job.progress.turns > 0 || job.progress.costUsd > 0 || job.progress.usage.inputTokens > 0 || job.progress.usage.outputTokens > 0;
 
 /**
  * Background jobs: submission checks everything a call would be refused for (planner:
@@ -84,7 +97,7 @@ export class JobService {
 
   constructor(private readonly deps: JobServiceDeps) {
     this.now = deps.now ?? Date.now;
-    deps.queue.start((id, signal) => this.process(id, signal));
+    deps.queue.start((id, signal, handOut) => this.process(id, signal, handOut));
     this.sweeper = setInterval(() => void this.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'could not delete expired jobs')), Math.min(deps.config.jobs.retentionMs, 60_000));
     this.sweeper.unref();
   }
@@ -138,7 +151,14 @@ export class JobService {
       await hold.release(0);
       const job = queuedJob(id, origin, planned.call, this.now(), { ...(spec.cacheControl ? { cacheControl: spec.cacheControl } : {}), ...(webhook ? { webhook } : {}) });
       await store.create(job);
-      await this.deps.queue.enqueue({ id, owner, maxRunning: origin.caller.maxConcurrent ?? config.limits.maxConcurrentPerKey });
+      try {
+        await this.deps.queue.enqueue({ id, owner, maxRunning: origin.caller.maxConcurrent ?? config.limits.maxConcurrentPerKey });
+      } catch (err) {
+        // The shared queue did not take it: the job must not wait forever as queued.
+        const refused = sharedStateError(err);
+        await this.finish(id, 'failed', { error: problemBody(refused, origin.requestId, `/v1/jobs/${id}`) }, origin.requestId, true).catch(() => undefined);
+        throw refused;
+      }
       return { job, created: true };
     } catch (err) {
       if (claimed && idempotencyKey !== undefined) await store.releaseIdempotencyKey(owner, idempotencyKey);
@@ -151,7 +171,7 @@ export class JobService {
   async get(owner: string, id: string): Promise<Job> {
     const job = await this.kept(id);
     if (!job || job.owner !== owner) {
-      throw new NotFoundError('job_not_found', `There is no job "${id}" for this key (results are kept for jobs.retentionMs; the in-process queue forgets jobs on restart). GET /v1/jobs lists yours.`);
+      throw new NotFoundError('job_not_found', `There is no job "${id}" for this key (results are kept for jobs.retentionMs; without Redis, the in-process queue forgets jobs on restart). GET /v1/jobs lists yours.`);
     }
     return job;
   }
@@ -175,7 +195,7 @@ export class JobService {
    */
   async redeliver(id: string): Promise<Record<string, unknown>> {
     const job = await this.kept(id);
-    if (!job) throw new NotFoundError('job_not_found', `There is no job "${id}" (results are kept for jobs.retentionMs; the in-process queue forgets jobs on restart).`);
+    if (!job) throw new NotFoundError('job_not_found', `There is no job "${id}" (results are kept for jobs.retentionMs; without Redis, the in-process queue forgets jobs on restart).`);
     if (!job.webhook) throw new ConflictError('job_not_redeliverable', `Job "${id}" was submitted without a webhook: there is nothing to deliver.`);
     if (!FINAL_STATES.has(job.state)) throw new ConflictError('job_not_redeliverable', `Job "${id}" is ${job.state}: its webhook is delivered when it ends. Redeliver after that.`);
     await this.deps.webhooks.dispatcher.redeliver(id);
@@ -190,11 +210,25 @@ export class JobService {
   async cancel(owner: string, id: string): Promise<Job> {
     const job = await this.get(owner, id);
     if (FINAL_STATES.has(job.state)) return job;
-    const found = await this.deps.queue.cancel(id, new Cancelled('cancelled by DELETE'));
+    const outcome = await this.deps.queue.cancel(id, new JobCancelled('cancelled by DELETE'));
     const run = this.runs.get(id);
     if (run) await run;
-    else if (found) await this.finish(id, 'cancelled', { error: cancelledProblem(job.requestId, id) }, job.requestId, true);
+    // Dropped from the queue, or run by another instance that did not settle it in time (it may be gone): record the cancel here.
+    else if (outcome === 'dropped' || (outcome === 'signalled' && !(await this.settles(id, REMOTE_CANCEL_WAIT_MS)))) {
+      await this.finish(id, 'cancelled', { error: cancelledProblem(job.requestId, id) }, job.requestId, (await this.deps.store.events(id, 0)).length === 0);
+    }
     return this.get(owner, id);
+  }
+
+  /** Waits until a job is final (another instance settles it), up to `timeoutMs`. */
+  private async settles(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.deps.store.get(id);
+      if (!job || FINAL_STATES.has(job.state)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /**
@@ -223,46 +257,60 @@ export class JobService {
 
   /**
    * Follows a job's events after `afterSeq` (its SSE `Last-Event-ID`): those recorded, then
-   * live ones, each once, until its final `result` or `error` (or `signal`).
+   * live ones, each once and in order, until its final `result` or `error` (or `signal`). A
+   * live event that skips a number (one missed while a shared store's connection was down,
+   * or while its subscription started) is filled in from the recorded events.
    */
   async follow(owner: string, id: string, afterSeq: number, send: (event: JobEvent) => void, signal: AbortSignal): Promise<void> {
     await this.get(owner, id);
+    const { store } = this.deps;
     let last = afterSeq;
     let ended = false;
     let wake: () => void = () => undefined;
     const buffered: JobEvent[] = [];
     const deliver = (e: JobEvent) => {
-      if (e.seq <= last || ended) return;
+      if (ended) return;
       last = e.seq;
       send(e);
       if (e.type === 'result' || e.type === 'error') ended = true;
     };
-    const stop = this.deps.store.watch(id, (e) => {
+    const catchUp = async () => {
+      for (const e of await store.events(id, last)) if (e.seq === last + 1) deliver(e);
+    };
+    const stop = store.watch(id, (e) => {
       buffered.push(e);
       wake();
     });
     const aborted = () => wake();
     signal.addEventListener('abort', aborted);
     try {
-      for (const e of await this.deps.store.events(id, afterSeq)) deliver(e);
+      await catchUp();
       while (!ended && !signal.aborted) {
-        const job = await this.deps.store.get(id);
-        if (!job) break;
-        // A final job's last event is written just after its state: wait for it a moment, not forever.
-        const final = FINAL_STATES.has(job.state);
         if (buffered.length === 0) {
+          const job = await store.get(id);
+          if (!job) break;
+          // A final job's last event is written just after its state: wait for it a moment, not forever.
+          const final = FINAL_STATES.has(job.state);
           let timer: NodeJS.Timeout | undefined;
           const woke = await new Promise<boolean>((resolve) => {
             wake = () => resolve(true);
-            if (final) timer = setTimeout(() => resolve(false), 1000);
+            timer = setTimeout(() => resolve(false), final ? 1000 : FOLLOW_RECHECK_MS);
           });
           clearTimeout(timer);
           if (!woke) {
-            for (const e of await this.deps.store.events(id, last)) deliver(e);
-            break;
+            await catchUp();
+            if (final) break;
+            continue;
           }
         }
-        for (const e of buffered.splice(0)) deliver(e);
+        for (const e of buffered.splice(0)) {
+          if (e.seq <= last) continue;
+          if (e.seq > last + 1) {
+            await catchUp();
+            break;
+          }
+          deliver(e);
+        }
       }
     } finally {
       stop();
@@ -275,17 +323,30 @@ export class JobService {
     return this.deps.store.sweep(this.now() - this.deps.config.jobs.retentionMs);
   }
 
-  private process(id: string, signal: AbortSignal): Promise<void> {
-    const run = this.runOne(id, signal).catch((err: unknown) => this.deps.logger.error({ err, jobId: id }, 'a job could not be recorded'));
+  private process(id: string, signal: AbortSignal, handOut: JobHandOut): Promise<void> {
+    const run = this.runOne(id, signal, handOut).catch((err: unknown) => this.deps.logger.error({ err, jobId: id }, 'a job could not be recorded'));
     this.runs.set(id, run);
     return run.finally(() => this.runs.delete(id));
   }
 
-  private async runOne(id: string, signal: AbortSignal): Promise<void> {
+  private async runOne(id: string, signal: AbortSignal, handOut: JobHandOut): Promise<void> {
     const { store } = this.deps;
     const queued = await store.get(id);
-    if (!queued || queued.state !== 'queued') return;
-    if (signal.aborted) return this.finish(id, 'cancelled', { error: cancelledProblem(queued.requestId, id) }, queued.requestId, true);
+    if (!queued || FINAL_STATES.has(queued.state)) return;
+    if (queued.state === 'running') {
+      // Handed out while it shows running: the instance that ran it was lost (a shared queue
+      // gave the job back after its lock lapsed). Run it again only if it had shown and spent
+      // nothing, so no job runs twice after spending.
+      const events = (await store.events(id, 0)).length;
+      if (producedOutput(queued, events) || handOut.lost > MAX_LOST_BEFORE_START) {
+        const why = producedOutput(queued, events) ? 'after the job had started its query' : `${handOut.lost} times before the job's query started`;
+        this.deps.logger.warn({ jobId: id, lost: handOut.lost, events }, 'a job whose instance was lost is failed as worker_lost');
+        return this.finish(id, 'failed', { error: workerLostProblem(queued.requestId, id, why) }, queued.requestId, events === 0);
+      }
+      this.deps.logger.info({ jobId: id, lost: handOut.lost }, 'a job whose instance was lost before its query started runs again');
+    }
+    if (signal.aborted && signal.reason instanceof JobCancelled) return this.finish(id, 'cancelled', { error: cancelledProblem(queued.requestId, id) }, queued.requestId, true);
+    if (signal.aborted) return;
     const job = await store.update(id, (j) => ({ ...j, state: 'running', startedAt: this.now() }));
     if (!job) return;
     const progress = new ProgressTracker(this.deps.config.pricing);
@@ -305,6 +366,9 @@ export class JobService {
             const changed = progress.see(event);
             if (changed) write(() => store.update(id, (j) => ({ ...j, progress: changed })));
             if (event.type === 'start' && !started) {
+              // The mark that the query began: a job lost after it is never run again. The claude CLI
+              // reports its start about 0.1 s before its first API request; the messages engine in the
+              // same tick as it opens its request (this write goes out first).
               started = true;
               write(() => store.append(id, { type: 'start', data: { requestId: job.requestId, sessionId: event.sessionId } }));
             }
@@ -320,11 +384,18 @@ export class JobService {
     } catch (err) {
       await writes;
       const problem = toPlatformError(err);
-      if (signal.reason instanceof Cancelled) return this.finish(id, 'cancelled', { error: cancelledProblem(job.requestId, id) }, job.requestId, !started);
-      if (problem.code === 'too_many_in_flight' && !started) {
-        // Synchronous calls of the same key hold its slots: the job waits its turn.
+      if (signal.reason instanceof JobCancelled) return this.finish(id, 'cancelled', { error: cancelledProblem(job.requestId, id) }, job.requestId, !started);
+      if (signal.reason instanceof JobLost) {
+        // Another instance may hold the job now: it decides, as for a job whose instance died.
+        if (started) await this.finish(id, 'failed', { error: workerLostProblem(job.requestId, id, 'after the job had started its query') }, job.requestId);
+        return;
+      }
+      const requeue = !started && (problem.code === 'too_many_in_flight' || (problem.code === 'shutting_down' && this.deps.queue.shared));
+      if (requeue) {
+        // Synchronous calls of the same key hold its slots: the job waits its turn. Or this
+        // instance drains before the job started: it goes back to the shared queue for another.
         await store.update(id, (j) => ({ ...j, state: 'queued', startedAt: undefined }));
-        await this.deps.queue.enqueue({ id, owner: job.owner, maxRunning: job.caller.maxConcurrent ?? this.deps.config.limits.maxConcurrentPerKey }, RETRY_BUSY_MS);
+        await this.deps.queue.enqueue({ id, owner: job.owner, maxRunning: job.caller.maxConcurrent ?? this.deps.config.limits.maxConcurrentPerKey }, problem.code === 'too_many_in_flight' ? RETRY_BUSY_MS : 0);
         return;
       }
       await this.finish(id, 'failed', { error: problemBody(problem, job.requestId, `/v1/jobs/${id}`) }, job.requestId, !started);
@@ -334,8 +405,13 @@ export class JobService {
   /** Records a job's end and its last event (`result` or `error`), after a `start` when none was sent. */
   private async finish(id: string, state: JobState, fields: Partial<Job>, requestId: string, needsStart = false): Promise<void> {
     const { store } = this.deps;
-    const job = await store.update(id, (j) => (FINAL_STATES.has(j.state) ? j : { ...j, ...fields, state, finishedAt: this.now() }));
-    if (!job || job.state !== state) return;
+    // Only the change that ended the job writes its last event (another instance may end it too).
+    let ended = false;
+    const job = await store.update(id, (j) => {
+      ended = !FINAL_STATES.has(j.state);
+      return ended ? { ...j, ...fields, state, finishedAt: this.now() } : j;
+    });
+    if (!job || !ended) return;
     if (needsStart) await store.append(id, { type: 'start', data: { requestId, sessionId: null } });
     await store.append(id, state === 'succeeded' ? { type: 'result', data: job.result } : { type: 'error', data: job.error });
     this.deps.webhooks.dispatcher.jobFinished(job);

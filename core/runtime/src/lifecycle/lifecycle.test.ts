@@ -58,3 +58,17 @@ describe('Lifecycle', () => {
     expect(lifecycle.draining).toBe(true);
   });
 });
+
+describe('Lifecycle drain listeners', () => {
+  it('tells each listener once when the drain starts, and a late one at once', () => {
+    const lifecycle = new Lifecycle();
+    const heard: string[] = [];
+    lifecycle.onDraining(() => heard.push('early'));
+    expect(heard).toEqual([]);
+    lifecycle.startDraining();
+    lifecycle.startDraining();
+    expect(heard).toEqual(['early']);
+    lifecycle.onDraining(() => heard.push('late'));
+    expect(heard).toEqual(['early', 'late']);
+  });
+});

@@ -25,6 +25,7 @@ export class Lifecycle {
   private drainingSince: number | undefined;
   private readonly inFlight = new Map<AbortController, Promise<void>>();
   private readonly hooks: Hook[] = [];
+  private readonly drainListeners: (() => void)[] = [];
   private shutdownRun: Promise<void> | undefined;
 
   constructor(private readonly logger?: Logger) {}
@@ -76,9 +77,26 @@ export class Lifecycle {
     this.hooks.push({ name, run });
   }
 
+  /**
+   * Calls `listener` once when the drain starts (at once if it has), for what takes work on
+   * its own rather than through {@link enter}: a shared queue's worker stops fetching jobs.
+   */
+  onDraining(listener: () => void): void {
+    if (this.draining) listener();
+    else this.drainListeners.push(listener);
+  }
+
   /** From now on new calls are refused; readiness answers 503. */
   startDraining(): void {
-    this.drainingSince ??= Date.now();
+    if (this.draining) return;
+    this.drainingSince = Date.now();
+    for (const listener of this.drainListeners.splice(0)) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger?.error({ err }, 'a drain listener failed');
+      }
+    }
   }
 
   /**

@@ -15,6 +15,8 @@ export interface SharedState {
   readonly kind: 'memory' | 'redis';
   /** The Redis connection, when there is one (rate limits build their store on it). */
   readonly redis?: Redis;
+  /** Its URL (REDIS_URL), for what needs connections of its own (the job queue's blocking worker). */
+  readonly redisUrl?: string;
   readonly sessions: SessionRepository;
   readonly transcripts: TranscriptStore;
   readonly counters: Counters;
@@ -72,6 +74,7 @@ export function createSharedState(redisUrl: string | undefined, sessionTtlMs: nu
   return {
     kind: 'redis',
     redis,
+    redisUrl,
     sessions: new RedisSessions(redis, transcripts),
     transcripts,
     counters: new RedisCounters(redis),
