@@ -230,7 +230,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }));
   once(c, JOBS, (k) => new JobService({
     store: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), runner: resolve(k, CALL_RUNNER), planner: resolve(k, PLANNER), lifecycle, rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)],
-    budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), webhooks: { policy: webhookPolicy, dispatcher: resolve(k, WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
+    budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG), webhooks: { policy: webhookPolicy, dispatcher: resolve(k, WEBHOOKS) }, config, logger, metrics: resolve(k, METRICS), now: () => resolve(k, CLOCK)().getTime(),
   }));
   // Batches live where their jobs do: one replica ends a batch whose last job ended on another.
   once(c, BATCH_STORE, () => (state.redis ? new RedisBatchStore(state.redis, { retentionMs: config.jobs.retentionMs }) : new MemoryBatchStore()));
@@ -240,7 +240,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   once(c, BATCHES, (k) => new BatchService({
     batches: resolve(k, BATCH_STORE), jobs: resolve(k, JOBS), jobStore: resolve(k, JOB_STORE), queue: resolve(k, JOB_QUEUE), planner: resolve(k, PLANNER), lifecycle,
     rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)], budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG),
-    webhooks: { policy: webhookPolicy, dispatcher: resolve(k, BATCH_WEBHOOKS) }, config, logger, now: () => resolve(k, CLOCK)().getTime(),
+    webhooks: { policy: webhookPolicy, dispatcher: resolve(k, BATCH_WEBHOOKS) }, config, logger, metrics: resolve(k, METRICS), now: () => resolve(k, CLOCK)().getTime(),
   }));
   once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
   once(c, APP, (k) =>
@@ -279,6 +279,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     await resolve(c, BATCH_WEBHOOKS).close();
   });
   // The queue stops handing out jobs as soon as the drain starts; running jobs are calls the drain waits for.
+  const jobQueue = resolve(c, JOB_QUEUE);
+  resolve(c, METRICS).observeJobQueue(() => jobQueue.size);
   lifecycle.addShutdownHook('job queue', async () => {
     resolve(c, BATCHES).close();
     await resolve(c, JOBS).close();

@@ -9,6 +9,7 @@ import type { PlatformConfig } from '../config/schema';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { BudgetLimit } from '../limits/budget';
 import { takeAll, type Hold, type Limit } from '../limits/limit';
+import type { Metrics } from '../metrics/metrics';
 import { allEnded, batchDocument, type Batch } from './batch';
 import type { BatchStore } from './batch-store';
 import { queuedJob, type Job } from './job';
@@ -37,6 +38,7 @@ export interface BatchServiceDeps {
   readonly webhooks: { readonly policy: WebhookPolicy; readonly dispatcher: Pick<WebhookDispatcher, 'jobFinished'> };
   readonly config: Pick<PlatformConfig, 'jobs' | 'limits'>;
   readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'jobs'>;
   readonly now?: () => number;
 }
 
@@ -90,6 +92,7 @@ export class BatchService {
       for (const job of jobs) {
         await jobStore.create(job);
         await this.deps.queue.enqueue({ id: job.id, owner, maxRunning });
+        this.deps.metrics?.jobs.inc({ plugin: job.plugin, state: 'queued' });
       }
       return batchDocument(batch, jobs);
     } catch (err) {

@@ -65,7 +65,7 @@ export class BullmqJobQueue implements JobQueue {
   private readonly held = new Map<string, Held>();
   private readonly p: string;
   private closed = false;
-  private counted = { waiting: 0, at: 0, pending: false };
+  private counted: { waiting: number; oldest?: number; at: number; pending: boolean } = { waiting: 0, at: 0, pending: false };
 
   constructor(private readonly options: BullmqQueueOptions) {
     this.p = options.prefix ?? 'ccp:';
@@ -85,12 +85,13 @@ export class BullmqJobQueue implements JobQueue {
   get size() {
     if (!this.counted.pending && Date.now() - this.counted.at > COUNT_REFRESH_MS && !this.closed) {
       this.counted.pending = true;
-      void this.queue
-        .getJobCounts('waiting', 'delayed', 'prioritized')
-        .then((c) => (this.counted = { waiting: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0), at: Date.now(), pending: false }))
+      void Promise.all([this.queue.getJobCounts('waiting', 'delayed', 'prioritized'), this.queue.getJobs(['waiting'], 0, 0, true)])
+        .then(([c, [oldest]]) => {
+          this.counted = { waiting: (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0), ...(oldest ? { oldest: oldest.timestamp } : {}), at: Date.now(), pending: false };
+        })
         .catch(() => (this.counted = { ...this.counted, pending: false }));
     }
-    return { waiting: this.counted.waiting, running: this.held.size };
+    return { waiting: this.counted.waiting, running: this.held.size, ...(this.counted.oldest !== undefined ? { oldestWaitingSince: this.counted.oldest } : {}) };
   }
 
   start(processor: JobProcessor): void {

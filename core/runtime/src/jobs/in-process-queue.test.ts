@@ -21,7 +21,7 @@ describe('InProcessQueue', () => {
     finish.get('b1')?.();
     await tick();
     expect(started).toEqual(['a1', 'b1', 'a2']);
-    expect(queue.size).toEqual({ waiting: 1, running: 1 });
+    expect(queue.size).toEqual({ waiting: 1, running: 1, oldestWaitingSince: expect.any(Number) });
     await queue.close();
     expect(queue.size.waiting).toBe(0);
   });

@@ -29,13 +29,20 @@ export class InProcessQueue implements JobQueue {
   private readonly waiting: QueuedJob[] = [];
   private readonly running = new Map<string, { readonly owner: string; readonly controller: AbortController }>();
   private readonly delayed = new Map<string, NodeJS.Timeout>();
+  /** When each job was first queued (a job put back keeps its place in time). */
+  private readonly since = new Map<string, number>();
   private processor: JobProcessor | undefined;
   private closed = false;
 
   constructor(private readonly options: InProcessQueueOptions) {}
 
   get size() {
-    return { waiting: this.waiting.length + this.delayed.size, running: this.running.size };
+    let oldest: number | undefined;
+    for (const job of this.waiting) {
+      const at = this.since.get(job.id);
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    return { waiting: this.waiting.length + this.delayed.size, running: this.running.size, ...(oldest !== undefined ? { oldestWaitingSince: oldest } : {}) };
   }
 
   start(processor: JobProcessor): void {
@@ -45,6 +52,7 @@ export class InProcessQueue implements JobQueue {
 
   async enqueue(job: QueuedJob, delayMs = 0): Promise<void> {
     if (this.closed) return;
+    if (!this.since.has(job.id)) this.since.set(job.id, Date.now());
     if (delayMs <= 0) {
       this.waiting.push(job);
       this.pump();
@@ -64,11 +72,13 @@ export class InProcessQueue implements JobQueue {
     if (timer) {
       clearTimeout(timer);
       this.delayed.delete(id);
+      this.since.delete(id);
       return 'dropped';
     }
     const at = this.waiting.findIndex((j) => j.id === id);
     if (at >= 0) {
       this.waiting.splice(at, 1);
+      this.since.delete(id);
       return 'dropped';
     }
     const run = this.running.get(id);
@@ -82,6 +92,7 @@ export class InProcessQueue implements JobQueue {
     for (const timer of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     this.waiting.length = 0;
+    this.since.clear();
   }
 
   private runningFor(owner: string): number {
@@ -103,6 +114,8 @@ export class InProcessQueue implements JobQueue {
         .catch((err: unknown) => this.options.onError?.(err, job.id))
         .finally(() => {
           this.running.delete(job.id);
+          // Put back by its processor (its key was busy), it keeps its time; else it is done with.
+          if (!this.delayed.has(job.id) && !this.waiting.some((j) => j.id === job.id)) this.since.delete(job.id);
           this.pump();
         });
     }

@@ -53,8 +53,11 @@ export interface JobQueue {
   enqueue(job: QueuedJob, delayMs?: number): Promise<void>;
   /** Cancels a job: a waiting one is dropped, a running one (on any instance) has its signal aborted; undefined when it is neither. */
   cancel(id: string, reason: unknown): Promise<CancelOutcome | undefined>;
-  /** Jobs waiting (in the whole queue, as last counted) and running on this instance. */
-  readonly size: { readonly waiting: number; readonly running: number };
+  /**
+   * Jobs waiting (in the whole queue, as last counted) and running on this instance, and since
+   * when the oldest waiting job waits (epoch ms; absent when none does).
+   */
+  readonly size: { readonly waiting: number; readonly running: number; readonly oldestWaitingSince?: number };
   /** Stops handing out jobs; the running ones go on (the lifecycle drains them as calls). */
   close(): Promise<void>;
 }

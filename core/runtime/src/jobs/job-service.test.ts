@@ -167,6 +167,27 @@ describe('background jobs', () => {
     expect((await request(runtime.app).get('/v1/jobs').set(alice).expect(200)).body.jobs).toEqual([]);
   });
 
+  it('exports jobs by state, the queue depth and the age of the oldest waiting job', async () => {
+    await runtime.dispose();
+    engine = new FakeEngine({ output: goodOutput }).script({ output: goodOutput }, { waitForAbort: true });
+    runtime = await unitRuntime(engine, { config: { auth: { enabled: false }, limits: { maxConcurrentPerKey: 1 }, cache: { enabled: false } } });
+    const submit = async () => (await request(runtime.app).post('/v1/jobs').send({ plugin: 'code-review', operation: 'review', input: review }).expect(202)).body.id as string;
+    const first = await submit();
+    await settled(runtime, first);
+    await submit(); // runs, and holds the key's one slot
+    expect(await waitUntil(() => engine.requests.length === 2, 2000, 5)).toBe(true);
+    await submit(); // waits
+    await new Promise((r) => setTimeout(r, 1100));
+    const text = await runtime.metrics.registry.metrics();
+    expect(text).toContain('ccp_jobs_total{plugin="code-review",state="queued"} 3');
+    expect(text).toContain('ccp_jobs_total{plugin="code-review",state="succeeded"} 1');
+    expect(text).toContain('ccp_jobs_queued 1');
+    expect(text).toContain('ccp_jobs_running 1');
+    const age = Number(/^ccp_jobs_oldest_queued_age_seconds (\S+)$/m.exec(text)?.[1]);
+    expect(age).toBeGreaterThanOrEqual(1);
+    expect(age).toBeLessThan(30);
+  });
+
   it('refuses more than jobs.maxQueuedPerKey queued jobs with 429 too_many_jobs', async () => {
     await runtime.dispose();
     engine = new FakeEngine({ waitForAbort: true });

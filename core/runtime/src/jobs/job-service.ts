@@ -13,6 +13,7 @@ import { sharedStateError } from '../state/unavailable';
 import { problemBody } from '../http/problem';
 import type { Lifecycle } from '../lifecycle/lifecycle';
 import type { BudgetLimit } from '../limits/budget';
+import type { Metrics } from '../metrics/metrics';
 import { takeAll, type Limit } from '../limits/limit';
 import { IDEMPOTENCY_KEY, requestHash } from './idempotency';
 import { FINAL_STATES, queuedJob, type Job, type JobEvent, type JobState } from './job';
@@ -55,6 +56,8 @@ export interface JobServiceDeps {
   readonly webhooks: { readonly policy: WebhookPolicy; readonly dispatcher: Pick<WebhookDispatcher, 'jobFinished' | 'redeliver'> };
   readonly config: Pick<PlatformConfig, 'jobs' | 'limits' | 'pricing'>;
   readonly logger: Logger;
+  /** Counts jobs by the states they reach (`ccp_jobs_total`). */
+  readonly metrics?: Pick<Metrics, 'jobs'>;
   readonly now?: () => number;
 }
 
@@ -159,6 +162,7 @@ export class JobService {
         await this.finish(id, 'failed', { error: problemBody(refused, origin.requestId, `/v1/jobs/${id}`) }, origin.requestId, true).catch(() => undefined);
         throw refused;
       }
+      this.deps.metrics?.jobs.inc({ plugin: job.plugin, state: 'queued' });
       return { job, created: true };
     } catch (err) {
       if (claimed && idempotencyKey !== undefined) await store.releaseIdempotencyKey(owner, idempotencyKey);
@@ -414,6 +418,7 @@ export class JobService {
     if (!job || !ended) return;
     if (needsStart) await store.append(id, { type: 'start', data: { requestId, sessionId: null } });
     await store.append(id, state === 'succeeded' ? { type: 'result', data: job.result } : { type: 'error', data: job.error });
+    this.deps.metrics?.jobs.inc({ plugin: job.plugin, state });
     this.deps.webhooks.dispatcher.jobFinished(job);
     for (const listener of this.finishedListeners) listener(job);
   }

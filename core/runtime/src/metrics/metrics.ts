@@ -6,6 +6,13 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/** A gauge's collect function: sets the gauge to what `value` reads at scrape time. */
+function reads(value: () => number): (this: Gauge) => void {
+  return function (this: Gauge) {
+    this.set(value());
+  };
+}
+
 /** Breaker states as the `ccp_circuit_breaker_state` gauge reports them. */
 export const BREAKER_STATE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -196,6 +203,45 @@ export class Metrics {
     name: 'ccp_audit_lines_dropped_total',
     help: 'Audit lines lost because the audit file could not take them (backlog full, or still queued at shutdown).',
     registers: [this.registry],
+  });
+
+  /** What the job gauges read at each scrape (the composition root gives the queue). */
+  private jobQueue: (() => { waiting: number; running: number; oldestWaitingSince?: number }) | undefined;
+
+  /** Reads the job queue's figures at each scrape. */
+  observeJobQueue(size: () => { waiting: number; running: number; oldestWaitingSince?: number }): void {
+    this.jobQueue = size;
+  }
+
+  readonly jobs = new Counter({
+    name: 'ccp_jobs_total',
+    help: 'Background jobs by plugin and the state they reached: queued (submitted), succeeded, failed, cancelled.',
+    labelNames: ['plugin', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobsQueued = new Gauge({
+    name: 'ccp_jobs_queued',
+    help: 'Background jobs waiting to run (in the whole queue: with Redis, every replica reports the shared figure).',
+    registers: [this.registry],
+    collect: reads(() => this.jobQueue?.().waiting ?? 0),
+  });
+
+  readonly jobsRunning = new Gauge({
+    name: 'ccp_jobs_running',
+    help: 'Background jobs running on this instance.',
+    registers: [this.registry],
+    collect: reads(() => this.jobQueue?.().running ?? 0),
+  });
+
+  readonly jobsOldestQueuedAge = new Gauge({
+    name: 'ccp_jobs_oldest_queued_age_seconds',
+    help: 'How long the oldest waiting background job has waited (0 when none waits).',
+    registers: [this.registry],
+    collect: reads(() => {
+      const since = this.jobQueue?.().oldestWaitingSince;
+      return since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000);
+    }),
   });
 
   readonly webhookDeliveries = new Counter({
