@@ -12,7 +12,8 @@ export const DIFF_FILE = 'review.diff';
  * `resolved`. The model supplies none of these, so none can be forged by it.
  */
 export function finishReview(output: ReviewOutput, input: ReviewInput): ReviewResult {
-  const source = input.diff !== undefined ? linesOfDiff(input.diff) : linesOfFiles(input.files ?? []);
+  // The files as they are after the change, when given whole; else the diff's new side.
+  const source = input.context !== undefined ? linesOfFiles(input.context) : input.diff !== undefined ? linesOfDiff(input.diff) : linesOfFiles(input.files ?? []);
   const anchored = output.findings.map((f) => ({
     ...f,
     // A path the source knows is written as the source writes it (a diff's `b/src/a.ts` is `src/a.ts`).

@@ -24,6 +24,15 @@ describe('code-review', () => {
     expect(q.prompt).toContain('Focus on: security.');
   });
 
+  it('takes files to read beside a diff (context), and only beside a diff', () => {
+    const context = [{ path: 'src/a.ts', content: 'export const a = 2;\n' }, { path: 'src/b.ts', content: 'import { a } from "./a";\n' }];
+    const q = renderReviewPrompt(reviewInput.parse({ diff: '@@ -1 +1 @@\n-a\n+b\n', context }));
+    expect(q.files).toEqual([{ path: 'review.diff', content: '@@ -1 +1 @@\n-a\n+b\n' }, ...context]);
+    expect(q.prompt).toContain('- src/b.ts');
+    expect(reviewInput.safeParse({ files: context, context }).success).toBe(false);
+    expect(renderReviewPrompt(reviewInput.parse({ diff: 'x', context: [{ path: 'review.diff', content: 'y' }] })).files).toEqual([{ path: 'review.diff', content: 'x' }]);
+  });
+
   it('writes a diff to review.diff', () => {
     const q = renderReviewPrompt(reviewInput.parse({ diff: '@@ -1 +1 @@\n-a\n+b\n' }));
     expect(q.files).toEqual([{ path: 'review.diff', content: '@@ -1 +1 @@\n-a\n+b\n' }]);

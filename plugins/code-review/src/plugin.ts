@@ -10,13 +10,17 @@ export function renderReviewPrompt(input: ReviewInput): PreparedQuery {
   const lines: string[] = [];
   if (input.diff !== undefined) {
     lines.push(`Review the change in \`${DIFF_FILE}\` (a unified diff).`);
+    const context = input.context?.filter((f) => f.path !== DIFF_FILE).map((f) => `- ${f.path}`) ?? [];
+    if (context.length > 0) lines.push(`These ${context.length} file(s), as they are after the change, are in your working directory to read (cite their line numbers):`, ...context);
   } else {
     const paths = input.files?.map((f) => `- ${f.path}`) ?? [];
     lines.push(`Review these ${paths.length} file(s) in your working directory:`, ...paths);
   }
   if (input.language) lines.push(`The code is written in ${input.language}.`);
   if (input.focus) lines.push(`Focus on: ${input.focus.join(', ')}.`);
-  const files = input.diff !== undefined ? [{ path: DIFF_FILE, content: input.diff }] : (input.files ?? []);
+  // A context file that would take the diff's place is left out: the diff is what is reviewed.
+  const context = (input.context ?? []).filter((f) => f.path !== DIFF_FILE);
+  const files = input.diff !== undefined ? [{ path: DIFF_FILE, content: input.diff }, ...context] : (input.files ?? []);
   return { prompt: lines.join('\n'), files };
 }
 

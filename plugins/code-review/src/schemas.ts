@@ -17,18 +17,23 @@ export const previousReview = z
   })
   .describe('An earlier review of the same code: each finding then comes back `new` or `persisting`, and the earlier fingerprints no longer found are listed in `resolved`');
 
-/** `review` input: either files or a unified diff, never both (published as `oneOf`). */
+/** `review` input: either files or a unified diff, never both (published as `oneOf`); a diff may bring files to read beside it. */
 export const reviewInput = exactlyOneOf(
   z.strictObject({
     files: workspaceFiles({ maxFiles: 50, maxFileBytes: 256 * 1024, maxTotalBytes: 1024 * 1024 }).optional(),
     diff: z.string().min(1).max(1024 * 1024, 'diff must be at most 1 MiB').optional(),
+    context: workspaceFiles({ maxFiles: 50, maxFileBytes: 256 * 1024, maxTotalBytes: 1024 * 1024 })
+      .optional()
+      .describe('With diff only: files as they are after the change (the changed ones and their neighbours), put in the workspace for the reviewer to read; findings cite their lines'),
     language: z.string().min(1).max(40).optional(),
     focus: z.array(z.enum(FOCUS_AREAS)).min(1).max(FOCUS_AREAS.length).optional(),
     previous: previousReview.optional(),
   }),
   ['files', 'diff'],
   'give either "files" or "diff" (exactly one of them)',
-);
+)
+  .refine((input) => input.context === undefined || input.diff !== undefined, { message: '"context" goes with "diff": the files to read beside the change', path: ['context'] })
+  .meta({ dependentRequired: { context: ['diff'] } });
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
