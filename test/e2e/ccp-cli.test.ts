@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestRuntime, testKey, type TestRuntime } from '@ccp/testing';
+import { recipeCommands, words } from '../ci-recipes';
 
 // `ccp review --local` as a pipeline runs it: a real git checkout made here, the command's
 // own process, the platform with the real CLI against the simulator (its answer scripted).
@@ -92,6 +93,17 @@ describe('ccp review --local (the command for pipelines)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('src/sum.ts');
     expect(run.stderr).toBe('');
+  });
+
+  it("runs deploy/ci/review.sh's command line: one review, both reports, exit 1 on a high finding", async () => {
+    answer('high');
+    const [line] = recipeCommands()['review.sh'] ?? [];
+    const args = words(line ?? '').slice(1).map((w) => (w === '$BASE' ? 'main' : w));
+    const run = await ccp(repo, env(), ...args);
+    expect(run.code).toBe(1);
+    expect(readFileSync(join(repo, 'ccp-review.md'), 'utf8')).toContain('src/sum.ts');
+    expect(JSON.parse(readFileSync(join(repo, 'ccp-review.sarif'), 'utf8')).version).toBe('2.1.0');
+    expect(rt.simulator.messageRequests().filter((r) => JSON.stringify(r.body).includes('review.diff'))).toHaveLength(1);
   });
 
   it('exits 2 on a bad key, with the problem on stderr', async () => {

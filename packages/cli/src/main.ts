@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
 import { CliError } from './cli-error';
-import { FORMATS, parseFailOn, review } from './review-command';
+import { parseReviewArgs } from './review-args';
+import { FORMATS, review } from './review-command';
 
 const HELP = `ccp — the Claude Code Platform's command for pipelines
 
 Usage:
   ccp review --base <ref> [--head <ref>] [--local | --repository <name>]
-             [--format ${FORMATS.join('|')}] [--output <file>] [--fail-on critical|high|medium|low|info|none] [--quiet]
+             [--format ${FORMATS.join('|')}] [--output <file>] [--report <format>:<file> …] [--fail-on critical|high|medium|low|info|none] [--quiet]
 
   --base        the commit the change is reviewed against (e.g. origin/main)
   --head        the commit reviewed (default HEAD)
@@ -15,6 +15,8 @@ Usage:
   --repository  a repository the platform reads itself (its config's repositories:), by name
   --format      the report written: json (default), sarif, codequality, rdjson, markdown
   --output      write the report to this file (default: stdout)
+  --report      FORMAT:FILE, repeatable: more reports of the same review (e.g. --report sarif:ccp.sarif
+                --report rdjson:ccp.rdjson); the model runs once for all of them
   --fail-on     exit 1 when a finding is at or above this severity (default: none)
   --quiet       no progress on stderr
 
@@ -29,39 +31,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command !== 'review') throw new CliError(`unknown command "${command}"; ccp --help lists the commands`);
-  const { values } = parseArgs({
-    args: [...rest],
-    strict: true,
-    options: {
-      base: { type: 'string' },
-      head: { type: 'string', default: 'HEAD' },
-      local: { type: 'boolean', default: false },
-      repository: { type: 'string' },
-      format: { type: 'string', default: 'json' },
-      output: { type: 'string' },
-      'fail-on': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
+  const args = parseReviewArgs(rest);
+  if (args.help) {
     process.stdout.write(HELP);
     return 0;
   }
-  if (!values.base) throw new CliError('--base is required (the commit to review against, e.g. --base origin/main)');
-  if (values.local && values.repository) throw new CliError('give --local or --repository, not both');
-  const format = values.format as (typeof FORMATS)[number];
-  if (!FORMATS.includes(format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${values.format}")`);
   const url = process.env.CCP_URL;
   const key = process.env.CCP_KEY;
   if (!url) throw new CliError('CCP_URL is not set: the address of the platform, e.g. https://ccp.example.com');
   if (!key) throw new CliError('CCP_KEY is not set: an API key of the platform (npm run keys -- create …)');
-  return review({
-    base: values.base, head: values.head, cwd: process.cwd(), format, url, key, quiet: values.quiet,
-    ...(values.repository ? { repository: values.repository } : {}),
-    ...(values.output ? { output: values.output } : {}),
-    ...(parseFailOn(values['fail-on']) ? { failOn: parseFailOn(values['fail-on']) } : {}),
-  });
+  return review({ ...args, cwd: process.cwd(), url, key });
 }
 
 main(process.argv.slice(2)).then(

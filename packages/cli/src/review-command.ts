@@ -16,6 +16,8 @@ export interface ReviewOptions {
   readonly cwd: string;
   readonly format: (typeof FORMATS)[number];
   readonly output?: string;
+  /** More reports of the same review, each in its own format and file (one model run for all). */
+  readonly reports?: readonly { readonly format: (typeof FORMATS)[number]; readonly file: string }[];
   readonly failOn?: Severity;
   readonly url: string;
   readonly key: string;
@@ -63,7 +65,11 @@ export async function review(options: ReviewOptions, stdout: NodeJS.WritableStre
   if (job.state !== 'succeeded') throw problemError(`the review ${job.state}`, job.error ?? {}, 0);
   const report = await client.result(job.id, options.format);
   if (options.output) await writeFile(options.output, report);
-  else stdout.write(report.endsWith('\n') ? report : `${report}\n`);
+  else if (!options.reports?.length) stdout.write(report.endsWith('\n') ? report : `${report}\n`);
+  for (const r of options.reports ?? []) {
+    await writeFile(r.file, await client.result(job.id, r.format));
+    progress.note(`ccp: ${r.format} report written to ${r.file}`);
+  }
   const body = JSON.parse(await client.result(job.id)) as { result?: { findings?: Finding[] } };
   const findings = body.result?.findings ?? [];
   const failing = options.failOn ? atOrAbove(findings, options.failOn) : [];
