@@ -37,7 +37,7 @@ export class CallContext {
   /** The operation's prompt and files, built only when a query runs (a cache hit never needs them). */
   get prepared(): PreparedQuery | undefined {
     if (!this.operation) return undefined;
-    this.preparedQuery ??= this.operation.definition.prepare(this.call.input);
+    this.preparedQuery ??= this.operation.definition.prepare(this.call.input, {});
     return this.preparedQuery;
   }
 

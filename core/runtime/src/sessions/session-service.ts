@@ -98,7 +98,7 @@ export class SessionService {
       throw new RateLimitedError('too_many_sessions', `This caller already has ${open.length} open sessions (the limit is ${this.settings.maxPerCaller}). Delete some with DELETE /v1/sessions/{id}, or let them expire.`);
     }
     const at = this.now();
-    const files = first?.operation ? (first.operation.definition.prepare(first.call.input).files ?? []) : [];
+    const files = first?.operation ? (first.operation.definition.prepare(first.call.input, {}).files ?? []) : [];
     const record: SessionRecord = {
       id: randomUUID(), plugin: pluginId, owner, createdAt: at, lastActiveAt: at, turns: 0,
       usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0 }, files,
