@@ -9,3 +9,4 @@ export { postJson } from './http';
 export { readEventStream, type ReceivedEvent } from './event-stream-client';
 export { SERVER_ENTRY, startServerProcess, type ServerProcess } from './server-process';
 export { freePort } from './redis';
+export { createTestRepository, RecordingGitRunner, treeHashOf, type TestRepository } from './git-repo';
