@@ -92,6 +92,9 @@ export class SessionService {
     }
     // Refuse a bad first input before any record exists.
     const first = input !== undefined && opName ? await this.planner.plan({ kind: 'operation', ...origin, plugin: pluginId, operation: opName, body: input }) : undefined;
+    if (first?.call.source) {
+      throw new InputError('invalid_input', 'A session cannot start from a repository source yet: review the repository with a call or a job, then start a session with files.', { errors: [{ field: 'input.source', message: 'not supported in a session' }] });
+    }
     if (!first) this.planner.requireCredentials();
     const open = await failClosed(this.sessions.list(owner));
     if (open.length >= this.settings.maxPerCaller) {
