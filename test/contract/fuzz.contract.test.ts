@@ -49,11 +49,15 @@ const fileFields = (schema: Schema) =>
 
 /**
  * The documented rules the schema cannot state: paths unique once normalised, no file under
- * another, each file within its byte limit (the published `maxLength`, counted in bytes).
+ * another, each file within its byte limit (the published `maxLength`, counted in bytes), a
+ * repository source naming a configured repository.
  * Total size is not checked: {@link GENERATION} keeps every body far below it.
  */
 function codeOnlyProblems(body: Json, schema: Schema): string[] {
   const problems: string[] = [];
+  // A repository source must name a repository the deployment is configured to read (names
+  // are not published); this runtime configures none.
+  if (schema.properties?.source && body.source !== undefined) problems.push('source: names a repository this runtime does not configure');
   for (const [field, property] of fileFields(schema)) {
     const files = body[field] as { path: string; content: string }[] | undefined;
     if (!files) continue;
