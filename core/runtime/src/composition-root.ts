@@ -228,6 +228,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   for (const warning of ids.disabled) logger.warn({}, `config names a disabled plugin: ${warning}`);
   if (ids.unknown.length > 0) throw new ConfigError('plugin ids in limits, budgets and keys', ids.unknown);
   await resolve(c, SOURCES).check();
+  lifecycle.addShutdownHook('git commands', () => (resolve(c, GIT_RUNNER) as { close?: () => void }).close?.());
   if (!c.isRegistered(AGENT_ENGINE)) {
     const sdk = given.has(AGENT_SDK) ? resolve(c, AGENT_SDK) : await loadSdk();
     const agent = await createAgentEngine({

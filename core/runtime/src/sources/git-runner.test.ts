@@ -50,3 +50,16 @@ describe('the hardened git runner', () => {
     expect((failure as GitFailure).reason).toBe('timeout');
   });
 });
+
+describe('closing the git runner', () => {
+  it('ends the commands still running', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ccp-gitclose-'));
+    const hang = join(cwd, 'hang');
+    writeFileSync(hang, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const git = new ExecGitRunner({ PATH: process.env.PATH }, hang);
+    const running = git.run({ args: ['fetch'], timeoutMs: 60_000 }).catch((e: unknown) => e);
+    git.close();
+    const failure = (await running) as GitFailure;
+    expect([failure.reason, failure.stderr]).toEqual(['failed', expect.stringMatching(/^ended at shutdown/)]);
+  });
+});

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import type { RepositoryScheme } from './repository-url';
 
 /** One git invocation, without the hardening (the runner adds it to every command). */
@@ -114,27 +114,39 @@ export function gitArgs(command: GitCommand): string[] {
 
 /** Runs git with `execFile` (no shell), the hardened options and environment, a time limit and an output bound. */
 export class ExecGitRunner implements GitRunner {
+  private readonly running = new Set<ChildProcess>();
+  private closed = false;
+
   constructor(
     private readonly baseEnv: NodeJS.ProcessEnv,
     private readonly executable = 'git',
   ) {}
 
+  /** Ends every command still running (at shutdown: no git process outlives the platform). */
+  close(): void {
+    this.closed = true;
+    for (const child of this.running) child.kill('SIGTERM');
+  }
+
   run(command: GitCommand): Promise<Buffer> {
     const subcommand = command.args[0] ?? '';
     return new Promise((resolve, reject) => {
-      const child = execFile(
+      const child: ChildProcess = execFile(
         this.executable,
         gitArgs(command),
         { env: gitEnv(this.baseEnv, command), timeout: command.timeoutMs, killSignal: 'SIGTERM', maxBuffer: command.maxBytes ?? 1024 * 1024, encoding: 'buffer', windowsHide: true },
         (err, stdout, stderr) => {
+          this.running.delete(child);
           if (!err) return resolve(stdout);
           const text = stderr.toString('utf8').slice(0, 4000);
           const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: unknown; signal?: string | null };
           if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return reject(new GitFailure(subcommand, 'too_large', text));
+          if (this.closed) return reject(new GitFailure(subcommand, 'failed', `ended at shutdown. ${text}`));
           if (e.killed && e.signal) return reject(new GitFailure(subcommand, 'timeout', text));
           reject(new GitFailure(subcommand, 'failed', e.code === 'ENOENT' ? `${this.executable} is not installed (${String(e.message)})` : text, typeof e.code === 'number' ? e.code : undefined));
         },
       );
+      this.running.add(child);
       child.stdin?.on('error', () => undefined); // a command that exits before reading its input
       child.stdin?.end(command.input ?? '');
     });

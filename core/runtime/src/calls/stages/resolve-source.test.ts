@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { createTestRepository, FakeEngine, RecordingGitRunner, unitRuntime, type TestRepository } from '@ccp/testing';
 import request from 'supertest';
 import type { Runtime } from '../../composition-root';
-import type { ClaudeRequest } from '../../engine/types';
+import { ClaudeError, type ClaudeRequest } from '../../engine/types';
+import type { SourceResolver } from '../../sources/source-resolver';
 import { GIT_RUNNER, override } from '../../tokens';
+import type { CallContext } from '../context';
+import { resolveSourceStage } from './resolve-source';
 
 const finding = (file: string, severity: string, line = 1) => ({ file, line, severity, category: 'correctness', message: `m ${severity}`, suggestion: 's' });
 
@@ -112,5 +115,16 @@ describe('a call with a repository source', () => {
     const session = await request(runtime.app).post('/v1/plugins/code-review/sessions').send({ operation: 'review', input: { source: { repository: 'demo', head: 'feature' } } });
     expect(session.status).toBe(400);
     expect(session.body.errors).toEqual([{ field: 'input.source', message: 'not supported in a session' }]);
+  });
+});
+
+describe('the resolve-source stage', () => {
+  it('stops waiting for a fetch when the call is aborted (the caller went away, or a drain)', async () => {
+    const never = { resolve: () => new Promise(() => undefined) } as unknown as SourceResolver;
+    const controller = new AbortController();
+    const ctx = { call: { source: { repository: 'demo', head: 'main' } }, operation: { definition: { source: {} } }, signal: controller.signal } as unknown as CallContext;
+    const waiting = resolveSourceStage(never)(ctx, () => Promise.reject(new Error('not reached')));
+    controller.abort(new ClaudeError('shutting_down', 'draining'));
+    await expect(waiting).rejects.toMatchObject({ kind: 'shutting_down' });
   });
 });
