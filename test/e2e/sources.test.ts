@@ -95,6 +95,11 @@ describe('code-review of a repository source, end to end', () => {
   it('reuses the mirror for the next review of the repository: no clone, one fetch', async () => {
     expect((await review({ source: { repository: 'demo', head: 'feature', base: 'main' } })).status).toBe(200);
     expect([git.count('clone'), git.count('fetch')]).toEqual([0, 1]);
+    const metrics = await rt.runtime.metrics.registry.getMetricsAsJSON();
+    const transfers = (metrics.find((m) => m.name === 'ccp_source_transfers_total')?.values ?? []).filter((v) => v.labels.repository === 'demo').map((v) => [v.labels.kind, v.labels.result, v.value]);
+    expect(transfers).toEqual([['clone', 'ok', 1], ['fetch', 'ok', 1]]);
+    const materialised = metrics.find((m) => m.name === 'ccp_source_materialise_duration_seconds')?.values.find((v) => (v as { metricName?: string }).metricName === 'ccp_source_materialise_duration_seconds_count');
+    expect(materialised?.value).toBe(2);
   });
 
   it('refuses a repository that is not configured with a 400, and runs no git command', async () => {

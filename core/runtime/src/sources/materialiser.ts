@@ -4,6 +4,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Logger } from '@ccp/plugin-api';
 import { isInside } from '../engine/agent-sdk/process/workspace';
 import type { TreeMaterialiser, WorkspaceTree } from '../engine/types';
+import type { Metrics } from '../metrics/metrics';
 import type { GitRunner } from './git-runner';
 
 /**
@@ -66,9 +67,11 @@ export class GitTreeMaterialiser implements TreeMaterialiser {
     private readonly git: GitRunner,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly metrics?: Pick<Metrics, 'treeMaterialiseDuration'>,
   ) {}
 
   async materialise(tree: WorkspaceTree, dir: string): Promise<void> {
+    const started = performance.now();
     const index = join(dirname(dir), `.tree-index-${randomUUID()}`);
     const env = { GIT_INDEX_FILE: index };
     try {
@@ -78,6 +81,7 @@ export class GitTreeMaterialiser implements TreeMaterialiser {
       await rm(index, { force: true });
     }
     const withheld = await guardTree(dir);
+    this.metrics?.treeMaterialiseDuration.observe((performance.now() - started) / 1000);
     if (withheld.length > 0) this.logger.warn({ repository: tree.repository, commit: tree.commit, withheld: withheld.slice(0, 20), count: withheld.length }, 'paths of a repository tree were withheld from the workspace');
   }
 }

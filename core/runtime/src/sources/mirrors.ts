@@ -4,6 +4,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpstreamError, type Logger } from '@ccp/plugin-api';
 import type { RepositoryConfig } from '../config/schema';
+import type { Metrics } from '../metrics/metrics';
 import { GitFailure, type GitCommand, type GitRunner } from './git-runner';
 import { schemeOf } from './repository-url';
 
@@ -45,6 +46,7 @@ export class Mirrors {
     /** Where the credential environment variables named in the config are read. */
     private readonly env: NodeJS.ProcessEnv,
     private readonly logger: Logger,
+    private readonly metrics?: Pick<Metrics, 'sourceTransfers' | 'sourceTransferDuration'>,
   ) {}
 
   path(repo: RepositoryConfig): string {
@@ -114,10 +116,17 @@ export class Mirrors {
   private async transfer(repo: RepositoryConfig, args: readonly string[], gitDir?: string): Promise<void> {
     const command: GitCommand = { args, ...(gitDir ? { gitDir } : {}), scheme: schemeOf(repo.url), timeoutMs: this.settings.fetchTimeoutMs, ...this.credentials(repo) };
     const started = performance.now();
+    const kind = args[0] ?? '';
+    const count = (result: 'ok' | 'failed') => {
+      this.metrics?.sourceTransfers.inc({ repository: repo.name, kind, result });
+      this.metrics?.sourceTransferDuration.observe({ kind }, (performance.now() - started) / 1000);
+    };
     try {
       await this.git.run(command);
-      this.logger.debug({ repository: repo.name, command: args[0], ms: Math.round(performance.now() - started) }, 'repository mirror updated');
+      count('ok');
+      this.logger.debug({ repository: repo.name, command: kind, ms: Math.round(performance.now() - started) }, 'repository mirror updated');
     } catch (err) {
+      count('failed');
       const stderr = err instanceof GitFailure ? err.stderr : String(err);
       this.logger.warn({ repository: repo.name, command: args[0], reason: err instanceof GitFailure ? err.reason : 'error', stderr }, `git ${args[0]} of repository ${repo.name} failed`);
       throw new UpstreamError('repository_unavailable', `The platform could not ${args[0]} the repository "${repo.name}": ${why(err, this.settings.fetchTimeoutMs)}. Retry later; if it persists, an operator should check the platform log and the repository's url and credentials.`);

@@ -2,6 +2,7 @@ import type { Logger } from '@ccp/plugin-api';
 import type { PlatformConfig } from '../config/schema';
 import { prepareWorkspaceRoot } from '../engine/agent-sdk/process/workspace';
 import type { TreeMaterialiser } from '../engine/types';
+import type { Metrics } from '../metrics/metrics';
 import { GitFailure, type GitRunner } from './git-runner';
 import { GitTreeMaterialiser } from './materialiser';
 import { Mirrors } from './mirrors';
@@ -20,11 +21,11 @@ export interface RepositorySources {
 }
 
 /** Builds the repository sources of a config. */
-export function createSources(config: Pick<PlatformConfig, 'repositories' | 'sources'>, git: GitRunner, env: NodeJS.ProcessEnv, logger: Logger): RepositorySources {
-  const mirrors = new Mirrors(git, config.sources, env, logger);
+export function createSources(config: Pick<PlatformConfig, 'repositories' | 'sources'>, git: GitRunner, env: NodeJS.ProcessEnv, logger: Logger, metrics?: Metrics): RepositorySources {
+  const mirrors = new Mirrors(git, config.sources, env, logger, metrics);
   return {
     resolver: new SourceResolver(config.repositories, config.sources, mirrors, git),
-    materialiser: new GitTreeMaterialiser(git, config.sources.fetchTimeoutMs, logger),
+    materialiser: new GitTreeMaterialiser(git, config.sources.fetchTimeoutMs, logger, metrics),
     check: async () => {
       if (config.repositories.length === 0) return;
       await prepareWorkspaceRoot(config.sources.mirrorDir, 'sources.mirrorDir');
