@@ -6,10 +6,10 @@
 //   BENCH_CALLS     review calls per throughput level (default 200)
 //   BENCH_LATENCY   sequential calls for the latency table (default 10)
 //   BENCH_LEVELS    concurrency levels (default 1,4,16,64)
-//   BENCH_SECTIONS  which sections run (default base,real,engines): base is latency,
+//   BENCH_SECTIONS  which sections run (default base,real,engines,sources): base is latency,
 //                   throughput, cache hits and memory against an instant simulator; real is
-//                   scripts/bench/real-latency.js, engines scripts/bench/engines.js (each lists
-//                   its own variables)
+//                   scripts/bench/real-latency.js, engines scripts/bench/engines.js, sources
+//                   scripts/bench/sources.js (each lists its own variables)
 //   BENCH_OUT       the Markdown file written, its charts in images/ beside it (default
 //                   docs/benchmarks.md when every section runs, else a file under the temp dir)
 'use strict';
@@ -20,11 +20,12 @@ const { dirname, join, relative } = require('node:path');
 const express = require('express');
 const { enginesSection } = require('./bench/engines');
 const { realLatencySection } = require('./bench/real-latency');
+const { sourcesSection } = require('./bench/sources');
 const { log, ms, pct } = require('./bench/stats');
 
 const root = join(__dirname, '..');
 const { startSimulator, startTestRuntime, startServerProcess, postJson, readEventStream, processesUnder } = require(join(root, 'core/testing/dist'));
-const ALL_SECTIONS = ['base', 'real', 'engines'];
+const ALL_SECTIONS = ['base', 'real', 'engines', 'sources'];
 const SECTIONS = (process.env.BENCH_SECTIONS ?? ALL_SECTIONS.join(',')).split(',').map((x) => x.trim()).filter(Boolean);
 const OUT = process.env.BENCH_OUT ?? (ALL_SECTIONS.every((x) => SECTIONS.includes(x)) ? join(root, 'docs/benchmarks.md') : join(tmpdir(), 'ccp-bench', 'benchmarks.md'));
 
@@ -353,6 +354,7 @@ async function main() {
   const base = SECTIONS.includes('base') ? await baseSections(sim, hashKey) : undefined;
   const real = SECTIONS.includes('real') ? await realLatencySection({ sim, hashKey, imagesDir, imagesHref: 'images' }) : undefined;
   const engines = SECTIONS.includes('engines') ? await enginesSection({ sim, hashKey }) : undefined;
+  const sources = SECTIONS.includes('sources') ? await sourcesSection() : undefined;
   await sim.close();
 
   const lines = [
@@ -365,9 +367,11 @@ async function main() {
     ...(base?.lines ?? []),
     ...(real?.lines ?? []),
     ...(engines?.lines ?? []),
+    ...(sources?.lines ?? []),
     '## How to read this',
     '',
     ...(base?.notes ?? []),
+    ...(sources?.notes ?? []),
     ...(real
       ? [
           '- Real model latency: a review mostly waits on the model, and a waiting `claude` uses almost no CPU but holds its memory; starting one is CPU-bound (about 1.8 CPU-seconds). So the ceiling is how many reviews may wait at once (admission, memory), not the CPU, once processes are warm: the round-2 rows against the model-bound ideal show how close the platform gets. The plain script starts every process at once and pays every start in every round.',

@@ -49,11 +49,15 @@ const fileFields = (schema: Schema) =>
 
 /**
  * The documented rules the schema cannot state: paths unique once normalised, no file under
- * another, each file within its byte limit (the published `maxLength`, counted in bytes).
+ * another, each file within its byte limit (the published `maxLength`, counted in bytes), a
+ * repository source naming a configured repository.
  * Total size is not checked: {@link GENERATION} keeps every body far below it.
  */
 function codeOnlyProblems(body: Json, schema: Schema): string[] {
   const problems: string[] = [];
+  // A repository source must name a repository the deployment is configured to read (names
+  // are not published); this runtime configures none.
+  if (schema.properties?.source && body.source !== undefined) problems.push('source: names a repository this runtime does not configure');
   for (const [field, property] of fileFields(schema)) {
     const files = body[field] as { path: string; content: string }[] | undefined;
     if (!files) continue;
@@ -179,6 +183,9 @@ describe('fuzzing the published input schemas', () => {
       // faker fills only the required fields of a oneOf branch: add optional fields to half the bodies.
       if (i % 4 >= 2) {
         for (const [key, property] of Object.entries(schema.properties ?? {})) {
+          // A field that goes only with others (dependentRequired) is added only beside them.
+          const needs = (schema as { dependentRequired?: Record<string, string[]> }).dependentRequired?.[key] ?? [];
+          if (needs.some((n) => body[n] === undefined)) continue;
           if (body[key] === undefined && (seed + key.length) % 2 === 0) body[key] = await generate(bounded(property), options);
         }
       }

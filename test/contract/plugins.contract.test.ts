@@ -50,7 +50,7 @@ describe('plugin contract', () => {
 
       it('accepts its own example and prepares a prompt with safe workspace paths', () => {
         const input = op.definition.input.parse(op.definition.example);
-        const prepared = op.definition.prepare(input);
+        const prepared = op.definition.prepare(input, {});
         expect(prepared.prompt.length).toBeGreaterThan(0);
         for (const file of prepared.files ?? []) expect(unsafePathReason(file.path)).toBeUndefined();
       });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,5 +51,29 @@ describe('npm run bench, real-latency and engines sections (tiny)', () => {
       expect(svg.trim().endsWith('</svg>')).toBe(true);
     }
     expect(run.stderr).toContain('targets:');
+  }, 120_000);
+});
+
+// The sources section at a tiny size: a 200-file repository, two new commits.
+describe('npm run bench, sources section (tiny)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ccp-bench-sources-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('times materialising a new commit from the warm mirror next to a fresh shallow clone', () => {
+    const out = join(dir, 'benchmarks.md');
+    const run = spawnSync(process.execPath, [join(root, 'scripts/bench.js')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 110_000,
+      env: { PATH: process.env.PATH, BENCH_SECTIONS: 'sources', BENCH_OUT: out, BENCH_SOURCES_FILES: '200', BENCH_SOURCES_ROUNDS: '2', BENCH_SOURCES_DIR: dir },
+    });
+    expect(run.status).toBe(0);
+    const doc = readFileSync(out, 'utf8');
+    expect(doc).toContain('## Repository sources');
+    expect(doc).toMatch(/^A repository of 200 files .* 2 rounds/m);
+    for (const step of ['resolve with the mirror warm', 'materialise the new commit in a workspace', '`git archive <commit> \\| tar -x`', 'a fresh `git clone --depth 1`']) {
+      expect(doc.split('\n').some((l) => l.startsWith(`| ${step}`) && /\| \d+ ms \| \d+ ms \| \d+ ms \|$/.test(l))).toBe(true);
+    }
+    expect(readdirSync(dir).filter((n) => n.startsWith('ccp-bench-sources-'))).toEqual([]);
   }, 120_000);
 });

@@ -25,6 +25,12 @@ describe('definePlugin', () => {
     expect(checkPlugin(plugin)).toEqual([]);
   });
 
+  it('lets only plugins whose tools all only read take a repository source (its tree is read-only by policy)', () => {
+    const withSource = (allow: string[]) => ({ ...good, tools: { allow, mode: 'dontAsk' }, operations: { review: { ...good.operations.review, source: {} } } });
+    expect(checkPlugin(withSource(['Read', 'Grep', 'Glob']))).toEqual([]);
+    expect(checkPlugin(withSource(['Read', 'Write', 'Bash']))).toEqual(['operations.review.source: only plugins with read-only tools (Read, Grep, Glob) may take a repository source; this one has Write, Bash']);
+  });
+
   it('lists every problem of a broken plugin at once, naming it', () => {
     const broken = {
       ...good,

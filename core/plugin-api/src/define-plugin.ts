@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PluginDefinition } from './plugin';
-import { BUILTIN_TOOLS, PERMISSION_MODES } from './tools';
+import { BUILTIN_TOOLS, PERMISSION_MODES, READ_ONLY_TOOLS } from './tools';
 
 const kebab = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 const semver = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
@@ -44,6 +44,7 @@ const operationShape = z.strictObject({
     .refine(unique('name'), 'must not repeat a format name')
     .refine(unique('mediaType'), 'must not repeat a media type')
     .optional(),
+  source: z.strictObject({ configFile: z.strictObject({ path: z.string().min(1), schema: zodSchema }).optional() }).optional(),
 });
 
 /** The shape every plugin must have; the registry applies it to plugins loaded from config too. */
@@ -68,6 +69,13 @@ export const pluginShape = z.strictObject({
       operationShape,
     )
     .refine((o) => Object.keys(o).length > 0, 'must declare at least one operation'),
+}).superRefine((plugin, ctx) => {
+  // A repository's tree is materialised read-only, and is the whole repository: no tool may change it.
+  const writes = plugin.tools.allow.filter((t) => !READ_ONLY_TOOLS.includes(t));
+  if (writes.length === 0) return;
+  for (const [name, op] of Object.entries(plugin.operations)) {
+    if (op.source) ctx.addIssue({ code: 'custom', path: ['operations', name, 'source'], message: `only plugins with read-only tools (${READ_ONLY_TOOLS.join(', ')}) may take a repository source; this one has ${writes.join(', ')}` });
+  }
 });
 
 /** Thrown when a plugin does not satisfy the contract; lists every problem at once. */

@@ -3,6 +3,7 @@ export * from './define-plugin';
 export * from './errors';
 export * from './exactly-one';
 export * from './plugin';
+export * from './source';
 export * from './tokens';
 export * from './tools';
 export * from './workspace-files';

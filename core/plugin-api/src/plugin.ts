@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { WorkspaceFile } from './workspace-file';
+import type { PrepareContext, ResolvedSource, SourceSupport } from './source';
 import type { ToolPolicy } from './tools';
+import type { WorkspaceFile } from './workspace-file';
 
 /** What an operation hands the agent: the user prompt and the files for its workspace. */
 export interface PreparedQuery {
@@ -17,8 +18,18 @@ export interface OperationDefinition<I extends z.ZodType = z.ZodType, O extends 
   readonly description: string;
   readonly input: I;
   readonly output: O;
-  /** Turns validated input into the prompt and the workspace files. Pure; no I/O. */
-  prepare(input: z.output<I>): PreparedQuery;
+  /**
+   * The input may carry a repository `source` field (see `repositorySource`) instead of
+   * files: the platform resolves it, puts the head tree in the workspace and hands the
+   * result to `prepare` and `finish`. Only plugins with read-only tools may declare it.
+   */
+  readonly source?: SourceSupport;
+  /**
+   * Turns validated input into the prompt and the workspace files. Pure; no I/O: what the
+   * platform read for the input (a repository source) comes in `context`. It may throw an
+   * `InputError`, which the caller gets before anything runs.
+   */
+  prepare(input: z.output<I>, context: PrepareContext): PreparedQuery;
   /** A valid input, used by the contract test, the docs and the demo. */
   readonly example: z.input<I>;
   /**
@@ -68,6 +79,8 @@ export interface FinishContext<I = unknown> {
   readonly input: I;
   /** Files the agent created or changed in its workspace (only for plugins that may write). */
   readonly written: readonly WorkspaceFile[];
+  /** The repository source as it was resolved, when the input named one. */
+  readonly source?: ResolvedSource;
 }
 
 /** Limits an operator may also set per plugin in config. */

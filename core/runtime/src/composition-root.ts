@@ -12,6 +12,7 @@ import { CallRunner } from './calls/runner';
 import { auditStage } from './calls/stages/audit';
 import { rateLimitStage } from './calls/stages/rate-limit';
 import { reserveStage } from './calls/stages/reserve';
+import { resolveSourceStage } from './calls/stages/resolve-source';
 import { responseCacheStage } from './calls/stages/response-cache';
 import { runEngineStage } from './calls/stages/run-engine';
 import { sessionTurnStage } from './calls/stages/session-turn';
@@ -50,10 +51,12 @@ import { buildRegistry } from './plugins/build-registry';
 import type { PluginRegistry } from './plugins/registry';
 import { SessionService } from './sessions/session-service';
 import { MemoryCacheStore, RedisCacheStore } from './state/cache-store';
+import { ExecGitRunner } from './sources/git-runner';
+import { createSources } from './sources/sources';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, WEBHOOKS, type Override,
+  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, SOURCES, WEBHOOKS, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -147,6 +150,7 @@ function callStages(k: DependencyContainer): Stage[] {
     auditStage(resolve(k, AUDIT_LOG), resolve(k, METRICS)),
     rateLimitStage([resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)]),
     sessionTurnStage(state.sessions, state.transcripts, config.sessions),
+    resolveSourceStage(resolve(k, SOURCES).resolver),
     responseCacheStage(resolve(k, CACHE_STORE), config.cache, resolve(k, METRICS), logger),
     reserveStage([resolve(k, CONCURRENCY_LIMIT), resolve(k, BUDGET_LIMIT)], logger),
     runEngineStage(resolve(k, ENGINE_ROUTER), logger),
@@ -208,7 +212,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       { messages: messagesEngineProblems },
     ),
   );
-  once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions));
+  once(c, GIT_RUNNER, () => new ExecGitRunner(options.env ?? process.env));
+  once(c, SOURCES, (k) => createSources(config, resolve(k, GIT_RUNNER), options.env ?? process.env, logger, resolve(k, METRICS)));
+  once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions, Date.now, resolve(k, SOURCES).resolver));
   once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing, resolve(k, REQUEST_RATE_LIMIT)));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
   // Jobs: a store and a queue by token. With Redis, the Redis store and the BullMQ queue, shared by
@@ -259,9 +265,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ids = checkPluginIds(config, registry);
   for (const warning of ids.disabled) logger.warn({}, `config names a disabled plugin: ${warning}`);
   if (ids.unknown.length > 0) throw new ConfigError('plugin ids in limits, budgets and keys', ids.unknown);
+  await resolve(c, SOURCES).check();
+  lifecycle.addShutdownHook('git commands', () => (resolve(c, GIT_RUNNER) as { close?: () => void }).close?.());
   if (!c.isRegistered(AGENT_ENGINE)) {
     const sdk = given.has(AGENT_SDK) ? resolve(c, AGENT_SDK) : await loadSdk();
-    const agent = await createAgentEngine({ sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts, capacity });
+    const agent = await createAgentEngine({
+      sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts, capacity, materialiser: resolve(c, SOURCES).materialiser,
+    });
     c.register(AGENT_ENGINE, { useValue: agent });
   }
   const missing = resolve(c, ENGINE_ROUTER).missing(registry.list().map((p) => ({ id: p.definition.id, engine: p.engine, tools: p.tools, operations: p.operations })));

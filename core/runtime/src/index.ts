@@ -19,6 +19,8 @@ export { Lifecycle, type Ticket } from './lifecycle/lifecycle';
 export { createLogger } from './logging/logger';
 export { Metrics } from './metrics/metrics';
 export { PluginLoadError } from './plugins/build-registry';
+export { ExecGitRunner, GitFailure, type GitCommand, type GitRunner } from './sources/git-runner';
+export { MIRROR_ATTRIBUTES } from './sources/mirrors';
 export { createSharedState, type SharedState } from './state/shared-state';
 export type { CacheStore } from './state/cache-store';
 export * from './tokens';

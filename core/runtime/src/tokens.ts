@@ -24,6 +24,8 @@ import type { PluginRateLimit, RequestRateLimit } from './limits/rate-limits';
 import type { Metrics } from './metrics/metrics';
 import type { PluginRegistry } from './plugins/registry';
 import type { SessionService } from './sessions/session-service';
+import type { GitRunner } from './sources/git-runner';
+import type { RepositorySources } from './sources/sources';
 import type { CacheStore } from './state/cache-store';
 import type { SharedState } from './state/shared-state';
 
@@ -69,6 +71,10 @@ export const BATCHES = token<BatchService>('BatchService');
 export const BATCH_WEBHOOKS = token<WebhookDispatcher>('BatchWebhookDispatcher');
 /** Delivers finished jobs' webhooks (in-process retries now). */
 export const WEBHOOKS = token<WebhookDispatcher>('WebhookDispatcher');
+/** Runs git for repository sources (tests wrap it to see every command). */
+export const GIT_RUNNER = token<GitRunner>('GitRunner');
+/** Repository sources: mirrors, the resolver and the tree materialiser. */
+export const SOURCES = token<RepositorySources>('RepositorySources');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
 export const APP = token<Express>('ExpressApp');
 

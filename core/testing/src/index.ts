@@ -10,3 +10,4 @@ export { readEventStream, type ReceivedEvent } from './event-stream-client';
 export { SERVER_ENTRY, startServerProcess, type ServerProcess } from './server-process';
 export { freePort } from './redis';
 export { startWebhookReceiver, type ReceivedWebhook, type ReceiverAnswer, type WebhookReceiver } from './webhook-receiver';
+export { createTestRepository, RecordingGitRunner, treeHashOf, type TestRepository } from './git-repo';

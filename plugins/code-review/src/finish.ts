@@ -1,3 +1,4 @@
+import type { ResolvedSource } from '@ccp/plugin-api';
 import { fingerprints, linesOfDiff, linesOfFiles, sourcePath } from './fingerprint';
 import { ruleOf } from './rules';
 import type { ReviewInput, ReviewOutput, ReviewResult } from './schemas';
@@ -11,9 +12,13 @@ export const DIFF_FILE = 'review.diff';
  * review's fingerprints, `new` or `persisting`; the earlier ones no longer found are
  * `resolved`. The model supplies none of these, so none can be forged by it.
  */
-export function finishReview(output: ReviewOutput, input: ReviewInput): ReviewResult {
+export function finishReview(output: ReviewOutput, input: ReviewInput, repository?: ResolvedSource): ReviewResult {
   // The files as they are after the change, when given whole; else the diff's new side.
-  const source = input.context !== undefined ? linesOfFiles(input.context) : input.diff !== undefined ? linesOfDiff(input.diff) : linesOfFiles(input.files ?? []);
+  const source =
+    input.context !== undefined ? linesOfFiles(input.context)
+    : repository ? linesOfDiff(repository.changedFiles.map((f) => f.diff).join(''))
+    : input.diff !== undefined ? linesOfDiff(input.diff)
+    : linesOfFiles(input.files ?? []);
   const anchored = output.findings.map((f) => ({
     ...f,
     // A path the source knows is written as the source writes it (a diff's `b/src/a.ts` is `src/a.ts`).

@@ -4,3 +4,4 @@ export { fingerprints, linesOfDiff, linesOfFiles, normaliseLine, type SourceLine
 export * from './formats';
 export { RULES, RULE_IDS, ruleOf, type Rule } from './rules';
 export * from './schemas';
+export { REVIEW_CONFIG_PATH, reviewConfig, type ReviewConfig } from './review-config';

@@ -1,6 +1,8 @@
-import { exactlyOneOf, workspaceFiles } from '@ccp/plugin-api';
+import { exactlyOneOf, repositorySource, workspaceFiles } from '@ccp/plugin-api';
 import { z } from 'zod';
 import { FOCUS_AREAS, RULE_IDS } from './rules';
+import { reviewConfig } from './review-config';
+import { SEVERITIES } from './severities';
 
 export { FOCUS_AREAS } from './rules';
 
@@ -17,7 +19,11 @@ export const previousReview = z
   })
   .describe('An earlier review of the same code: each finding then comes back `new` or `persisting`, and the earlier fingerprints no longer found are listed in `resolved`');
 
-/** `review` input: either files or a unified diff, never both (published as `oneOf`); a diff may bring files to read beside it. */
+/**
+ * `review` input: files, a unified diff, or a configured repository's change (exactly one,
+ * published as `oneOf`); a diff may bring files to read beside it (`context`), and `config`
+ * goes with a repository only (both published as `dependentRequired`).
+ */
 export const reviewInput = exactlyOneOf(
   z.strictObject({
     files: workspaceFiles({ maxFiles: 50, maxFileBytes: 256 * 1024, maxTotalBytes: 1024 * 1024 }).optional(),
@@ -25,18 +31,20 @@ export const reviewInput = exactlyOneOf(
     context: workspaceFiles({ maxFiles: 50, maxFileBytes: 256 * 1024, maxTotalBytes: 1024 * 1024 })
       .optional()
       .describe('With diff only: files as they are after the change (the changed ones and their neighbours), put in the workspace for the reviewer to read; findings cite their lines'),
+    source: repositorySource.optional(),
+    config: reviewConfig.optional(),
     language: z.string().min(1).max(40).optional(),
     focus: z.array(z.enum(FOCUS_AREAS)).min(1).max(FOCUS_AREAS.length).optional(),
     previous: previousReview.optional(),
   }),
-  ['files', 'diff'],
-  'give either "files" or "diff" (exactly one of them)',
+  ['files', 'diff', 'source'],
+  'give exactly one of "files", "diff" or "source"',
 )
   .refine((input) => input.context === undefined || input.diff !== undefined, { message: '"context" goes with "diff": the files to read beside the change', path: ['context'] })
-  .meta({ dependentRequired: { context: ['diff'] } });
+  .refine((input) => input.config === undefined || input.source !== undefined, { message: 'applies to a repository review only: give "source" with it', path: ['config'] })
+  .meta({ dependentRequired: { context: ['diff'], config: ['source'] } });
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from './severities';
 
 /** One problem as the reviewer reports it. */
 export const finding = z.strictObject({
@@ -85,6 +93,15 @@ export const reviewResult = reviewOutput.extend({
   resolved: z
     .array(z.string().regex(FINGERPRINT))
     .describe('Fingerprints of the earlier review (input.previous) that no finding of this one has; empty without an earlier review'),
+  filesFiltered: z
+    .array(z.strictObject({ path: z.string(), reason: z.string() }))
+    .optional()
+    .describe('For a repository review: changed paths its configuration left out, each with the reason'),
+  findingsOmitted: z.number().int().min(0).optional().describe("For a repository review: findings left out by its configuration's minSeverity, maxFindings or path filters"),
+  source: z
+    .strictObject({ repository: z.string(), head: z.string(), base: z.string(), mergeBase: z.string() })
+    .optional()
+    .describe('For a repository review: the commits it covered (head, base and their merge base)'),
 });
 
 export type ReviewResult = z.output<typeof reviewResult>;

@@ -1,4 +1,4 @@
-import type { TokenUsage } from '@ccp/plugin-api';
+import type { RepositorySource, TokenUsage } from '@ccp/plugin-api';
 import type { Caller } from '../auth/caller';
 import type { ClaudeEvent } from '../engine/types';
 
@@ -54,6 +54,8 @@ export interface Call {
   readonly cacheControl?: 'no-cache';
   /** The session this call is a turn of. */
   readonly session?: { readonly id: string };
+  /** The configured repository the input names (its `source`), for an operation that takes one. */
+  readonly source?: RepositorySource;
   /** When the call must be over (epoch ms): the plugin's time limit from its start. */
   readonly deadline: number;
 }

@@ -2,6 +2,7 @@ import type { PreparedQuery, WorkspaceFile } from '@ccp/plugin-api';
 import type { PlatformConfig } from '../config/schema';
 import type { ClaudeEvent, SessionTurnRequest } from '../engine/types';
 import type { RegisteredOperation, RegisteredPlugin } from '../plugins/registered-plugin';
+import type { CallSource } from '../sources/source-resolver';
 import type { Call, CallSink } from './call';
 import { SpendMeter, type Spend } from './spend';
 
@@ -20,6 +21,8 @@ export class CallContext {
   outcome: string | undefined;
   /** Set by the session stage for a session turn. */
   turn: TurnState | undefined;
+  /** Set by the source stage when the input names a repository: the resolved commits, diff and tree. */
+  source: CallSource | undefined;
   private preparedQuery: PreparedQuery | undefined;
 
   constructor(
@@ -34,10 +37,13 @@ export class CallContext {
     readonly startedAt: number = performance.now(),
   ) {}
 
-  /** The operation's prompt and files, built only when a query runs (a cache hit never needs them). */
+  /**
+   * The operation's prompt and files, built only when a query runs (a cache hit never needs
+   * them), or by the source stage, which checks the input with the repository's content early.
+   */
   get prepared(): PreparedQuery | undefined {
     if (!this.operation) return undefined;
-    this.preparedQuery ??= this.operation.definition.prepare(this.call.input);
+    this.preparedQuery ??= this.operation.definition.prepare(this.call.input, this.source ? { source: this.source.resolved } : {});
     return this.preparedQuery;
   }
 

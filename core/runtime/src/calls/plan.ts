@@ -1,4 +1,4 @@
-import { InputError, NotFoundError, UnavailableError, type FieldError } from '@ccp/plugin-api';
+import { InputError, NotFoundError, UnavailableError, type FieldError, type RepositorySource } from '@ccp/plugin-api';
 import { z } from 'zod';
 import { requirePlugin } from '../auth/middleware';
 import type { Caller } from '../auth/caller';
@@ -37,6 +37,13 @@ export function credentialsProblem(secrets: Secrets): string | undefined {
   return 'No Anthropic credentials are set. Set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment and restart, or run `npm run demo` to try the platform against the offline simulator.';
 }
 
+/** The repositories calls may name in a `source` (the configured ones). */
+export interface KnownRepositories {
+  has(name: string): boolean;
+}
+
+const NO_REPOSITORIES: KnownRepositories = { has: () => false };
+
 /** A planned call with the registered plugin and operation it names. */
 export interface Planned {
   readonly call: Call;
@@ -49,7 +56,8 @@ export interface Planned {
  * Turns what a transport asks for into a {@link Call}, refusing everything refusable before
  * anything runs: an unknown plugin or operation (404), a plugin the caller may not use
  * (403), input that fails the operation's schema (400), a session that is not the caller's
- * (404), missing credentials (503).
+ * (404), a repository source naming a repository that is not configured (400, before
+ * anything is fetched), missing credentials (503).
  */
 export class Planner {
   constructor(
@@ -58,7 +66,18 @@ export class Planner {
     private readonly sessions: SessionRepository,
     private readonly settings: PlatformConfig['sessions'],
     private readonly now: () => number = Date.now,
+    private readonly repositories: KnownRepositories = NO_REPOSITORIES,
   ) {}
+
+  /** The input's repository source, when the operation takes one; a repository not configured is a 400. */
+  private source(operation: RegisteredOperation, input: unknown): RepositorySource | undefined {
+    const source = operation.definition.source ? (input as { source?: RepositorySource }).source : undefined;
+    if (source && !this.repositories.has(source.repository)) {
+      const message = 'is not a repository this deployment is configured to read';
+      throw new InputError('invalid_input', `source.repository: "${source.repository}" ${message}. An operator adds repositories under \`repositories:\` in the config.`, { errors: [{ field: 'source.repository', message }] });
+    }
+    return source;
+  }
 
   /** The plugin, or a 404 that lists where to look; a 403 when the caller may not use it. */
   plugin(pluginId: string, caller: Caller): RegisteredPlugin {
@@ -88,10 +107,11 @@ export class Planner {
       const plugin = this.plugin(request.plugin, request.caller);
       const operation = this.operation(plugin, request.operation);
       const input = parseBody(operation.definition.input, request.body, `the input of ${request.plugin}/${request.operation}`, ` GET /v1/plugins/${request.plugin} describes the input.`);
+      const source = this.source(operation, input);
       this.requireCredentials();
       const call: Call = {
         ...base, plugin: plugin.definition.id, operation: operation.name, input, deadline: this.now() + plugin.timeoutMs,
-        ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}), ...(request.session ? { session: request.session } : {}),
+        ...(request.cacheControl ? { cacheControl: request.cacheControl } : {}), ...(request.session ? { session: request.session } : {}), ...(source ? { source } : {}),
       };
       return { call, plugin, operation };
     }

@@ -54,6 +54,31 @@ describe('checkConfig', () => {
     ]);
   });
 
+  it('checks repositories with the rest: names, urls, credentials by variable name only, refs', () => {
+    const raw = {
+      repositories: [
+        { name: 'platform', url: 'https://github.com/acme/platform.git', credentials: { tokenEnv: 'GITHUB_TOKEN' }, defaultBranch: 'main' },
+        { name: 'platform', url: 'git@github.com:acme/other.git' },
+        { name: 'leaky', url: 'https://bot:ghp_secret@github.com/acme/x.git', credentials: { tokenEnv: 'ghp_0123 456' } },
+        { name: 'odd', url: 'ext::sh -c touch', defaultBranch: '--upload-pack=x' },
+      ],
+      sources: { maxFiles: 0 },
+      server: { bodyLimitBytes: 0 },
+    };
+    expect(checkConfig(raw, { builtins: BUILTIN_PLUGINS }).problems).toEqual([
+      expect.stringMatching(/^repositories\.2\.url: must not carry credentials: name the environment variables/),
+      'repositories.2.credentials.tokenEnv: must be the name of an environment variable (letters, digits, _), never its value',
+      'repositories.3.url: must not contain whitespace or control characters',
+      expect.stringMatching(/^repositories\.3\.defaultBranch: must be a branch, tag or ref name/),
+      'repositories.1.name: repeats the repository name "platform"',
+      'sources.maxFiles: Too small: expected number to be >0',
+      'server.bodyLimitBytes: Too small: expected number to be >0',
+    ]);
+    const ok = checkConfig({ repositories: [{ name: 'platform', url: 'file:///srv/git/platform.git' }] }, { builtins: BUILTIN_PLUGINS });
+    expect(ok.problems).toEqual([]);
+    expect(ok.config?.sources).toMatchObject({ maxFiles: 25_000, maxDiffBytes: 8 * 1024 * 1024, fetchTimeoutMs: 300_000 });
+  });
+
   it('returns the config when nothing is wrong', () => {
     expect(checkConfig({ server: { port: 1 } }, { builtins: BUILTIN_PLUGINS })).toMatchObject({ config: { server: { port: 1 } }, problems: [] });
   });

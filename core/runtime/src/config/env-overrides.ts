@@ -18,6 +18,7 @@ export const ENV_OVERRIDES = [
   { env: 'CCP_BREAKER_ENABLED', path: ['breaker', 'enabled'], type: 'boolean' },
   { env: 'CCP_SESSION_TTL_MS', path: ['sessions', 'ttlMs'], type: 'number' },
   { env: 'CCP_SESSION_MAX_TURNS', path: ['sessions', 'maxTurns'], type: 'number' },
+  { env: 'CCP_MIRROR_DIR', path: ['sources', 'mirrorDir'], type: 'string' },
 ] as const;
 
 function parse(raw: string, type: 'number' | 'string' | 'boolean'): unknown {

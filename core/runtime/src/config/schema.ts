@@ -1,8 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_TOOLS } from '@ccp/plugin-api';
+import { BUILTIN_TOOLS, gitRef, REPOSITORY_NAME_PATTERN } from '@ccp/plugin-api';
 import { z } from 'zod';
 import { allowedUrlProblem } from '../jobs/webhooks/allowed-urls';
+import { repositoryUrlProblem } from '../sources/repository-url';
 
 const positiveInt = z.number().int().positive();
 
@@ -53,6 +54,27 @@ export const apiKeySchema = z.strictObject({
    * the config.
    */
   webhookSecretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the name of an environment variable').optional(),
+});
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the name of an environment variable (letters, digits, _), never its value');
+
+/** A repository the platform may read for operations that take a `source`; its credentials are named, never given. */
+export const repositorySchema = z.strictObject({
+  /** What a call names in `source.repository`. */
+  name: z.string().regex(new RegExp(REPOSITORY_NAME_PATTERN), 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  /** https://, ssh://, user@host:path or file:/// (tests, air-gapped mirrors); git may use this scheme only. */
+  url: z.string().min(1).max(2048).superRefine((url, ctx) => {
+    const problem = repositoryUrlProblem(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  /**
+   * For https: the environment variables holding a username (`x-access-token` when absent,
+   * which GitHub and GitLab accept with a token) and a token or password. They reach git
+   * through a credential helper's environment, never a command line, a URL or a log line.
+   */
+  credentials: z.strictObject({ usernameEnv: envName.optional(), tokenEnv: envName }).optional(),
+  /** The `base` of a call that names none; the remote's default branch (its HEAD) when absent. */
+  defaultBranch: gitRef.optional(),
 });
 
 /** The whole platform configuration. Secrets are never part of it: they come from the environment. */
@@ -285,6 +307,31 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Repositories operations may read (`source: { repository, head, base? }`); no other is ever fetched. */
+  repositories: z
+    .array(repositorySchema)
+    .default([])
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((r, i) => {
+        if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `repeats the repository name "${r.name}"` });
+        seen.add(r.name);
+      });
+    }),
+  sources: z
+    .strictObject({
+      /** Where the bare mirror of each repository is kept (one per repository, shared by all calls on the instance). */
+      mirrorDir: z.string().min(1).default(join(tmpdir(), 'ccp-mirrors')),
+      /** The first clone of a repository, and each fetch, must finish in this time. */
+      fetchTimeoutMs: positiveInt.default(300_000),
+      /** Files (and symlinks) a head tree may hold; more is 413 source_too_large. */
+      maxFiles: positiveInt.default(25_000),
+      /** Bytes a head tree may hold, all files together. */
+      maxBytes: positiveInt.default(256 * 1024 * 1024),
+      /** Bytes of diff between base and head the platform reads; more is 413 source_too_large. */
+      maxDiffBytes: positiveInt.default(8 * 1024 * 1024),
+    })
+    .prefault({}),
   /**
    * Per-plugin sections. The built-in plugins (named by the server package) are served
    * unless their section says `enabled: false`; any other id adds a plugin (module or YAML).
@@ -296,6 +343,8 @@ export const configSchema = z.strictObject({
 export type PlatformConfig = z.output<typeof configSchema>;
 /** One plugin's section of the config. */
 export type PluginConfig = z.output<typeof pluginConfigSchema>;
+/** One configured repository. */
+export type RepositoryConfig = z.output<typeof repositorySchema>;
 /** One configured API key. */
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
 

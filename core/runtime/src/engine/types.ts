@@ -18,6 +18,8 @@ export interface ClaudeRequest {
   readonly systemPrompt: string;
   readonly prompt: string;
   readonly files: readonly WorkspaceFile[];
+  /** A repository commit to check out in the workspace before `files` are written (an operation's `source`). */
+  readonly tree?: WorkspaceTree;
   readonly tools: ToolPolicy;
   readonly model?: string;
   readonly maxTurns?: number;
@@ -41,6 +43,19 @@ export interface ClaudeRequest {
    * later turn resumes it (`resume: true`) so the model sees the earlier turns.
    */
   readonly session?: SessionTurnRequest;
+}
+
+/** A commit of a repository's mirror that a query's workspace holds, checked out read-only with no `.git`. */
+export interface WorkspaceTree {
+  readonly repository: string;
+  /** The bare mirror it is read from. */
+  readonly gitDir: string;
+  readonly commit: string;
+}
+
+/** Puts a {@link WorkspaceTree} into an empty workspace directory. */
+export interface TreeMaterialiser {
+  materialise(tree: WorkspaceTree, dir: string): Promise<void>;
 }
 
 /** A session turn: which session, and the SDK's running totals before this turn. */

@@ -251,6 +251,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sourceTransfers = new Counter({
+    name: 'ccp_source_transfers_total',
+    help: 'Clones and fetches of repository mirrors by repository, kind (clone, fetch) and result (ok, failed).',
+    labelNames: ['repository', 'kind', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sourceTransferDuration = new Histogram({
+    name: 'ccp_source_transfer_duration_seconds',
+    help: 'How long clones and fetches of repository mirrors took, by kind.',
+    labelNames: ['kind'] as const,
+    buckets: QUERY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly treeMaterialiseDuration = new Histogram({
+    name: 'ccp_source_materialise_duration_seconds',
+    help: "How long checking a repository commit out into a query's workspace took (checkout and tree guard).",
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });

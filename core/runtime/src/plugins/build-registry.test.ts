@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { codeReviewPlugin } from '@ccp/plugin-code-review';
 import { parseConfig } from '../config/load-config';
 import { BUILTIN_PLUGINS } from '@ccp/server';
+import { z } from 'zod';
 import { buildRegistry, PluginLoadError } from './build-registry';
 
 const fixtures = join(__dirname, '../../../../test/fixtures/plugins');
@@ -57,6 +58,13 @@ describe('buildRegistry', () => {
   it('refuses a module plugin whose example fails its own input schema', () => {
     const problems = problemsOf({ 'bad-example': { module: './bad-example-plugin.js' } });
     expect(problems).toEqual(['plugins.bad-example (./bad-example-plugin.js): operations.say.example.message: Invalid input: expected string, received number (the example must be valid input)']);
+  });
+
+  it('refuses an operation that takes a repository source but has no "source" input field', () => {
+    const review = codeReviewPlugin.operations.review;
+    if (!review) throw new Error('code-review has a review operation');
+    const odd = { ...codeReviewPlugin, id: 'odd-review', operations: { review: { ...review, input: z.strictObject({ files: z.array(z.string()) }), example: { files: [] } } } };
+    expect(() => buildRegistry(parseConfig({}), [...BUILTIN_PLUGINS, odd], fixtures)).toThrow(/plugins\.odd-review\.operations\.review\.source: the operation takes a repository source, but its input has no "source" field/);
   });
 
   it('names where each plugin comes from', () => {

@@ -39,11 +39,16 @@ function operationsOf(plugin: PluginDefinition, problems: string[]): Map<string,
   for (const [name, definition] of Object.entries(plugin.operations)) {
     try {
       const outputSchema = jsonSchema(definition.output, 'output');
+      const inputSchema = jsonSchema(definition.input, 'input');
+      // The planner reads a repository source from the input's `source` field only.
+      if (definition.source && !('source' in ((inputSchema.properties ?? {}) as Record<string, unknown>))) {
+        problems.push(`plugins.${plugin.id}.operations.${name}.source: the operation takes a repository source, but its input has no "source" field (use repositorySource from @ccp/plugin-api)`);
+      }
       ops.set(name, {
         name,
         definition,
         outputSchema,
-        inputSchema: jsonSchema(definition.input, 'input'),
+        inputSchema,
         resultSchema: definition.result ? jsonSchema(definition.result, 'output') : outputSchema,
       });
     } catch (err) {

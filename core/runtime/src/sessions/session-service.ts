@@ -92,13 +92,16 @@ export class SessionService {
     }
     // Refuse a bad first input before any record exists.
     const first = input !== undefined && opName ? await this.planner.plan({ kind: 'operation', ...origin, plugin: pluginId, operation: opName, body: input }) : undefined;
+    if (first?.call.source) {
+      throw new InputError('invalid_input', 'A session cannot start from a repository source yet: review the repository with a call or a job, then start a session with files.', { errors: [{ field: 'input.source', message: 'not supported in a session' }] });
+    }
     if (!first) this.planner.requireCredentials();
     const open = await failClosed(this.sessions.list(owner));
     if (open.length >= this.settings.maxPerCaller) {
       throw new RateLimitedError('too_many_sessions', `This caller already has ${open.length} open sessions (the limit is ${this.settings.maxPerCaller}). Delete some with DELETE /v1/sessions/{id}, or let them expire.`);
     }
     const at = this.now();
-    const files = first?.operation ? (first.operation.definition.prepare(first.call.input).files ?? []) : [];
+    const files = first?.operation ? (first.operation.definition.prepare(first.call.input, {}).files ?? []) : [];
     const record: SessionRecord = {
       id: randomUUID(), plugin: pluginId, owner, createdAt: at, lastActiveAt: at, turns: 0,
       usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUsd: 0 }, files,

@@ -52,7 +52,10 @@ export function responseCacheStage(store: CacheStore | undefined, settings: Plat
   return async (ctx, next) => {
     const { call, plugin, operation } = ctx;
     if (!store || call.session || !operation || !plugin.cacheable) return next();
-    const key = cacheKey(plugin, operation, call.input, settings.scope === 'key' ? call.caller.name : '');
+    // A repository source is keyed by the commits it resolved to, not the refs the caller gave.
+    const source = ctx.source?.resolved;
+    const input = source ? { input: call.input, commits: { repository: source.repository, head: source.head.commit, base: source.base.commit } } : call.input;
+    const key = cacheKey(plugin, operation, input, settings.scope === 'key' ? call.caller.name : '');
     const status = call.cacheControl === 'no-cache' ? 'bypass' : 'miss';
     if (status !== 'bypass') {
       const hit = await store.get(key).catch((err: unknown) => void logger.warn({ err, requestId: call.requestId }, 'response cache read failed'));

@@ -37,7 +37,7 @@ describe('run-engine stage', () => {
     const { checkOutput, signal, ...rest } = sent;
     expect(rest).toEqual({
       requestId: 'r1', engine: 'agent', pluginId: 'code-review', operation: 'review', caller: 'alice',
-      systemPrompt: codeReviewPlugin.systemPrompt, prompt: codeReviewPlugin.operations.review?.prepare(review).prompt, files: review.files,
+      systemPrompt: codeReviewPlugin.systemPrompt, prompt: codeReviewPlugin.operations.review?.prepare(review, {}).prompt, files: review.files,
       tools: { allow: ['Read'], mode: 'dontAsk' }, model: 'claude-haiku-x', maxTurns: 5, maxBudgetUsd: 0.75, timeoutMs: 1234, streaming: true,
       outputSchema: plugin?.operations.get('review')?.outputSchema,
     });

@@ -8,7 +8,8 @@ const usageOf = (event: ClaudeResult): CallResult['usage'] => ({ ...event.usage,
 
 /**
  * The last stage: builds the engine request from the plugin's declaration and the
- * operator's config only (a request body reaches nothing but the prompt and the files),
+ * operator's config only (a request body reaches nothing but the prompt, the files and,
+ * through a configured repository, the tree checked out),
  * runs it, and checks the answer against the operation's output schema.
  */
 export function runEngineStage(engine: Engine, logger: Logger): Stage {
@@ -25,6 +26,7 @@ export function runEngineStage(engine: Engine, logger: Logger): Stage {
       systemPrompt: plugin.definition.systemPrompt,
       prompt: prepared ? prepared.prompt : (call.input as { text: string }).text,
       files: ctx.turn?.files ?? prepared?.files ?? [],
+      ...(ctx.source ? { tree: ctx.source.tree } : {}),
       tools: plugin.tools,
       model: plugin.model,
       maxTurns: plugin.maxTurns,
@@ -59,7 +61,7 @@ export function runEngineStage(engine: Engine, logger: Logger): Stage {
     // not honour it still cannot hand the caller unchecked data.
     const checked = definition.output.safeParse(result.output);
     if (!checked.success) throw new ClaudeError('invalid_output', 'the structured output does not match the output schema');
-    const answer = definition.finish ? definition.finish(checked.data, { input: call.input, written: result.writtenFiles }) : checked.data;
+    const answer = definition.finish ? definition.finish(checked.data, { input: call.input, written: result.writtenFiles, ...(ctx.source ? { source: ctx.source.resolved } : {}) }) : checked.data;
     return { result: answer, usage: usageOf(result), durationMs: ctx.elapsedMs, sessionId: result.sessionId };
   };
 }

@@ -12,6 +12,7 @@ import { prepareWorkspaceRoot } from './process/workspace';
 import { LivePool } from './pool/live-pool';
 import { OneOffSource, PooledSource } from './pool/process-source';
 import type { AgentSdk } from './sdk';
+import type { TreeMaterialiser } from '../types';
 
 export { AgentEngine } from './agent-engine';
 export { loadSdk, type AgentSdk, type PrewarmFn, type QueryFn } from './sdk';
@@ -28,6 +29,8 @@ export interface AgentEngineDeps {
   readonly sessionStore?: SessionStore;
   /** The instance's derived limits (processes starting at once, processes the pool may keep). */
   readonly capacity: Pick<Capacity, 'starting' | 'poolProcesses'>;
+  /** Checks out an operation's repository source into its workspace. */
+  readonly materialiser?: TreeMaterialiser;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function createAgentEngine(deps: AgentEngineDeps): Promise<AgentEng
   await prepareWorkspaceRoot(config.claude.workspaceRoot);
   const env = buildChildEnv(deps.env, deps.secrets, config.claude);
   const gate = new StartGate(deps.capacity.starting, metrics);
-  const launcher = new ProcessLauncher({ sdk: deps.sdk, env, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, sessionStore: deps.sessionStore, metrics, gate });
+  const launcher = new ProcessLauncher({ sdk: deps.sdk, env, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, sessionStore: deps.sessionStore, metrics, gate, materialiser: deps.materialiser });
   const oneOff = new OneOffSource(launcher, logger);
   const pool = { ...config.pool, maxProcesses: deps.capacity.poolProcesses };
   const source = config.pool.enabled ? new PooledSource(new LivePool(pool, { launcher, logger, metrics }), oneOff) : oneOff;

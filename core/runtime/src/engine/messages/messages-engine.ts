@@ -40,7 +40,7 @@ export class MessagesEngine implements Engine {
   constructor(private readonly settings: MessagesEngineSettings) {}
 
   async *run(request: ClaudeRequest): AsyncGenerator<ClaudeEvent> {
-    if (request.files.length > 0) throw new ClaudeError('bad_request', 'the messages engine has no workspace: an operation that places files must run on the agent engine');
+    if (request.files.length > 0 || request.tree) throw new ClaudeError('bad_request', 'the messages engine has no workspace: an operation that places files or a repository tree must run on the agent engine');
     const started = performance.now();
     const model = request.model ?? this.settings.defaultModel;
     const sessionId = request.session?.id ?? randomUUID();
@@ -146,14 +146,16 @@ export class MessagesEngine implements Engine {
 
 /**
  * Why a plugin cannot run on the messages engine: it declares tools (there is no agent loop
- * to run them), or an operation takes workspace files (there is no workspace).
+ * to run them), or an operation takes workspace files or a repository source (there is no workspace).
  */
 export function messagesEngineProblems(plugin: { readonly id: string; readonly tools: { readonly allow: readonly string[] }; readonly operations: ReadonlyMap<string, { readonly inputSchema: Record<string, unknown> }> }): string[] {
   const problems: string[] = [];
   if (plugin.tools.allow.length > 0) problems.push(`plugins.${plugin.id}: engine "messages" runs no tools, but the plugin declares ${plugin.tools.allow.join(', ')}; declare no tools (put the input in the prompt), or use engine "agent"`);
   for (const [name, op] of plugin.operations) {
     const properties = (op.inputSchema.properties ?? {}) as Record<string, unknown>;
-    if ('files' in properties) problems.push(`plugins.${plugin.id}.operations.${name}: engine "messages" has no workspace, but the operation takes "files"; use engine "agent"`);
+    for (const field of ['files', 'source']) {
+      if (field in properties) problems.push(`plugins.${plugin.id}.operations.${name}: engine "messages" has no workspace, but the operation takes "${field}"; use engine "agent"`);
+    }
   }
   return problems;
 }

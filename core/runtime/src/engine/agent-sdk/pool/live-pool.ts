@@ -90,7 +90,7 @@ export class LivePool {
         reused = this.takeIdle(key);
       }
     }
-    if (reused) return this.hand(reused, request, 'reused', () => reused.workspace.reset(request.files));
+    if (reused) return this.hand(reused, request, 'reused', () => reused.workspace.reset(request.files, this.deps.launcher.checkoutOf(request)));
     this.starting++;
     try {
       const spare = this.spares.take(request);

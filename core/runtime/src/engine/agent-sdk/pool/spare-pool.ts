@@ -81,7 +81,7 @@ export class SparePool {
   take(request: ClaudeRequest): Spare | undefined {
     if (request.session) return undefined;
     const key = keyOf(request);
-    if (!this.templates.has(key)) this.templates.set(key, { ...request, caller: undefined, signal: undefined, files: [], prompt: '' });
+    if (!this.templates.has(key)) this.templates.set(key, { ...request, caller: undefined, signal: undefined, files: [], tree: undefined, prompt: '' });
     const list = this.ready.get(key) ?? [];
     let entry: Entry | undefined;
     while ((entry = list.shift())) {

@@ -7,7 +7,8 @@ import { ClaudeProcess } from './child-process';
 import { workspaceGuard } from './permission-guard';
 import { buildQueryOptions, workspaceHost } from './query-options';
 import { StartGate } from './start-gate';
-import { createWorkspace, type Workspace } from './workspace';
+import { createWorkspace, type TreeCheckout, type Workspace } from './workspace';
+import type { TreeMaterialiser } from '../../types';
 
 /** What the launcher needs: the SDK, the child's environment and where workspaces go. */
 export interface LauncherSettings {
@@ -20,6 +21,8 @@ export interface LauncherSettings {
   readonly metrics?: Metrics;
   /** Processes starting at once (CPU-bound); unlimited when absent. */
   readonly gate?: StartGate;
+  /** Checks out a request's repository tree (an operation's `source`) into its workspace. */
+  readonly materialiser?: TreeMaterialiser;
 }
 
 /** A one-off query: its messages, workspace and process. */
@@ -49,12 +52,19 @@ export interface Spare {
 export class ProcessLauncher {
   constructor(private readonly settings: LauncherSettings) {}
 
+  /** How a request's repository tree, if it has one, gets into its workspace. */
+  checkoutOf(request: ClaudeRequest): TreeCheckout | undefined {
+    if (!request.tree) return undefined;
+    if (!this.settings.materialiser) throw new Error('a request names a repository tree, but no tree materialiser is configured');
+    return { tree: request.tree, materialiser: this.settings.materialiser };
+  }
+
   /** A one-off query in a fresh workspace (a session's turns share one named after it). */
   async oneOff(request: ClaudeRequest, abortController: AbortController): Promise<OneOffQuery> {
     const started = await this.enter(abortController.signal);
     let workspace: Workspace | undefined;
     try {
-      workspace = await createWorkspace(this.settings.workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined);
+      workspace = await createWorkspace(this.settings.workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined, this.checkoutOf(request));
       const process = new ClaudeProcess();
       this.settings.metrics?.spawns.inc({ kind: 'cold' });
       const query = this.settings.sdk.query({
@@ -79,7 +89,7 @@ export class ProcessLauncher {
     const started = await this.enter(signal);
     let workspace: Workspace | undefined;
     try {
-      workspace = await createWorkspace(this.settings.workspaceRoot, request.files);
+      workspace = await createWorkspace(this.settings.workspaceRoot, request.files, undefined, this.checkoutOf(request));
       const inbox = new Inbox();
       const process = new ClaudeProcess();
       const abortController = new AbortController();
@@ -95,7 +105,7 @@ export class ProcessLauncher {
 
   /** Claims a parked spare for `key`: it moves into a workspace holding the call's files. */
   async claim(spare: Spare, request: ClaudeRequest, key: string): Promise<LiveQuery> {
-    const workspace = await createWorkspace(this.settings.workspaceRoot, request.files);
+    const workspace = await createWorkspace(this.settings.workspaceRoot, request.files, undefined, this.checkoutOf(request));
     spare.bind(workspace.dir);
     const inbox = new Inbox();
     const live = new LiveQuery(key, inbox, spare.process, spare.abortController, workspace, () => spare.discard());

@@ -29,6 +29,21 @@ describe('workspace', () => {
     await ws.remove();
   });
 
+  it("puts a repository tree in first, then the files, and a reset brings the next call's tree", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ccp-ws-'));
+    const materialised: string[] = [];
+    const materialiser = { materialise: async (tree: { commit: string }, dir: string) => void (materialised.push(tree.commit), await writeFile(join(dir, `${tree.commit}.ts`), tree.commit)) };
+    const at = (commit: string) => ({ tree: { repository: 'r', gitDir: '/m.git', commit }, materialiser });
+    const ws = await createWorkspace(root, [{ path: 'extra.md', content: 'x' }], undefined, at('c1'));
+    expect((await readdir(ws.dir)).sort()).toEqual(['c1.ts', 'extra.md']);
+    await ws.reset([], at('c2'));
+    expect(await readdir(ws.dir)).toEqual(['c2.ts']);
+    await ws.reset([]);
+    expect(await readdir(ws.dir)).toEqual([]);
+    expect(materialised).toEqual(['c1', 'c2']);
+    await ws.remove();
+  });
+
   it('refuses a path that escapes, and leaves nothing behind', async () => {
     const root = await mkdtemp(join(tmpdir(), 'ccp-ws-'));
     await expect(createWorkspace(root, [{ path: '../x', content: '' }])).rejects.toThrow(/refused workspace path/);

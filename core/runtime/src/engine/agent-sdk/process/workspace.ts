@@ -1,6 +1,13 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { unsafePathReason, type WorkspaceFile } from '@ccp/plugin-api';
+import type { TreeMaterialiser, WorkspaceTree } from '../../types';
+
+/** A repository commit a workspace holds, and what checks it out. */
+export interface TreeCheckout {
+  readonly tree: WorkspaceTree;
+  readonly materialiser: TreeMaterialiser;
+}
 
 /** A query's private directories: `dir` is the agent's working directory. */
 export interface Workspace {
@@ -11,9 +18,9 @@ export interface Workspace {
   changedFiles(): Promise<WorkspaceFile[]>;
   /**
    * Empties `dir` (keeping the folder itself, which a live process has as its cwd) and
-   * writes `files` into it: the start of the next call in a reused process.
+   * fills it with the next call's tree and `files`: the start of the next call in a reused process.
    */
-  reset(files: readonly WorkspaceFile[]): Promise<void>;
+  reset(files: readonly WorkspaceFile[], tree?: TreeCheckout): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -30,14 +37,14 @@ export function isInside(root: string, target: string): boolean {
  * Makes sure the workspace root is a real directory owned by this user and closed to
  * others, so nobody else on the host can plant or read query files there.
  */
-export async function prepareWorkspaceRoot(root: string): Promise<void> {
+export async function prepareWorkspaceRoot(root: string, key = 'claude.workspaceRoot'): Promise<void> {
   await mkdir(root, { recursive: true, mode: 0o700 });
   const st = await lstat(root);
   const problems: string[] = [];
   if (st.isSymbolicLink() || !st.isDirectory()) problems.push('is not a plain directory');
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) problems.push('is owned by another user');
   if ((st.mode & 0o077) !== 0) problems.push(`is open to other users (mode ${(st.mode & 0o777).toString(8)}; chmod 700 it)`);
-  if (problems.length > 0) throw new Error(`claude.workspaceRoot ${root} ${problems.join(' and ')}`);
+  if (problems.length > 0) throw new Error(`${key} ${root} ${problems.join(' and ')}`);
 }
 
 async function walk(dir: string, base = dir): Promise<string[]> {
@@ -65,11 +72,17 @@ async function writeFiles(dir: string, files: readonly WorkspaceFile[]): Promise
 
 const originalOf = (dir: string, files: readonly WorkspaceFile[]) => new Map(files.map((f) => [relative(dir, resolve(dir, f.path)).split(sep).join('/'), f.content]));
 
+/** Fills an empty workspace directory: the tree first (when there is one), then the files. */
+async function fill(dir: string, files: readonly WorkspaceFile[], tree: TreeCheckout | undefined): Promise<void> {
+  if (tree) await tree.materialiser.materialise(tree.tree, dir);
+  await writeFiles(dir, files);
+}
+
 /**
  * Makes a fresh directory under `root` holding only the given files (named `name`, or
- * random). Nothing is written outside.
+ * random), on top of a repository commit when `tree` is given. Nothing is written outside.
  */
-export async function createWorkspace(root: string, files: readonly WorkspaceFile[], name?: string): Promise<Workspace> {
+export async function createWorkspace(root: string, files: readonly WorkspaceFile[], name?: string, tree?: TreeCheckout): Promise<Workspace> {
   // A session's turns share one path (its transcript names it); a one-off query gets a random one.
   const home = name ? join(root, name) : await mkdtemp(join(root, 'q-'));
   if (name) await mkdir(home, { mode: 0o700 });
@@ -78,7 +91,7 @@ export async function createWorkspace(root: string, files: readonly WorkspaceFil
   try {
     await mkdir(dir, { mode: 0o700 });
     await mkdir(configDir, { mode: 0o700 });
-    await writeFiles(dir, files);
+    await fill(dir, files, tree);
   } catch (err) {
     await rm(home, { recursive: true, force: true });
     throw err;
@@ -98,9 +111,9 @@ export async function createWorkspace(root: string, files: readonly WorkspaceFil
       }
       return changed;
     },
-    reset: async (next) => {
+    reset: async (next, nextTree) => {
       await Promise.all((await readdir(dir)).map((entry) => rm(join(dir, entry), { recursive: true, force: true })));
-      await writeFiles(dir, next);
+      await fill(dir, next, nextTree);
       original = originalOf(dir, next);
     },
     remove: () => rm(home, { recursive: true, force: true, maxRetries: 3 }),
