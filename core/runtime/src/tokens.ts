@@ -64,7 +64,7 @@ export const JOB_STORE = token<JobStore>('JobStore');
 /** What runs jobs (an in-process queue, or BullMQ on Redis shared by replicas). */
 export const JOB_QUEUE = token<JobQueue>('JobQueue');
 export const JOBS = token<JobService>('JobService');
-/** Where batches are kept (memory now; a Redis store later). */
+/** Where batches are kept (in memory, or in Redis beside the jobs with REDIS_URL). */
 export const BATCH_STORE = token<BatchStore>('BatchStore');
 export const BATCHES = token<BatchService>('BatchService');
 /** Delivers ended batches' webhooks. */

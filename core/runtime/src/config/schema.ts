@@ -353,7 +353,7 @@ export interface Secrets {
   readonly anthropicApiKey?: string;
   readonly claudeOauthToken?: string;
   readonly anthropicBaseUrl?: string;
-  /** Redis for state shared by replicas (sessions now; limits, budgets and cache later). */
+  /** Redis for state shared by replicas: sessions, limits, budgets, cache, jobs and batches. */
   readonly redisUrl?: string;
   /**
    * Standard Webhooks secrets (`whsec_…`) that sign job webhooks, from `CCP_WEBHOOK_SECRETS`
