@@ -338,7 +338,7 @@ async function baseSections(sim, hashKey) {
   const notes = [
     '- In the sections above the simulator answers at once, so every figure there is the cost of the platform and the `claude` CLI themselves; with a real model the call time is dominated by the model, and the pool saves the same absolute amount (the process start) per call.',
     '- A live process serves one caller and one plugin operation. Between calls it is sent `/clear` (a new conversation: the next API request carries nothing of the earlier call, which `test/e2e/pool.test.ts` checks against the simulator\'s record) and its folder is emptied. Callers that each send one call a day gain nothing from it; they get the spare row.',
-    `- Throughput runs ${CALLS} review calls per level, one API key for all of them. The pool runtime here has \`pool.maxProcesses: ${POOL_MAX}\` and \`sparesPerOperation: 1\`, with the derived admission cap: a caller's calls reuse at most as many processes as admission lets run at once, so \`pool.maxProcesses\` should be at least \`admission.maxConcurrent\` plus the spares for concurrent calls to stay in the pool (the default 4 equals the derived cap on 2 CPUs; larger hosts should raise it).`,
+    `- Throughput runs ${CALLS} review calls per level, one API key for all of them. The pool runtime here has \`pool.maxProcesses: ${POOL_MAX}\` and \`sparesPerOperation: 1\`, with the derived admission cap: a caller's calls reuse at most as many processes as admission lets run at once, so \`pool.maxProcesses\` should be at least \`admission.maxConcurrent\` plus the spares for concurrent calls to stay in the pool (both are derived from memory by default, so they agree).`,
   ];
   return { lines, notes, header: `Calls per throughput level: ${CALLS}; latency samples: ${LATENCY_CALLS}.` };
 }
@@ -374,7 +374,7 @@ async function main() {
     ...(sources?.notes ?? []),
     ...(real
       ? [
-          '- Real model latency: a review mostly waits on the model, and a waiting `claude` uses almost no CPU but holds its memory; starting one is CPU-bound (about 1.8 CPU-seconds). So the ceiling is how many reviews may wait at once (admission, memory), not the CPU, once processes are warm: the round-2 rows against the model-bound ideal show how close the platform gets. The plain script starts every process at once and pays every start in every round.',
+          '- Real model latency: a review mostly waits on the model, and a waiting `claude` uses little CPU but holds its memory; starting one is CPU-bound (about 1.8 CPU-seconds). Admission and memory decide how many reviews may wait at once; on a small host the CPU a warm `claude` still burns per review (parsing the stream, running its read tools: the CPU s column over the answered reviews) sets a second ceiling, cores × 60 / CPU-seconds per review, which the targets name when it binds. The plain script starts every process at once and pays every start in every round.',
         ]
       : []),
     '',
