@@ -90,6 +90,7 @@ describe('engine: messages at boot', () => {
     expect((error as MissingDependenciesError).missing).toEqual([
       expect.stringContaining('plugins.quick-review: engine "messages" runs no tools, but the plugin declares Read, Grep, Glob'),
       expect.stringContaining('plugins.quick-review.operations.review: engine "messages" has no workspace'),
+      expect.stringContaining('plugins.quick-review.operations.review: engine "messages" has no workspace, but the operation takes "source"; use engine "agent"'),
     ]);
   });
 });
