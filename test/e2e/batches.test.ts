@@ -43,7 +43,9 @@ describe('batches (real CLI, loopback receiver)', () => {
     const reviewed = new Set(rt.simulator.messageRequests().map((r) => JSON.stringify(r.body).match(/src\/p\d+\.ts/)?.[0]));
     expect(reviewed.size).toBe(20);
     expect(await receiver.waitFor(1, 5_000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 500));
+    // One attempt, recorded as delivered: a retry or a second end of the batch would be another.
+    expect(await waitUntil(async () => ((await batch(id)) as Batch & { deliveries?: unknown[] }).deliveries?.length === 1, 5_000, 50)).toBe(true);
+    expect(((await batch(id)) as Batch & { deliveries?: { outcome: string }[] }).deliveries).toEqual([expect.objectContaining({ outcome: 'delivered' })]);
     expect(receiver.requests).toHaveLength(1);
     const [hook] = receiver.requests;
     const payload = new Webhook(secret).verify(hook?.body ?? '', hook?.headers as Record<string, string>) as { type: string; data: Batch };

@@ -20,10 +20,19 @@ export const LIMITS = { maxFiles: 50, maxFileBytes: 256 * 1024, maxTotalBytes: 1
 /** Paths the platform refuses in a workspace (a `.git` segment, Claude Code's own config). */
 const REFUSED = /(^|\/)\.git(\/|$)|(^|\/)\.claude(\/|$)|(^|\/)\.mcp\.json$/i;
 
+/**
+ * What git is given of the environment: where it runs and the checkout's own GIT_* settings
+ * (a CI runner may set GIT_DIR), never CCP_KEY or the runner's other secrets.
+ */
+function gitEnv(): NodeJS.ProcessEnv {
+  const keep = (k: string) => ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SYSTEMROOT'].includes(k) || (k.startsWith('GIT_') && k !== 'GIT_ASKPASS');
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => keep(k))), GIT_PAGER: 'cat', GIT_EXTERNAL_DIFF: '', GIT_TERMINAL_PROMPT: '0' };
+}
+
 /** git with the repository's own config kept from running anything (no pager, no external diff, no textconv). */
 async function git(cwd: string, args: readonly string[]): Promise<string> {
   try {
-    const { stdout } = await run('git', ['-c', 'core.pager=cat', '-c', 'diff.external=', ...args], { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, GIT_PAGER: 'cat', GIT_EXTERNAL_DIFF: '' } });
+    const { stdout } = await run('git', ['-c', 'core.pager=cat', '-c', 'diff.external=', ...args], { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: gitEnv() });
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; code?: string | number };

@@ -60,7 +60,9 @@ describe('batches', () => {
     const member = (await request(runtime.app).get(`/v1/jobs/${(batch.jobs as { id: string }[])[0]?.id}`).set(alice).expect(200)).body;
     expect(member).toMatchObject({ state: 'succeeded', batchId: res.body.id });
     expect(await receiver.waitFor(1, 3000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 200)); // a second delivery would have come by now
+    // Its one attempt is recorded as delivered (a retry or a second end would be another attempt).
+    expect(await waitUntil(async () => ((await request(runtime.app).get(`/v1/batches/${res.body.id}`).set(alice)).body.deliveries ?? []).length > 0, 3000, 10)).toBe(true);
+    expect((await request(runtime.app).get(`/v1/batches/${res.body.id}`).set(alice)).body.deliveries).toEqual([expect.objectContaining({ attempt: 1, outcome: 'delivered' })]);
     expect(receiver.at('/batch')).toHaveLength(1);
     const [hook] = receiver.at('/batch');
     const payload = new Webhook(secret).verify(hook?.body ?? '', hook?.headers as Record<string, string>) as Record<string, unknown>;

@@ -91,8 +91,10 @@ describe('BullmqJobQueue', () => {
     expect(await b.cancel('job-run', new JobCancelled('x'))).toBe('signalled');
     expect(await waitUntil(() => p.started[0]?.signal.aborted === true, 2_000, 10)).toBe(true);
     expect(p.started[0]?.signal.reason).toBeInstanceOf(JobCancelled);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(p.started.map((s) => s.id)).toEqual(['job-run']);
+    // The aborted run freed a's one place: a job queued now starts next, and the dropped one never did.
+    await a.enqueue(job('job-after'));
+    expect(await waitUntil(() => p.started.length === 2, 5_000, 10)).toBe(true);
+    expect(p.started.map((s) => s.id)).toEqual(['job-run', 'job-after']);
     expect(await b.cancel('never-submitted', undefined)).toBeUndefined();
   });
 
@@ -136,8 +138,7 @@ describe('BullmqJobQueue', () => {
     accepting = false;
     await a.pause();
     await a.enqueue(job('second'));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(p.started.map((s) => s.id)).toEqual(['first']); // a takes nothing new while draining
+    // a takes nothing new while draining: the job waits for b, which runs it.
     const b = replica(prefix, { concurrency: 2 });
     b.start(p.on('b'));
     expect(await waitUntil(() => p.started.length === 2, 5_000, 10)).toBe(true);
