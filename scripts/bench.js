@@ -31,7 +31,6 @@ const OUT = process.env.BENCH_OUT ?? (ALL_SECTIONS.every((x) => SECTIONS.include
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const LATENCY_CALLS = Number(process.env.BENCH_LATENCY ?? 10);
-const POOL_MAX = 8;
 const CACHE_ROUNDS = 3;
 const MEMORY_SPARES = 2;
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
@@ -205,7 +204,8 @@ async function baseSections(sim, hashKey) {
       },
       rateLimits: { perKey: 10_000_000 },
       admission: { queueSize: 256 },
-      pool: { enabled: true, sparesPerOperation: 1, maxProcesses: POOL_MAX },
+      // The pool's process cap is left to the default: derived from memory like admission.
+      pool: { enabled: true, sparesPerOperation: 1 },
     },
   });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
@@ -238,6 +238,10 @@ async function baseSections(sim, hashKey) {
     thr.push(await throughput('platform, no pool', c, () => platformCall(rt.url, headers)));
     thr.push(await throughput('platform, warm pool', c, () => platformCall(pooled.url, headers)));
   }
+
+  const poolLimits = Object.fromEntries(
+    ((await pooled.runtime.metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'ccp_admission_limit')?.values ?? []).map((v) => [v.labels.kind, v.value]),
+  );
 
   log('memory…');
   const memory = await measureMemory(sim, key, hashKey);
@@ -338,7 +342,7 @@ async function baseSections(sim, hashKey) {
   const notes = [
     '- In the sections above the simulator answers at once, so every figure there is the cost of the platform and the `claude` CLI themselves; with a real model the call time is dominated by the model, and the pool saves the same absolute amount (the process start) per call.',
     '- A live process serves one caller and one plugin operation. Between calls it is sent `/clear` (a new conversation: the next API request carries nothing of the earlier call, which `test/e2e/pool.test.ts` checks against the simulator\'s record) and its folder is emptied. Callers that each send one call a day gain nothing from it; they get the spare row.',
-    `- Throughput runs ${CALLS} review calls per level, one API key for all of them. The pool runtime here has \`pool.maxProcesses: ${POOL_MAX}\` and \`sparesPerOperation: 1\`, with the derived admission cap: a caller's calls reuse at most as many processes as admission lets run at once, so \`pool.maxProcesses\` should be at least \`admission.maxConcurrent\` plus the spares for concurrent calls to stay in the pool (both are derived from memory by default, so they agree).`,
+    `- Throughput runs ${CALLS} review calls per level, one API key for all of them. The pool runtime here has \`sparesPerOperation: 1\` and the default, memory-derived caps (${poolLimits.in_flight} calls in flight, ${poolLimits.pool_processes} pool processes, ${poolLimits.starting} starting at once): a caller's calls reuse at most as many processes as admission lets run at once, and a call that finds the pool full runs in a one-off process, so a \`pool.maxProcesses\` set below \`admission.maxConcurrent\` plus the spares turns every call above it into a cold start (a run with \`maxProcesses: 8\` fell from 9.1 calls/s at concurrency 4 to 6.7 at 16).`,
   ];
   return { lines, notes, header: `Calls per throughput level: ${CALLS}; latency samples: ${LATENCY_CALLS}.` };
 }
