@@ -3,6 +3,7 @@ import { failClosed } from '../state/unavailable';
 import type { Batch } from './batch';
 import type { BatchStore } from './batch-store';
 import type { DeliveryAttempt } from './webhooks/delivery';
+import { RedisDeliveries } from './webhooks/redis-deliveries';
 
 // Creates a batch with version 1, open for its owner (or, created ended, indexed for the sweep).
 const CREATE = `
@@ -30,16 +31,6 @@ if ARGV[4] ~= '' then
 end
 return 1`;
 
-// Appends a delivery attempt (numbered by the list's length); 0 when the batch is gone.
-const RECORD = `
-if redis.call('exists', KEYS[1]) == 0 then return 0 end
-local n = redis.call('rpush', KEYS[2], ARGV[1])
-if n == 1 then
-  local ttl = redis.call('pttl', KEYS[1])
-  if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end
-end
-return n`;
-
 /** Attempts at a compare-and-set before an update gives up. */
 const UPDATE_ATTEMPTS = 50;
 
@@ -57,12 +48,14 @@ const parse = (doc: string): Batch => {
  */
 export class RedisBatchStore implements BatchStore {
   private readonly p: string;
+  private readonly deliveryLists: RedisDeliveries;
 
   constructor(
     private readonly redis: Redis,
     private readonly options: { readonly retentionMs: number; readonly prefix?: string },
   ) {
     this.p = options.prefix ?? 'ccp:';
+    this.deliveryLists = new RedisDeliveries(redis);
   }
 
   private batchKey = (id: string) => `${this.p}batch:${id}`;
@@ -101,13 +94,11 @@ export class RedisBatchStore implements BatchStore {
   }
 
   async recordDelivery(id: string, attempt: Omit<DeliveryAttempt, 'attempt'>): Promise<DeliveryAttempt | undefined> {
-    const n = Number(await failClosed(this.redis.eval(RECORD, 2, this.batchKey(id), this.deliveriesKey(id), JSON.stringify(attempt))));
-    return n === 0 ? undefined : { ...attempt, attempt: n };
+    return this.deliveryLists.record(this.batchKey(id), this.deliveriesKey(id), attempt);
   }
 
   async deliveries(id: string): Promise<readonly DeliveryAttempt[]> {
-    const raws = await failClosed(this.redis.lrange(this.deliveriesKey(id), 0, -1));
-    return raws.map((raw, i) => ({ ...(JSON.parse(raw) as Omit<DeliveryAttempt, 'attempt'>), attempt: i + 1 }));
+    return this.deliveryLists.list(this.deliveriesKey(id));
   }
 
   async sweep(endedBefore: number): Promise<number> {

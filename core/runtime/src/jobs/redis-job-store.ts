@@ -4,6 +4,7 @@ import { failClosed } from '../state/unavailable';
 import { FINAL_STATES, type Job, type JobEvent } from './job';
 import type { IdempotencyRecord, JobFilter, JobPage, JobStore } from './job-store';
 import type { DeliveryAttempt } from './webhooks/delivery';
+import { RedisDeliveries } from './webhooks/redis-deliveries';
 
 // Creates a job: its document and version, its place in the owner's index (a number from one
 // counter, so the index is in submission order whichever replica took it) and, while queued,
@@ -47,17 +48,6 @@ if n == 1 then
   if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end
 end
 redis.call('publish', ARGV[2], n .. '\\n' .. ARGV[1])
-return n`;
-
-// Appends a webhook delivery attempt to the job's record (numbered by the list's length); a
-// list begun after the job finished takes the job's expiry. 0 when the job is gone.
-const RECORD = `
-if redis.call('exists', KEYS[1]) == 0 then return 0 end
-local n = redis.call('rpush', KEYS[2], ARGV[1])
-if n == 1 then
-  local ttl = redis.call('pttl', KEYS[1])
-  if ttl > 0 then redis.call('pexpire', KEYS[2], ttl) end
-end
 return n`;
 
 // SET NX that returns what was there.
@@ -108,6 +98,7 @@ export interface RedisJobStoreOptions {
  */
 export class RedisJobStore implements JobStore {
   private readonly p: string;
+  private readonly deliveryLists: RedisDeliveries;
   private subscriber: Redis | undefined;
   /** Live listeners by job, and the subscription they share. */
   private readonly watchers = new Map<string, { readonly listeners: Set<(event: JobEvent) => void>; readonly subscribed: Promise<unknown> }>();
@@ -117,6 +108,7 @@ export class RedisJobStore implements JobStore {
     private readonly options: RedisJobStoreOptions,
   ) {
     this.p = options.prefix ?? 'ccp:';
+    this.deliveryLists = new RedisDeliveries(redis);
   }
 
   private jobKey = (id: string) => `${this.p}job:${id}`;
@@ -239,13 +231,11 @@ export class RedisJobStore implements JobStore {
   }
 
   async recordDelivery(id: string, attempt: Omit<DeliveryAttempt, 'attempt'>): Promise<DeliveryAttempt | undefined> {
-    const n = Number(await failClosed(this.redis.eval(RECORD, 2, this.jobKey(id), this.deliveriesKey(id), JSON.stringify(attempt))));
-    return n === 0 ? undefined : { ...attempt, attempt: n };
+    return this.deliveryLists.record(this.jobKey(id), this.deliveriesKey(id), attempt);
   }
 
   async deliveries(id: string): Promise<readonly DeliveryAttempt[]> {
-    const raws = await failClosed(this.redis.lrange(this.deliveriesKey(id), 0, -1));
-    return raws.map((raw, i) => ({ ...(JSON.parse(raw) as Omit<DeliveryAttempt, 'attempt'>), attempt: i + 1 }));
+    return this.deliveryLists.list(this.deliveriesKey(id));
   }
 
   async claimIdempotencyKey(owner: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<IdempotencyRecord | undefined> {
