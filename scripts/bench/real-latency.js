@@ -56,7 +56,7 @@ function summarise(who, level, round, results, seconds, tree, records) {
     p50: pct(answered.map((r) => r.total), 50), p95: pct(answered.map((r) => r.total), 95),
     ...tree, claudeMedian: pct(tree.claudeRss, 50), ...modelShare(records, answered.length),
   };
-  log(`${who} c=${level} round ${round}: ${row.answered} answered, ${row.refused} refused, ${row.errors} errors, ${row.perMinute.toFixed(1)}/min, p95 ${ms(row.p95)}, peak ${mib(row.peakRss)}, ${row.cpuSeconds.toFixed(1)} CPU s`);
+  log(`${who} c=${level} round ${round}: ${row.answered} answered, ${row.refused} refused, ${row.errors} errors, ${row.perMinute.toFixed(1)}/min, p95 ${ms(row.p95)}, peak ${mib(row.peakRss)} (${row.claudeAtPeak.length} claude, others: ${row.othersAtPeak.map((o) => `${o.name} ${mib(o.rss)}`).join(', ')}), ${row.cpuSeconds.toFixed(1)} CPU s`);
   return row;
 }
 
@@ -132,9 +132,23 @@ function targets(rows, idealMs) {
   const peak = top.length ? top.reduce((a, b) => (b.peakRss > a.peakRss ? b : a)) : undefined;
   const perProcess = pct(top.flatMap((r) => r.claudeRss), 50);
   const bound = TOP * perProcess + 300 * 2 ** 20;
-  // Processes beyond the calls: the server itself and the spares the pool keeps parked for other operations.
-  const extra = peak ? Math.max(0, peak.peakProcesses - TOP - 1) : 0;
-  const beyond = peak && peak.peakRss > bound && extra > 0 ? `; the tree held ${peak.peakProcesses} processes for ${TOP} calls: the server and ${extra} parked spare(s) (pool.sparesPerOperation), ${extra} × ${mib(perProcess)} = ${mib(extra * perProcess)}, without which it is ${mib(peak.peakRss - extra * perProcess)}` : '';
+  // What the tree held at its peak reading: claude processes (those beyond the calls are the
+  // pool's parked spares) and everything else by name (the server, tools a claude ran).
+  let beyond = '';
+  if (peak && peak.peakRss > bound) {
+    const claudes = peak.claudeAtPeak ?? [];
+    const claudeSum = claudes.reduce((a, b) => a + b, 0);
+    const others = peak.othersAtPeak ?? [];
+    const byName = new Map();
+    for (const o of others) byName.set(o.name, { n: (byName.get(o.name)?.n ?? 0) + 1, rss: (byName.get(o.name)?.rss ?? 0) + o.rss });
+    const spares = Math.max(0, claudes.length - TOP);
+    const mean = claudes.length ? claudeSum / claudes.length : 0;
+    beyond =
+      `; at that reading the tree held ${claudes.length} claude processes (${mib(claudeSum)}, ${mib(mean)} each on average against the median ${mib(perProcess)} of every reading)` +
+      `${spares ? `, ${spares} of them beyond the ${TOP} calls (the pool's parked spare${spares > 1 ? 's' : ''}, pool.sparesPerOperation)` : ''}` +
+      ` and ${[...byName].map(([name, v]) => `${v.n} × ${name} (${mib(v.rss)})`).join(', ') || 'nothing else'}` +
+      `${spares ? `; without the spare${spares > 1 ? 's' : ''} it is ${mib(peak.peakRss - spares * mean)}` : ''}`;
+  }
   out.push({ name: `peak tree memory at ${TOP} ≤ ${TOP} × per-process RSS + 300 MB`, ok: peak && Number.isFinite(perProcess) ? peak.peakRss <= bound : undefined, figures: peak ? `peak ${mib(peak.peakRss)} (round ${peak.round}, ${peak.peakProcesses} processes) vs ${TOP} × ${mib(perProcess)} + 300 MB = ${mib(bound)}${beyond}` : '' });
   return out;
 }

@@ -57,6 +57,8 @@ function snapshot(root) {
     processes: procs.length,
     rss: procs.reduce((s, p) => s + p.rss, 0),
     claudeRss: procs.filter((p) => p.name === 'claude').map((p) => p.rss),
+    // everything else in the tree by name (the server itself, tools a claude ran such as rg)
+    others: procs.filter((p) => p.name !== 'claude').map((p) => ({ name: p.name, rss: p.rss })),
     cpuSeconds: procs.reduce((s, p) => s + p.ticks, 0) / TICKS,
   };
 }
@@ -84,6 +86,7 @@ function sampleTree(root, intervalMs = 200) {
         peakRss: peak.rss,
         peakProcesses: Math.max(...inside.map((s) => s.processes)),
         claudeAtPeak: peak.claudeRss,
+        othersAtPeak: peak.others ?? [],
         // every reading of every claude process in the window: their median is "one process"
         claudeRss: inside.flatMap((s) => s.claudeRss),
         cpuSeconds: to.cpuSeconds - from.cpuSeconds,
