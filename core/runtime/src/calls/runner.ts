@@ -57,7 +57,7 @@ export class CallRunner {
     const startedAt = performance.now();
     let ticket;
     try {
-      ticket = this.lifecycle.enter();
+      ticket = this.lifecycle.enter(signal);
     } catch (err) {
       auditRefusal(this.audit, request, err, startedAt);
       throw err;
@@ -71,8 +71,7 @@ export class CallRunner {
         auditRefusal(this.audit, request, refusal, startedAt);
         throw refusal;
       }
-      const combined = signal ? AbortSignal.any([signal, ticket.signal]) : ticket.signal;
-      const ctx = new CallContext(planned.call, planned.plugin, planned.operation, combined, sink, this.budget.reservationFor(planned.plugin.maxBudgetUsd), this.pricing, startedAt);
+      const ctx = new CallContext(planned.call, planned.plugin, planned.operation, ticket.signal, sink, this.budget.reservationFor(planned.plugin.maxBudgetUsd), this.pricing, startedAt);
       return await this.pipeline(ctx);
     } finally {
       ticket.done();

@@ -12,6 +12,27 @@ describe('Lifecycle', () => {
     expect(lifecycle.running).toBe(0);
   });
 
+  it("a ticket's signal follows the caller's signal until done(), and then lets go of it", () => {
+    const lifecycle = new Lifecycle();
+    const caller = new AbortController();
+    const ticket = lifecycle.enter(caller.signal);
+    expect(ticket.signal.aborted).toBe(false);
+    caller.abort(new Error('client went away'));
+    expect(ticket.signal.aborted).toBe(true);
+    expect((ticket.signal.reason as Error).message).toBe('client went away');
+    ticket.done();
+
+    const gone = new AbortController();
+    gone.abort('already');
+    expect(lifecycle.enter(gone.signal).signal.reason).toBe('already');
+
+    const later = new AbortController();
+    const finished = lifecycle.enter(later.signal);
+    finished.done();
+    later.abort();
+    expect(finished.signal.aborted).toBe(false);
+  });
+
   it('drain waits for calls that finish within the grace time and aborts none of them', async () => {
     const lifecycle = new Lifecycle();
     const ticket = lifecycle.enter();

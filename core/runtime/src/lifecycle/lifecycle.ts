@@ -3,7 +3,11 @@ import { shuttingDownError } from '../engine/types';
 
 /** One call in flight, as the lifecycle tracks it. */
 export interface Ticket {
-  /** Fires when the drain time is over: the call must end (its reason is a shutting_down error). */
+  /**
+   * Fires when the drain time is over: the call must end (its reason is a shutting_down
+   * error); and when the signal it was entered with fires (the caller went away), with that
+   * signal's reason.
+   */
   readonly signal: AbortSignal;
   /** The call is over (success or not); idempotent. */
   done(): void;
@@ -46,16 +50,24 @@ export class Lifecycle {
     }
   }
 
-  /** Admits a new call (or throws 503 `shutting_down`) and tracks it until `done()`. */
-  enter(): Ticket {
+  /**
+   * Admits a new call (or throws 503 `shutting_down`) and tracks it until `done()`. The
+   * ticket's signal follows `caller` too: one listener, removed at `done()`, where
+   * `AbortSignal.any` would cost about 20 µs a call on Node 20 (a cache hit is ~500 µs).
+   */
+  enter(caller?: AbortSignal): Ticket {
     this.assertAdmitting();
     const controller = new AbortController();
+    const follow = () => controller.abort(caller?.reason);
+    if (caller?.aborted) follow();
+    else caller?.addEventListener('abort', follow, { once: true });
     let finish = () => undefined as void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     this.inFlight.set(controller, finished);
     return {
       signal: controller.signal,
       done: () => {
+        caller?.removeEventListener('abort', follow);
         this.inFlight.delete(controller);
         finish();
       },
