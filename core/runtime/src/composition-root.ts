@@ -298,6 +298,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ws = webSocketEndpoint({
     runner: resolve(c, CALL_RUNNER), sessions: resolve(c, SESSIONS), authenticator: resolve(c, AUTHENTICATOR),
     allowedOrigins: config.cors.origins, logger, maxMessageBytes: config.server.bodyLimitBytes,
+    upgradeRate: resolve(c, REQUEST_RATE_LIMIT),
   });
   lifecycle.addShutdownHook('websocket connections', () => {
     for (const client of ws.wss.clients) client.close(1001, 'shutting down');

@@ -10,6 +10,7 @@ import type { Runtime } from '../composition-root';
 const review = { files: [{ path: 'a.ts', content: 'x' }] };
 const output = { summary: 's', findings: [], filesReviewed: ['a.ts'] };
 const alice = testKey('alice');
+const bob = testKey('bob', { rateLimit: { limit: 2 } });
 const ORIGIN = 'https://app.example';
 
 type Received = { type: string; id: string | null; problem?: { code: string }; [k: string]: unknown };
@@ -48,7 +49,7 @@ describe('WebSocket endpoint', () => {
     engine = new FakeEngine({ output });
     log = new LogCapture();
     rt = await unitRuntime(engine, {
-      config: { auth: { enabled: true, keys: [alice.entry] }, cors: { origins: [ORIGIN] }, logging: { level: 'info' } }, builtins: [codeReviewPlugin], logDestination: log,
+      config: { auth: { enabled: true, keys: [alice.entry, bob.entry] }, cors: { origins: [ORIGIN] }, logging: { level: 'info' } }, builtins: [codeReviewPlugin], logDestination: log,
     });
     server = await rt.listen(0, '127.0.0.1');
     url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/ws`;
@@ -71,14 +72,14 @@ describe('WebSocket endpoint', () => {
   }
 
   /** The status and headers of an upgrade the server refused. */
-  function refusal(headers: Record<string, string>): Promise<{ status: number | undefined; challenge: string | undefined }> {
+  function refusal(headers: Record<string, string>): Promise<{ status: number | undefined; challenge: string | undefined; retryAfter?: string }> {
     const ws = new WebSocket(url, { headers });
     sockets.push(ws);
     ws.on('error', () => undefined); // ended below, before it opened
     return new Promise((resolve, reject) => {
       ws.once('unexpected-response', (_req, res) => {
         res.resume();
-        resolve({ status: res.statusCode, challenge: res.headers['www-authenticate'] });
+        resolve({ status: res.statusCode, challenge: res.headers['www-authenticate'], ...(res.headers['retry-after'] ? { retryAfter: res.headers['retry-after'] } : {}) });
       });
       ws.once('open', () => reject(new Error('the upgrade was accepted')));
     });
@@ -136,6 +137,13 @@ describe('WebSocket endpoint', () => {
   it('refuses an upgrade without a valid key with 401 and WWW-Authenticate', async () => {
     expect(await refusal({})).toEqual({ status: 401, challenge: expect.stringMatching(/^Bearer realm=/) });
     expect(await refusal({ authorization: 'Bearer ccp_not-a-key-000000000000000' })).toMatchObject({ status: 401, challenge: expect.stringContaining('invalid_token') });
+  });
+
+  it("counts each upgrade against the key's request rate: over it, 429 with Retry-After", async () => {
+    await connect(bob.headers);
+    await connect(bob.headers);
+    expect(await refusal(bob.headers)).toEqual({ status: 429, challenge: undefined, retryAfter: expect.stringMatching(/^\d+$/) });
+    await expect(connect(alice.headers)).resolves.toBeInstanceOf(Client); // another key's bucket
   });
 
   it('refuses an upgrade from a browser origin that is not allowed with 403, and accepts an allowed one', async () => {

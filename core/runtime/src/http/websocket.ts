@@ -8,6 +8,7 @@ import type { Authenticator } from '../auth/api-keys';
 import type { Caller } from '../auth/caller';
 import type { CallResult, CallSink } from '../calls/call';
 import type { CallRunner } from '../calls/runner';
+import type { Limit } from '../limits/limit';
 import { toPlatformError } from '../calls/to-problem';
 import type { ClaudeEvent } from '../engine/types';
 import type { SessionService } from '../sessions/session-service';
@@ -44,10 +45,10 @@ export function webSocketRoute(): Route {
     documentOnly: true,
     operationId: 'webSocket',
     summary: 'A WebSocket carrying many calls at once (HTTP upgrade)',
-    description: 'Upgrade with `Authorization: Bearer <key>`. Send WsClientMessage objects as text frames; every event back is a WsServerEvent with the call id. Closing the socket ends every call on it. A browser may connect only from an origin in cors.origins.',
+    description: 'Upgrade with `Authorization: Bearer <key>`. Send WsClientMessage objects as text frames; every event back is a WsServerEvent with the call id. Closing the socket ends every call on it. A browser may connect only from an origin in cors.origins. Each upgrade counts as one request against the key\'s request rate (429 with Retry-After over it), and each call on the socket counts as its own.',
     tags: ['websocket'],
     responses: { 101: { description: 'Switching Protocols: the socket is open' } },
-    problems: [403],
+    problems: [401, 403, 429],
     handlers: [],
   });
 }
@@ -61,6 +62,8 @@ export interface WebSocketDeps {
   readonly allowedOrigins: readonly string[];
   readonly logger: Logger;
   readonly maxMessageBytes: number;
+  /** The per-key request rate: each upgrade counts as one request, so sockets cannot be opened endlessly. */
+  readonly upgradeRate?: Limit;
 }
 
 /**
@@ -80,27 +83,39 @@ export function webSocketEndpoint(deps: WebSocketDeps): { wss: WebSocketServer; 
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    let caller: Caller;
-    try {
-      // Browsers send Origin on a WebSocket handshake and ignore CORS for it: a page may
-      // open a socket only from an origin the operator allowed (cors.origins).
-      const origin = req.headers.origin;
-      if (origin && !deps.allowedOrigins.includes('*') && !deps.allowedOrigins.includes(origin)) {
-        throw new NotAllowedError('forbidden', `WebSocket connections from origin ${origin} are not allowed (cors.origins).`);
-      }
-      caller = deps.authenticator.authenticate(req.headers);
-    } catch (err) {
-      const problem = toPlatformError(err);
-      const body = JSON.stringify(problemBody(problem, 'ws-upgrade', WS_PATH));
-      const challenge = (err as { challenge?: string }).challenge;
-      socket.end(
-        `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n${challenge ? `WWW-Authenticate: ${challenge}\r\n` : ''}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, caller, deps));
+    void admit(req, deps).then(
+      (caller) => wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, caller, deps)),
+      (err: unknown) => refuseUpgrade(socket, err),
+    );
   };
   return { wss, upgrade };
+}
+
+/**
+ * The caller of an upgrade, or its refusal: an origin the operator did not allow (403), no
+ * valid key (401), or one upgrade too many for the key's request rate (429).
+ */
+async function admit(req: IncomingMessage, deps: WebSocketDeps): Promise<Caller> {
+  // Browsers send Origin on a WebSocket handshake and ignore CORS for it: a page may
+  // open a socket only from an origin the operator allowed (cors.origins).
+  const origin = req.headers.origin;
+  if (origin && !deps.allowedOrigins.includes('*') && !deps.allowedOrigins.includes(origin)) {
+    throw new NotAllowedError('forbidden', `WebSocket connections from origin ${origin} are not allowed (cors.origins).`);
+  }
+  const caller = deps.authenticator.authenticate(req.headers);
+  await deps.upgradeRate?.take({ caller, clientIp: req.socket.remoteAddress, plugin: '' });
+  return caller;
+}
+
+/** Answers a refused upgrade with its problem document and closes the connection. */
+function refuseUpgrade(socket: Duplex, err: unknown): void {
+  const problem = toPlatformError(err);
+  const body = JSON.stringify(problemBody(problem, 'ws-upgrade', WS_PATH));
+  const challenge = (err as { challenge?: string }).challenge;
+  const retryAfter = problem.extras.retryAfterSeconds;
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n${challenge ? `WWW-Authenticate: ${challenge}\r\n` : ''}${retryAfter !== undefined ? `Retry-After: ${retryAfter}\r\n` : ''}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** What an HTTP server's 'upgrade' event calls. */
