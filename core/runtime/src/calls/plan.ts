@@ -102,7 +102,7 @@ export class Planner {
   }
 
   async plan(request: CallRequest): Promise<Planned> {
-    const base = { requestId: request.requestId, caller: request.caller, clientIp: request.clientIp, transport: request.transport, streaming: request.streaming };
+    const base = { requestId: request.requestId, caller: request.caller, clientIp: request.clientIp, transport: request.transport, streaming: request.streaming, ...(request.jobId ? { jobId: request.jobId } : {}) };
     if (request.kind === 'operation') {
       const plugin = this.plugin(request.plugin, request.caller);
       const operation = this.operation(plugin, request.operation);

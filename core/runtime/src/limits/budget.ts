@@ -69,6 +69,23 @@ export class BudgetLimit implements Limit {
     };
   }
 
+  /**
+   * Rebuilds the current day's and month's spend counters from the ledger's figures (by key
+   * name and plugin id), where no counter exists: a restart without Redis keeps the month.
+   */
+  async rebuild(spend: (since: Date) => Promise<{ keys: ReadonlyMap<string, number>; plugins: ReadonlyMap<string, number> }>): Promise<void> {
+    const now = this.now();
+    const { day, month } = periods(now);
+    const entries: { key: string; value: number; ttlMs: number }[] = [];
+    for (const period of [day, month]) {
+      const start = period.name === 'day' ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+      const { keys, plugins } = await spend(start);
+      for (const [name, usd] of keys) if (usd > 0) entries.push({ key: `spend:key:${name}:${period.name}:${period.id}`, value: usd, ttlMs: period.ttlMs });
+      for (const [id, usd] of plugins) if (usd > 0) entries.push({ key: `spend:plugin:${id}:${period.name}:${period.id}`, value: usd, ttlMs: period.ttlMs });
+    }
+    await this.counters.seed(entries);
+  }
+
   /** Spend so far in the current day and month for a key. */
   async spentBy(name: string): Promise<{ spentTodayUsd: number; spentThisMonthUsd: number }> {
     const { day, month } = periods(this.now());

@@ -103,4 +103,4 @@ export const keyUsageSchema = z
       }),
     ),
   })
-  .meta({ id: 'KeyUsage' });
+  .meta({ id: 'KeyBudgets' });
