@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startTestDatabase, type TestDatabase } from '@ccp/testing';
 import type { KeyChangeEntry } from '../audit/audit-log';
 import { parseConfig } from '../config/load-config';
 import type { Database } from '../db/database';
-import { migrate } from '../db/migrations';
-import { openPglite } from '../db/pglite-database';
 import { Authenticator, hashKey, UnauthenticatedError } from './api-keys';
 import { KeyDirectory } from './key-directory';
 import { KeyService } from './key-service';
@@ -24,7 +20,7 @@ function refusal(fn: () => unknown): UnauthenticatedError {
 }
 
 describe('keys in the database: service, snapshot and authenticator', () => {
-  let dir: string;
+  let testDb: TestDatabase;
   let db: Database;
   let now: Date;
   let changes: KeyChangeEntry[];
@@ -35,9 +31,8 @@ describe('keys in the database: service, snapshot and authenticator', () => {
   const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ccp-keys-'));
-    db = await openPglite(dir, 'the key test');
-    await migrate(db);
+    testDb = await startTestDatabase();
+    db = testDb.db;
   }, 60_000);
 
   beforeEach(async () => {
@@ -55,8 +50,7 @@ describe('keys in the database: service, snapshot and authenticator', () => {
 
   afterAll(async () => {
     directory?.close();
-    await db?.close();
-    await rm(dir, { recursive: true, force: true });
+    await testDb?.close();
   });
 
   it('creates a key that works at once here, stores only its hash, and shows a prefix and the last 4', async () => {

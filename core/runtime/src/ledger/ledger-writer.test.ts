@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startTestDatabase, type TestDatabase } from '@ccp/testing';
 import type { AuditEntry } from '../audit/audit-log';
 import type { Database } from '../db/database';
-import { migrate } from '../db/migrations';
-import { openPglite } from '../db/pglite-database';
 import { LedgerWriter } from './ledger-writer';
 import { pruneLedger, spendSince, usageCsv, usageReport } from './usage-report';
 
@@ -14,14 +10,13 @@ const entry = (over: Partial<AuditEntry> = {}): AuditEntry => ({
 });
 
 describe('the usage ledger', () => {
-  let dir: string;
+  let testDb: TestDatabase;
   let db: Database;
   let now: Date;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ccp-ledger-'));
-    db = await openPglite(dir, 'the ledger test');
-    await migrate(db);
+    testDb = await startTestDatabase();
+    db = testDb.db;
   }, 60_000);
 
   beforeEach(async () => {
@@ -30,8 +25,7 @@ describe('the usage ledger', () => {
   });
 
   afterAll(async () => {
-    await db?.close();
-    await rm(dir, { recursive: true, force: true });
+    await testDb?.close();
   });
 
   it('writes one row per audit line off the caller (append only queues) and answers grouped reports', async () => {
