@@ -2,7 +2,7 @@ import { ConflictError, InputError, NotFoundError, PlatformError, UnavailableErr
 import type { AuditLog, KeyChangeEntry } from '../audit/audit-log';
 import type { PlatformConfig } from '../config/schema';
 import { keyState, type KeyDirectory } from './key-directory';
-import type { IssuedKey, KeySettings, KeyStore, StoredKey } from './key-store';
+import type { IssuedKey, KeyBudget, KeySettings, KeyStore, StoredKey } from './key-store';
 
 /** A key as the admin API shows it: never a secret, only what recognises one. */
 export interface KeyView {
@@ -15,7 +15,7 @@ export interface KeyView {
   readonly plugins: readonly string[];
   readonly rateLimit: { readonly limit: number } | null;
   readonly maxConcurrent: number | null;
-  readonly budget: { readonly dailyUsd?: number; readonly monthlyUsd?: number } | null;
+  readonly budget: KeyBudget | null;
   readonly expiresAt: string | null;
   readonly revokedAt: string | null;
   readonly createdAt: string | null;
@@ -151,9 +151,8 @@ export class KeyService {
     return key;
   }
 
-  private checkPlugins(plugins: readonly string[] | undefined): void {
-    if (!plugins) return;
-    const unknown = this.unknown(plugins);
+  private checkPlugins(plugins: readonly string[] | undefined, budget?: KeyBudget | null): void {
+    const unknown = this.unknown([...(plugins ?? []), ...Object.keys(budget?.plugins ?? {})]);
     if (unknown.length > 0) throw new InputError('invalid_input', `No plugin is served as ${unknown.map((p) => `"${p}"`).join(', ')}. GET /v1/plugins lists them.`, { errors: [{ field: 'plugins', message: `unknown: ${unknown.join(', ')}` }] });
   }
 
@@ -164,7 +163,7 @@ export class KeyService {
 
   /** Makes a key; its secret is in the answer and nowhere else, ever. */
   async create(name: string, settings: KeySettings, actor: Actor): Promise<{ key: KeyView; secret: string }> {
-    this.checkPlugins(settings.plugins);
+    this.checkPlugins(settings.plugins, settings.budget);
     if (this.deps.fileKeys.some((k) => k.name === name)) throw new ConflictError('key_name_taken', `A key of the config file is named "${name}". Choose another name.`);
     const issued = await db(this.store.create(name, settings, actor.name, this.deps.now()), this.deps.logger);
     if (!issued) throw new ConflictError('key_name_taken', `An API key named "${name}" exists already (revoked keys keep their names). Choose another name, or rotate that key.`);
@@ -179,7 +178,7 @@ export class KeyService {
   /** Changes roles, plugins, limits, budget or expiry (`null` clears one). */
   async update(id: string, patch: Partial<KeySettings>, actor: Actor): Promise<KeyView> {
     await this.modifiable(id);
-    this.checkPlugins(patch.plugins);
+    this.checkPlugins(patch.plugins, patch.budget);
     const key = await db(this.store.update(id, patch, this.deps.now()), this.deps.logger);
     if (!key) throw new NotFoundError('key_not_found', `No API key has the id "${id}".`);
     this.changed(key, 'key.updated', actor, Object.keys(patch));

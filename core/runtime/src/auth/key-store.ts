@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { ApiKeyConfig } from '../config/schema';
 import type { Database, Queryable, SqlValue } from '../db/database';
 import { generateKey, hashKey } from './key-secret';
+
+/** A key's budget: per day and month, and per plugin. */
+export type KeyBudget = NonNullable<ApiKeyConfig['budget']>;
 
 /** What an operator sets on a key; every field but name may change later (PATCH). */
 export interface KeySettings {
@@ -8,7 +12,7 @@ export interface KeySettings {
   readonly plugins: readonly string[];
   readonly rateLimit?: { readonly limit: number } | null;
   readonly maxConcurrent?: number | null;
-  readonly budget?: { readonly dailyUsd?: number; readonly monthlyUsd?: number } | null;
+  readonly budget?: KeyBudget | null;
   readonly expiresAt?: Date | null;
 }
 
@@ -31,7 +35,7 @@ export interface StoredKey {
   readonly plugins: readonly string[];
   readonly rateLimit: { readonly limit: number } | null;
   readonly maxConcurrent: number | null;
-  readonly budget: { readonly dailyUsd?: number; readonly monthlyUsd?: number } | null;
+  readonly budget: KeyBudget | null;
   readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
   readonly createdAt: Date;
@@ -56,7 +60,7 @@ interface KeyRow {
   plugins: string[];
   rate_limit: number | null;
   max_concurrent: number | null;
-  budget: StoredKey['budget'];
+  budget: KeyBudget | null;
   expires_at: Date | null;
   revoked_at: Date | null;
   created_at: Date;

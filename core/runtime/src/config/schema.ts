@@ -31,6 +31,11 @@ const window = z.strictObject({ limit: positiveInt, windowMs: positiveInt.option
 /** A spending budget: per UTC day and per month. */
 export const budgetSchema = z.strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() });
 const budget = budgetSchema;
+/** A key's budget: its own day and month, and optionally a day and month per plugin it calls. */
+export const keyBudgetSchema = budgetSchema.extend({
+  /** By plugin id: what this key may spend on that plugin (within its own budget). */
+  plugins: z.record(z.string(), budgetSchema).optional(),
+});
 
 /** One API key: its SHA-256 (never the key), who it is, what it may do. */
 export const apiKeySchema = z.strictObject({
@@ -48,7 +53,7 @@ export const apiKeySchema = z.strictObject({
   rateLimit: z.strictObject({ limit: positiveInt }).optional(),
   /** Queries this key may have running at once (the default is `limits.maxConcurrentPerKey`). */
   maxConcurrent: positiveInt.optional(),
-  budget: budget.optional(),
+  budget: keyBudgetSchema.optional(),
   /**
    * The environment variable holding this key's own webhook secret (`whsec_…`, comma-separated
    * for a rotation): it signs this key's job webhooks instead of `CCP_WEBHOOK_SECRETS`, so no

@@ -87,6 +87,7 @@ describe('the usage ledger', () => {
     const spend = await spendSince(db, new Date('2026-12-01T10:30:00Z'));
     expect([...spend.keys]).toEqual([['ci-bot', 0.5]]);
     expect([...spend.plugins]).toEqual([['doc-generator', 0.5]]);
+    expect([...(spend.keyPlugins.get('ci-bot') ?? [])]).toEqual([['doc-generator', 0.5]]);
     expect(await pruneLedger(db, 400, new Date('2028-01-05T10:30:00Z'))).toBe(1);
     expect(await db.query('SELECT count(*)::int AS n FROM ccp_ledger')).toEqual([{ n: 1 }]);
   });

@@ -101,16 +101,24 @@ export function usageCsv(rows: readonly UsageRow[], groupBy: UsageGroup): string
  * Spend per key and per plugin since `since`, for rebuilding budget counters at boot:
  * the ledger is the record, the counters only its fast copy.
  */
-export async function spendSince(db: Database, since: Date): Promise<{ keys: Map<string, number>; plugins: Map<string, number> }> {
-  const rows = await db.query<{ kind: string; owner: string; cost: string }>(
-    `SELECT 'key' AS kind, key_name AS owner, sum(cost_usd)::text AS cost FROM ccp_ledger WHERE at >= $1 GROUP BY key_name
-     UNION ALL SELECT 'plugin', plugin, sum(cost_usd)::text FROM ccp_ledger WHERE at >= $1 AND plugin <> '' GROUP BY plugin`,
+export async function spendSince(db: Database, since: Date): Promise<{ keys: Map<string, number>; plugins: Map<string, number>; keyPlugins: Map<string, Map<string, number>> }> {
+  const rows = await db.query<{ key_name: string; plugin: string; cost: string }>(
+    `SELECT key_name, plugin, sum(cost_usd)::text AS cost FROM ccp_ledger WHERE at >= $1 GROUP BY key_name, plugin`,
     [since],
   );
   const keys = new Map<string, number>();
   const plugins = new Map<string, number>();
-  for (const r of rows) (r.kind === 'key' ? keys : plugins).set(r.owner, Number(r.cost));
-  return { keys, plugins };
+  const keyPlugins = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const usd = Number(r.cost);
+    keys.set(r.key_name, (keys.get(r.key_name) ?? 0) + usd);
+    if (!r.plugin) continue;
+    plugins.set(r.plugin, (plugins.get(r.plugin) ?? 0) + usd);
+    const byPlugin = keyPlugins.get(r.key_name) ?? new Map<string, number>();
+    byPlugin.set(r.plugin, usd);
+    keyPlugins.set(r.key_name, byPlugin);
+  }
+  return { keys, plugins, keyPlugins };
 }
 
 /** Deletes ledger rows older than `retentionDays`; resolves with how many went. */

@@ -4,7 +4,7 @@ import type { KeyService } from '../../auth/key-service';
 import type { KeySettings } from '../../auth/key-store';
 import { requireAdmin } from '../../auth/middleware';
 import { parseBody } from '../../calls/plan';
-import { apiKeySchema, budgetSchema } from '../../config/schema';
+import { apiKeySchema, keyBudgetSchema } from '../../config/schema';
 import { route, type Route } from '../api/route';
 import { requireJson } from '../require-json';
 
@@ -17,7 +17,7 @@ const settingsFields = {
   plugins: z.array(z.string().min(1)).min(1).meta({ description: 'Plugin ids the key may call; ["*"] for all' }),
   rateLimit: z.strictObject({ limit: positiveInt }).nullable().meta({ description: 'Requests per rateLimits.windowMs (rateLimits.perKey when absent)' }),
   maxConcurrent: positiveInt.nullable().meta({ description: 'Queries running at once (limits.maxConcurrentPerKey when absent)' }),
-  budget: budgetSchema.nullable(),
+  budget: keyBudgetSchema.nullable().meta({ description: 'USD per UTC day and month; plugins: the same per plugin id, within it' }),
   expiresAt: when.nullable().meta({ description: 'When the key stops working (401 key_expired); never when absent or null' }),
 };
 
@@ -62,7 +62,7 @@ export const keySchema = z
     plugins: z.array(z.string()),
     rateLimit: z.object({ limit: z.number().int() }).nullable(),
     maxConcurrent: z.number().int().nullable(),
-    budget: z.object({ dailyUsd: z.number().optional(), monthlyUsd: z.number().optional() }).nullable(),
+    budget: z.object({ dailyUsd: z.number().optional(), monthlyUsd: z.number().optional(), plugins: z.record(z.string(), z.object({ dailyUsd: z.number().optional(), monthlyUsd: z.number().optional() })).optional() }).nullable(),
     expiresAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
     createdAt: z.string().nullable(),
