@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postJson, startServerProcess, startSimulator, testKey, type ServerProcess, type Simulator } from '@ccp/testing';
+import { postJson, startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator } from '@ccp/testing';
 import { stringify } from 'yaml';
 
 // Keys made at run time and the usage ledger in the embedded database (PGlite in a
@@ -87,7 +87,7 @@ describe('keys and ledger in the embedded database, across a restart', () => {
     expect(seen.join('\n')).toMatch(/"action":"key.created".*"actor":"ops"/);
   }, 120_000);
 
-  it('npm run keys creates, rotates and revokes keys in the database while no server runs', async () => {
+  it('npm run keys creates, rotates and revokes keys in the database while no server runs; a reload (SIGHUP) keeps the database', async () => {
     const made = keys(env, 'create', '--name', 'cli-bot', '--plugins', 'code-review', '--monthly-usd', '20');
     expect(made.status).toBe(0);
     const secret = /\n {2}(ccp_[A-Za-z0-9_-]{43})\n/.exec(made.stdout)?.[1] ?? '';
@@ -102,7 +102,19 @@ describe('keys and ledger in the embedded database, across a restart', () => {
     expect(again.stderr).toMatch(/^key_name_taken:/);
     const server = await startServerProcess({ HOME: tmpdir(), ...env }, 60_000);
     try {
-      expect((await fetch(`${server.url}/v1/plugins`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
+      const auth = { authorization: `Bearer ${secret}` };
+      expect((await fetch(`${server.url}/v1/plugins`, { headers: auth })).status).toBe(200);
+      // A reload builds a new runtime on the process's database (PGlite is not opened twice).
+      server.child.kill('SIGHUP');
+      expect(await waitUntil(() => server.output().includes('configuration reloaded'), 30_000)).toBe(true);
+      expect((await postJson(`${server.url}/v1/plugins/code-review/review`, review, { headers: auth })).status).toBe(200);
+      let calls = 0;
+      await waitUntil(async () => {
+        const report = (await (await fetch(`${server.url}/v1/usage`, { headers: auth })).json()) as { total: { calls: number } };
+        calls = report.total.calls;
+        return calls === 1;
+      }, 10_000);
+      expect(calls).toBe(1);
     } finally {
       expect(await server.stop()).toBe(0);
     }
