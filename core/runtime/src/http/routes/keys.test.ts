@@ -120,6 +120,19 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
     }
   }, 60_000);
 
+  it("records a background job's call with its job id, transport and engine in the line the ledger takes", async () => {
+    const rt = await start();
+    try {
+      const submitted = await request(rt.app).post('/v1/plugins/code-review/review').set({ ...asAdmin, prefer: 'respond-async' }).send(review).expect(202);
+      const line = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invocation' && l.jobId === submitted.body.id);
+      expect(await waitUntil(() => line() !== undefined, 5_000)).toBe(true);
+      expect(line()).toMatchObject({ transport: 'job', engine: 'agent', keyId: 'file:ops', outcome: 'success' });
+      expect(await waitUntil(async () => (await request(rt.app).get('/v1/usage?groupBy=operation').set(asAdmin)).body.total?.calls === 1, 5_000)).toBe(true);
+    } finally {
+      await rt.dispose();
+    }
+  }, 30_000);
+
   it('answers the key and usage routes with 503 database_unavailable when the platform runs without a database', async () => {
     const rt = await unitRuntime(new FakeEngine({ output: goodOutput }), { config: { auth: { keys: [{ name: 'ops', sha256: hashKey(admin), roles: ['admin'] }] } } });
     try {
