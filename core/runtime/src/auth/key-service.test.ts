@@ -1,4 +1,4 @@
-import { startTestDatabase, type TestDatabase } from '@ccp/testing';
+import { startTestDatabase, thrown, type TestDatabase } from '@ccp/testing';
 import type { KeyChangeEntry } from '../audit/audit-log';
 import { parseConfig } from '../config/load-config';
 import type { Database } from '../db/database';
@@ -10,14 +10,7 @@ import { KeyStore } from './key-store';
 const HOUR = 3_600_000;
 const fileKey = { name: 'ops', sha256: hashKey('ccp_file_key_0123456789abcdef0123456789'), roles: ['admin'] };
 
-function refusal(fn: () => unknown): UnauthenticatedError {
-  try {
-    fn();
-  } catch (err) {
-    return err as UnauthenticatedError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (fn: () => unknown) => thrown<UnauthenticatedError>(fn);
 
 describe('keys in the database: service, snapshot and authenticator', () => {
   let testDb: TestDatabase;
