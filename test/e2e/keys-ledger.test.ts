@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson, startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator } from '@ccp/testing';
 import { stringify } from 'yaml';
+import { openPglite } from '../../core/runtime/src/db/pglite-database';
 
 // Keys made at run time and the usage ledger in the embedded database (PGlite in a
 // directory), as an operator runs the platform: the built server process, a restart, the
@@ -83,6 +84,15 @@ describe('keys and ledger in the embedded database, across a restart', () => {
     expect(listed.status).toBe(0);
     expect(listed.stdout).toMatch(/ci-bot {2}revoked/);
     seen.push(listed.stdout);
+    // The database itself: keys, secrets (hashes only) and the ledger.
+    const db = await openPglite(env.CCP_DATA_DIR as string, 'the test, reading what was stored');
+    try {
+      const stored = JSON.stringify([await db.query('SELECT * FROM ccp_keys'), await db.query('SELECT * FROM ccp_key_secrets'), await db.query('SELECT * FROM ccp_ledger')]);
+      expect(stored).toContain('ci-bot');
+      seen.push(stored);
+    } finally {
+      await db.close();
+    }
     for (const text of seen) expect(text).not.toContain(secret);
     expect(seen.join('\n')).toMatch(/"action":"key.created".*"actor":"ops"/);
   }, 120_000);
