@@ -284,7 +284,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   );
   once(c, GIT_RUNNER, () => new ExecGitRunner(options.env ?? process.env));
   once(c, SOURCES, (k) => createSources(config, resolve(k, GIT_RUNNER), options.env ?? process.env, logger, resolve(k, METRICS)));
-  once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions, Date.now, resolve(k, SOURCES).resolver));
+  once(c, PLANNER, (k) => {
+    const authenticator = resolve(k, AUTHENTICATOR);
+    return new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions, Date.now, resolve(k, SOURCES).resolver, (caller) => authenticator.assertStillValid(caller));
+  });
   once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing, resolve(k, REQUEST_RATE_LIMIT)));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
   // Jobs: a store and a queue by token. With Redis, the Redis store and the BullMQ queue, shared by

@@ -4,6 +4,7 @@ import { NotAllowedError } from '@ccp/plugin-api';
 import type { PlatformConfig } from '../config/schema';
 import { ANONYMOUS, type Caller } from './caller';
 import { keyState, type KeyDirectory } from './key-directory';
+import type { StoredKey } from './key-store';
 
 /** The realm in `WWW-Authenticate`. */
 export const REALM = 'claude-code-platform';
@@ -26,6 +27,12 @@ export class UnauthenticatedError extends NotAllowedError {
   }
 }
 
+/** Throws the 401 of a key that is revoked or past its expiry. */
+function refuseEnded(key: Pick<StoredKey, 'name' | 'expiresAt'>, state: 'active' | 'expired' | 'revoked'): void {
+  if (state === 'revoked') throw new UnauthenticatedError(`The API key "${key.name}" was revoked. Ask an operator for a new one.`, true, 'key_revoked');
+  if (state === 'expired') throw new UnauthenticatedError(`The API key "${key.name}" expired at ${key.expiresAt?.toISOString()}. Ask an operator to extend it (PATCH expiresAt) or for a new one.`, true, 'key_expired');
+}
+
 /** The caller a key of the config file authenticates as (its id is `file:<name>`). */
 export function fileKeyCaller(k: PlatformConfig['auth']['keys'][number]): Caller {
   return { id: `file:${k.name}`, name: k.name, roles: k.roles, plugins: k.plugins, rateLimit: k.rateLimit, maxConcurrent: k.maxConcurrent, budget: k.budget };
@@ -45,7 +52,7 @@ export class Authenticator {
 
   constructor(
     private readonly auth: PlatformConfig['auth'],
-    private readonly directory?: Pick<KeyDirectory, 'lookup'>,
+    private readonly directory?: Pick<KeyDirectory, 'lookup' | 'get'>,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.keys = auth.keys.map((k) => ({ hash: Buffer.from(k.sha256, 'hex'), caller: fileKeyCaller(k) }));
@@ -73,11 +80,20 @@ export class Authenticator {
     if (!entry) throw new UnauthenticatedError('The API key is not valid. Check it, or ask an operator for a new one.', true);
     const now = this.now();
     const state = keyState(entry.key, now);
-    if (state === 'revoked') throw new UnauthenticatedError(`The API key "${entry.key.name}" was revoked. Ask an operator for a new one.`, true, 'key_revoked');
-    if (state === 'expired') throw new UnauthenticatedError(`The API key "${entry.key.name}" expired at ${entry.key.expiresAt?.toISOString()}. Ask an operator to extend it (PATCH expiresAt) or for a new one.`, true, 'key_expired');
+    refuseEnded(entry.key, state);
     if (entry.secret.expiresAt && entry.secret.expiresAt.getTime() <= now.getTime()) {
       throw new UnauthenticatedError(`This secret of the API key "${entry.key.name}" was rotated, and its grace period ended at ${entry.secret.expiresAt.toISOString()}. Use the key's new secret.`, true, 'key_expired');
     }
     return entry.caller;
+  }
+
+  /**
+   * Throws the 401 of a database key that was revoked or expired after the caller
+   * authenticated: a call that runs later than its request (a queued job, a message on an
+   * open WebSocket, a session turn) is refused as its request would be now.
+   */
+  assertStillValid(caller: Caller): void {
+    const key = caller.id?.startsWith('key_') ? this.directory?.get(caller.id) : undefined;
+    if (key) refuseEnded(key, keyState(key, this.now()));
   }
 }

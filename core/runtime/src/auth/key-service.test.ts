@@ -105,6 +105,9 @@ describe('keys in the database: service, snapshot and authenticator', () => {
     const revoked = await keys.revoke(made.key.id, { name: 'ops', requestId: 'r2' });
     expect(revoked.state).toBe('revoked');
     expect(refusal(() => auth.authenticate(bearer(made.secret))).code).toBe('key_revoked');
+    // A caller that authenticated before the revocation (an open WebSocket, a queued job) is refused when its call runs.
+    expect(refusal(() => auth.assertStillValid({ id: made.key.id, name: 'ci-bot', roles: ['user'], plugins: ['*'] })).code).toBe('key_revoked');
+    expect(() => auth.assertStillValid({ id: 'file:ops', name: 'ops', roles: ['admin'], plugins: ['*'] })).not.toThrow();
     await expect(keys.rotate(made.key.id, 0, actor)).rejects.toMatchObject({ code: 'key_read_only' });
     await expect(keys.update(made.key.id, { plugins: ['*'] }, actor)).rejects.toMatchObject({ code: 'key_read_only' });
     expect(changes.map((c) => c.action)).toEqual(['key.created', 'key.revoked']);

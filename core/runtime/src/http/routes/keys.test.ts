@@ -18,13 +18,14 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
   let lines: string[];
   let now: Date;
 
-  const start = (engine = new FakeEngine({ output: goodOutput })) =>
+  const start = (engine = new FakeEngine({ output: goodOutput }), extra: Record<string, unknown> = {}) =>
     unitRuntime(engine, {
       config: {
         logging: { level: 'info' },
         auth: { keys: [{ name: 'ops', sha256: hashKey(admin), roles: ['admin'] }] },
         database: { embeddedDir: dir, keyRefreshMs: 60_000, ledger: { flushMs: 20 } },
         cache: { enabled: false },
+        ...extra,
       },
       logDestination: new Writable({ write: (chunk, _e, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) }),
       overrides: [override(CLOCK, () => now)],
@@ -128,6 +129,27 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
       expect(await waitUntil(() => line() !== undefined, 5_000)).toBe(true);
       expect(line()).toMatchObject({ transport: 'job', engine: 'agent', keyId: 'file:ops', outcome: 'success' });
       expect(await waitUntil(async () => (await request(rt.app).get('/v1/usage?groupBy=operation').set(asAdmin)).body.total?.calls === 1, 5_000)).toBe(true);
+    } finally {
+      await rt.dispose();
+    }
+  }, 30_000);
+
+  it('refuses a job queued before its key was revoked when it comes to run (401 key_revoked), as its request would be now', async () => {
+    const engine = new FakeEngine({ output: goodOutput }).script({ waitForAbort: true });
+    const rt = await start(engine, { jobs: { concurrency: 1 } });
+    try {
+      const made = await request(rt.app).post('/v1/admin/keys').set(asAdmin).send({ name: 'queued' }).expect(201);
+      const key = { authorization: `Bearer ${made.body.secret}` };
+      // The admin's job holds the only job slot until it is cancelled.
+      const blocking = await request(rt.app).post('/v1/plugins/code-review/review').set({ ...asAdmin, prefer: 'respond-async' }).send(review).expect(202);
+      expect(await waitUntil(async () => (await request(rt.app).get(`/v1/jobs/${blocking.body.id}`).set(asAdmin)).body.state === 'running', 5_000)).toBe(true);
+      const queued = await request(rt.app).post('/v1/plugins/code-review/review').set({ ...key, prefer: 'respond-async' }).send(review).expect(202);
+      await request(rt.app).delete(`/v1/admin/keys/${made.body.key.id}`).set(asAdmin).expect(200);
+      await request(rt.app).delete(`/v1/jobs/${blocking.body.id}`).set(asAdmin).expect(200);
+      const line = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invocation' && l.jobId === queued.body.id);
+      expect(await waitUntil(() => line() !== undefined, 5_000)).toBe(true);
+      expect(line()).toMatchObject({ key: 'queued', transport: 'job', outcome: 'key_revoked' });
+      expect(engine.requests).toHaveLength(1);
     } finally {
       await rt.dispose();
     }
