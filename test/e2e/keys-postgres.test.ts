@@ -8,8 +8,9 @@ import { catalogue } from '../catalogue';
 
 const REFRESH_MS = 1_000;
 // The bound this test holds the platform to: one refresh interval, plus one query and the
-// request that observes it (measured on a 2-core machine: see the README, "Managing keys").
-const BOUND_MS = REFRESH_MS + 1_000;
+// request that observes it (measured 731-992 ms on a 2-core machine: see the README, "Managing
+// keys"), with room for a CI machine busy with other tests (time-based checks flake under load).
+const BOUND_MS = REFRESH_MS + 2_000;
 const admin = testKey('ops', { roles: ['admin'] });
 const diff = '--- a/a.ts\n+++ b/a.ts\n@@ -1 +1 @@\n-export const a = 1;\n+export const a = 2;\n';
 
