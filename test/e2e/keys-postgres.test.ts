@@ -91,4 +91,31 @@ describe('keys and ledger shared by two instances on PostgreSQL', () => {
     const own = (await (await fetch(`${b.url}/v1/usage?groupBy=plugin`, { headers: auth })).json()) as Report;
     expect(own.groups).toEqual([expect.objectContaining({ group: 'commit-message', calls: 3 })]);
   });
+
+  it('keeps serving while PostgreSQL is away: keys from the snapshot, ledger rows kept and written once it is back', async () => {
+    const made = await postJson(`${a.url}/v1/admin/keys`, { name: 'outage' }, { headers: admin.headers });
+    const { key, secret } = (await made.json()) as { key: { id: string }; secret: string };
+    const auth = { authorization: `Bearer ${secret}` };
+    type Ready = { components: { database?: { status: string; ledgerBacklog: number } } };
+    const database = async () => ((await (await fetch(`${a.url}/health/ready`, { headers: admin.headers })).json()) as Ready).components.database;
+    await pg.pause();
+    try {
+      const res = await postJson(`${a.url}/v1/plugins/commit-message/write`, { diff }, { headers: auth });
+      expect(res.status).toBe(200);
+      await timeUntil(async () => (await database())?.status === 'degraded', 10_000);
+      expect((await database())?.ledgerBacklog).toBeGreaterThanOrEqual(1);
+      // Changes need the database: refused with a typed 503, nothing half-made.
+      const refused = await postJson(`${a.url}/v1/admin/keys`, { name: 'during-outage' }, { headers: admin.headers });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { code: string }).code).toBe('database_unavailable');
+    } finally {
+      await pg.resume();
+    }
+    await timeUntil(async () => (await database())?.status === 'ok', 10_000);
+    type Report = { groups: { group: string; calls: number }[] };
+    await timeUntil(async () => {
+      const report = (await (await fetch(`${a.url}/v1/admin/usage?groupBy=key`, { headers: admin.headers })).json()) as Report;
+      return report.groups.find((g) => g.group === key.id)?.calls === 1;
+    }, 10_000);
+  }, 60_000);
 });

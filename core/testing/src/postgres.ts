@@ -11,6 +11,9 @@ export interface TestPostgres {
   /** `postgresql://postgres@127.0.0.1:<port>/postgres` (trust authentication, loopback only). */
   readonly url: string;
   readonly port: number;
+  /** Stops the server and keeps its data (an outage); {@link resume} starts it again on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,22 +58,34 @@ export async function startPostgres(): Promise<TestPostgres> {
   const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { ...user, encoding: 'utf8', cwd: dir });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.error?.message}`);
   const port = await freePort();
-  const child: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50'], { ...user, cwd: dir, stdio: 'ignore' });
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 20_000;
-  while (!(await answers(url))) {
-    if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode} before it answered`);
-    if (Date.now() > deadline) throw new Error('postgres did not answer within 20 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const run = async (): Promise<ChildProcess> => {
+    const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50'], { ...user, cwd: dir, stdio: 'ignore' });
+    const deadline = Date.now() + 20_000;
+    while (!(await answers(url))) {
+      if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode} before it answered`);
+      if (Date.now() > deadline) throw new Error('postgres did not answer within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return child;
+  };
+  let child: ChildProcess | undefined = await run();
+  const halt = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT'); // fast shutdown
+      await once(child, 'exit');
+    }
+    child = undefined;
+  };
   return {
     url,
     port,
+    pause: halt,
+    resume: async () => {
+      child ??= await run();
+    },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGINT'); // fast shutdown
-        await once(child, 'exit');
-      }
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
