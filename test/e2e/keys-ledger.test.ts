@@ -107,6 +107,10 @@ describe('keys and ledger in the embedded database, across a restart', () => {
     const rotated = keys(env, 'rotate', id, '--grace-seconds', '60');
     expect(rotated.status).toBe(0);
     expect(rotated.stdout).toMatch(/works until/);
+    // Each change is an audit line naming who made it, as through the API (never the secret).
+    expect(made.stderr).toMatch(/"action":"key.created".*"actor":"npm run keys \(/);
+    expect(rotated.stderr).toMatch(/"action":"key.rotated"/);
+    expect(made.stderr + rotated.stderr).not.toContain(secret);
     const again = keys(env, 'create', '--name', 'cli-bot');
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/^key_name_taken:/);

@@ -10,7 +10,9 @@ import { ConfigError, loadConfig } from '../config/load-config';
 import { readSecrets } from '../config/env-overrides';
 import { apiKeySchema } from '../config/schema';
 import { chooseDatabase, openDatabase } from '../db/open-database';
+import { createAuditLog } from '../audit/audit-log';
 import { createLogger } from '../logging/logger';
+import { Metrics } from '../metrics/metrics';
 
 const USAGE = `Usage:
   npm run keys -- create --name <name> [--plugins a,b] [--roles user,admin] [--daily-usd N] [--monthly-usd N]
@@ -113,9 +115,12 @@ async function withDatabase(command: string, positionals: string[], values: Valu
     if (command === 'create') return configEntry(values);
     fail('no database is configured (set DATABASE_URL, or database.embeddedDir / CCP_DATA_DIR): keys live in the config file (auth.keys) only', 1);
   }
-  const db = await openDatabase(config, secrets, createLogger('warn', { values: [secrets.databaseUrl] }, process.stderr), 'npm run keys');
+  const logSecrets = { values: [secrets.databaseUrl], patterns: config.logging.redactPatterns };
+  const db = await openDatabase(config, secrets, createLogger('warn', logSecrets, process.stderr), 'npm run keys');
   if (!db) return;
-  const keys = new KeyService({ store: new KeyStore(db), fileKeys: config.auth.keys, now: () => new Date(), rotationGraceSeconds: config.database.rotationGraceSeconds });
+  // A change made here is an audit line like one made through the API: on stderr, and in audit.file when set.
+  const audit = createAuditLog(config.audit, { logger: createLogger('info', logSecrets, process.stderr), metrics: new Metrics({ defaultMetrics: false }), secrets: logSecrets, stdout: process.stderr });
+  const keys = new KeyService({ store: new KeyStore(db), fileKeys: config.auth.keys, audit, now: () => new Date(), rotationGraceSeconds: config.database.rotationGraceSeconds });
   const actor = { name: `npm run keys (${userInfo().username})`, requestId: 'cli' };
   const id = positionals[0] ?? '';
   try {
@@ -134,6 +139,7 @@ async function withDatabase(command: string, positionals: string[], values: Valu
     if (err instanceof PlatformError) fail(`${err.code}: ${err.detail}`, 1);
     throw err;
   } finally {
+    await audit.close();
     await db.close();
   }
 }
