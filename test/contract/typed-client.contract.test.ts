@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -62,10 +63,13 @@ describe('a client generated from /openapi.json', () => {
     engine.script({ output: sampleFromSchema(op.outputSchema) });
   };
 
+  // Keys made at run time and the ledger live in an embedded database of this file's own.
+  const dataDir = mkdtempSync(join(tmpdir(), 'ccp-contract-'));
+
   beforeAll(async () => {
     runtime = await unitRuntime(engine, {
       // The shipped plugins, as `npm run openapi` documents them (tools/openapi-types/generate.mjs).
-      config: { plugins: loadServerConfig({}).config.plugins, auth: { enabled: true, keys: [user.entry, admin.entry] }, cache: { enabled: false } },
+      config: { plugins: loadServerConfig({}).config.plugins, auth: { enabled: true, keys: [user.entry, admin.entry] }, cache: { enabled: false }, database: { embeddedDir: dataDir, ledger: { flushMs: 20 } } },
       baseDir: dirname(SHIPPED_CONFIG_FILE),
       // commit-message runs on the messages engine: the same fake answers for it.
       overrides: [override(MESSAGES_ENGINE, engine)],
@@ -78,7 +82,8 @@ describe('a client generated from /openapi.json', () => {
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
     await runtime.dispose();
-  });
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
 
   it('is generated from the document the server serves (else: `npm run openapi`, then commit both files)', async () => {
     const { data, response } = await anonymous.GET('/openapi.json');
@@ -212,9 +217,28 @@ describe('a client generated from /openapi.json', () => {
     expect(breaker?.state).toBe('closed');
     const reset = await adminApi.POST('/v1/admin/breaker/reset');
     expect(reset.data).toEqual({ state: 'closed' });
-    const usage: Schemas['KeyUsage'] | undefined = (await adminApi.GET('/v1/admin/usage')).data;
-    expect(usage?.keys.map((k) => k.name)).toEqual(['client-user', 'client-admin']);
-    expect((await api.GET('/v1/admin/usage')).error?.code).toBe('forbidden');
+    const budgets: Schemas['KeyBudgets'] | undefined = (await adminApi.GET('/v1/admin/budgets')).data;
+    expect(budgets?.keys.map((k) => k.name)).toEqual(['client-user', 'client-admin']);
+    expect((await api.GET('/v1/admin/budgets')).error?.code).toBe('forbidden');
+  });
+
+  it('creates, lists, changes, rotates and revokes a key, and reads usage from the ledger', async () => {
+    const made = await adminApi.POST('/v1/admin/keys', { body: { name: 'typed-bot', plugins: ['code-review'] } });
+    expect(made.response.status).toBe(201);
+    const issued: Schemas['IssuedApiKey'] | undefined = made.data;
+    const id = issued?.key.id ?? '';
+    expect(issued?.secret).toMatch(/^ccp_/);
+    const listed: Schemas['ApiKey'][] = (await adminApi.GET('/v1/admin/keys')).data?.keys ?? [];
+    expect(listed.map((k) => k.name)).toEqual(['client-user', 'client-admin', 'typed-bot']);
+    expect((await adminApi.GET('/v1/admin/keys/{keyId}', { params: { path: { keyId: id } } })).data?.state).toBe('active');
+    expect((await adminApi.PATCH('/v1/admin/keys/{keyId}', { params: { path: { keyId: id } }, body: { maxConcurrent: 2 } })).data?.maxConcurrent).toBe(2);
+    const rotated = await adminApi.POST('/v1/admin/keys/{keyId}/rotate', { params: { path: { keyId: id } }, body: { gracePeriodSeconds: 0 } });
+    expect(rotated.data?.secret).not.toBe(issued?.secret);
+    expect((await adminApi.DELETE('/v1/admin/keys/{keyId}', { params: { path: { keyId: id } } })).data?.state).toBe('revoked');
+    const usage: Schemas['UsageReport'] | undefined = (await adminApi.GET('/v1/admin/usage', { params: { query: { groupBy: 'plugin' } } })).data;
+    expect(usage?.groupBy).toBe('plugin');
+    const own: Schemas['UsageReport'] | undefined = (await api.GET('/v1/usage', { params: { query: { groupBy: 'day' } } })).data;
+    expect(own?.groups.every((g) => /^\d{4}-\d{2}-\d{2}$/.test(g.group))).toBe(true);
   });
 
   it('answers the probes and Prometheus', async () => {

@@ -34,8 +34,8 @@ describe('who may call what', () => {
   });
 
   it('keeps admin endpoints for admins', async () => {
-    expect((await fetch(`${rt.url}/v1/admin/usage`, { headers: user.headers })).status).toBe(403);
-    const usage = (await (await fetch(`${rt.url}/v1/admin/usage`, { headers: admin.headers })).json()) as { keys: { name: string }[] };
+    expect((await fetch(`${rt.url}/v1/admin/budgets`, { headers: user.headers })).status).toBe(403);
+    const usage = (await (await fetch(`${rt.url}/v1/admin/budgets`, { headers: admin.headers })).json()) as { keys: { name: string }[] };
     expect(usage.keys.map((k) => k.name)).toEqual(['ci-bot', 'ops', 'per-plugin']);
     expect(JSON.stringify(usage)).not.toContain(user.key);
     const breaker = (await (await fetch(`${rt.url}/v1/admin/breaker`, { headers: admin.headers })).json()) as { state: string };

@@ -29,6 +29,15 @@ describe('RedisCounters', () => {
   ];
 
   describe.each(implementations)('the same answers in %s', (_name, make) => {
+    it('seed sets only counters that do not exist yet (a rebuild from the ledger never doubles a live count)', async () => {
+      const c = make();
+      await c.addWithin(entries(10, 10), 1);
+      await c.seed([{ key: 'a', value: 5, ttlMs: 60_000 }, { key: 'c', value: 2.5, ttlMs: 60_000 }]);
+      expect([await c.get('a'), await c.get('c')]).toEqual([1, 2.5]);
+      expect(await c.addWithin([{ key: 'c', limit: 3, ttlMs: 60_000 }], 1)).toBe(0);
+      await c.seed([]);
+    });
+
     it('addWithin adds to every key or to none, naming the first key over its limit', async () => {
       const c = make();
       expect(await c.addWithin(entries(1, 1), 0.5)).toBe(-1);

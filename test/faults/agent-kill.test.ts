@@ -31,7 +31,7 @@ describe('claude children killed', () => {
 
   /** The user key's spend today as the budget has it, and the code-review and test-helper cost metrics. */
   async function ledger(p: Probe): Promise<{ budget: number; metric: number }> {
-    const usage = await p.get('GET /v1/admin/usage', '/v1/admin/usage', { as: 'admin' });
+    const usage = await p.get('GET /v1/admin/budgets', '/v1/admin/budgets', { as: 'admin' });
     const keys = (usage.json?.keys ?? []) as { name: string; spentTodayUsd: number }[];
     const metrics = await p.get('GET /metrics', '/metrics', { as: 'nobody' });
     const metric = [...metrics.text.matchAll(/^ccp_claude_cost_usd_total\{plugin="[^"]+"\} ([0-9.e+-]+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);

@@ -27,7 +27,39 @@ const MODELS: Record<string, string> = {
   'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1/PodDisruptionBudget',
   'autoscaling/v2/HorizontalPodAutoscaler': 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler',
   'networking.k8s.io/v1/NetworkPolicy': 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
+  'v1/PersistentVolumeClaim': 'kubernetes-models/v1/PersistentVolumeClaim',
 };
+
+/** Checks each rendered object against its Kubernetes schema. */
+function expectValid(objects: readonly Obj[]): void {
+  for (const o of objects) {
+    const path = MODELS[`${o.apiVersion}/${o.kind}`];
+    expect({ kind: o.kind, known: Boolean(path) }).toEqual({ kind: o.kind, known: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Model = Object.values(require(path as string) as Record<string, new (o: Obj) => { validate(): void }>)[0] as new (o: Obj) => { validate(): void };
+    expect(() => new Model(o).validate()).not.toThrow();
+    expect(o.metadata.namespace).toBe('claude-code-platform');
+  }
+}
+
+describe('Kubernetes single-replica overlay (embedded database)', () => {
+  const objects = render('single');
+
+  it('runs one pod, replaced and never doubled, with the embedded database on a volume and no Redis', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'NetworkPolicy', 'PersistentVolumeClaim', 'Service']);
+    expectValid(objects);
+    const d = objects.find((o) => o.kind === 'Deployment') as Obj;
+    expect(d.spec.replicas).toBe(1);
+    expect(d.spec.strategy).toEqual({ type: 'Recreate' });
+    const c = d.spec.template.spec.containers[0];
+    const env = Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value ?? 'secret']));
+    expect(env).not.toHaveProperty('REDIS_URL');
+    expect(env).not.toHaveProperty('DATABASE_URL');
+    const mount = c.volumeMounts.find((m: { name: string }) => m.name === 'data');
+    expect(env.CCP_DATA_DIR.startsWith(`${mount.mountPath}/`)).toBe(true);
+    expect(d.spec.template.spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'ccp-data' } });
+  });
+});
 
 describe('Kubernetes production overlay', () => {
   const objects = render('production');
@@ -39,14 +71,7 @@ describe('Kubernetes production overlay', () => {
 
   it('renders every object valid against the Kubernetes schemas', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'Service']);
-    for (const o of objects) {
-      const path = MODELS[`${o.apiVersion}/${o.kind}`];
-      expect({ kind: o.kind, known: Boolean(path) }).toEqual({ kind: o.kind, known: true });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const Model = Object.values(require(path as string) as Record<string, new (o: Obj) => { validate(): void }>)[0] as new (o: Obj) => { validate(): void };
-      expect(() => new Model(o).validate()).not.toThrow();
-      expect(o.metadata.namespace).toBe('claude-code-platform');
-    }
+    expectValid(objects);
   });
 
   it('runs the platform safely: non-root, read-only root, no capabilities, seccomp, limits', () => {
@@ -63,6 +88,7 @@ describe('Kubernetes production overlay', () => {
     expect(JSON.stringify(c.env)).not.toMatch(/sk-ant-/);
     expect(c.env.find((e: { name: string }) => e.name === 'ANTHROPIC_API_KEY').valueFrom.secretKeyRef).toBeDefined();
     expect(c.env.find((e: { name: string }) => e.name === 'CCP_WEBHOOK_SECRETS').valueFrom.secretKeyRef).toMatchObject({ key: 'webhook-secrets', optional: true });
+    expect(c.env.find((e: { name: string }) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toMatchObject({ key: 'database-url' });
   });
 
   it('has distinct liveness and readiness probes', () => {
@@ -145,18 +171,21 @@ describe('Dockerfile and compose', () => {
     expect(engines).toBe('>=20.19');
   });
 
-  it('compose runs the platform with Redis, Prometheus and Grafana, files in place, no secret written', () => {
-    const compose = parse(readFileSync(join(deploy, 'compose/docker-compose.yml'), 'utf8')) as { services: Record<string, { build?: unknown; environment?: Record<string, string>; volumes?: string[] }> };
-    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'platform', 'prometheus', 'redis']);
+  it('compose runs the platform with Redis, PostgreSQL, Prometheus and Grafana, files in place, no secret written', () => {
+    const compose = parse(readFileSync(join(deploy, 'compose/docker-compose.yml'), 'utf8')) as { services: Record<string, { build?: unknown; environment?: Record<string, string>; volumes?: string[] }>; volumes?: Record<string, unknown> };
+    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'platform', 'postgres', 'prometheus', 'redis']);
     const platform = compose.services.platform;
     // Built from deploy/Dockerfile with its own NODE_VERSION: no build args override it.
     expect(platform?.build).toEqual({ context: '../..', dockerfile: 'deploy/Dockerfile' });
     expect(platform?.environment?.CCP_WEBHOOK_SECRETS).toMatch(/^\$\{CCP_WEBHOOK_SECRETS/);
     expect(platform?.environment?.ANTHROPIC_API_KEY).toMatch(/^\$\{ANTHROPIC_API_KEY/);
     expect(platform?.environment?.REDIS_URL).toBe('redis://redis:6379');
+    // With REDIS_URL the platform refuses to boot without a shared database for keys and the ledger.
+    expect(platform?.environment?.DATABASE_URL).toMatch(/^postgresql:\/\/ccp:\$\{POSTGRES_PASSWORD:-ccp\}@postgres:5432\/ccp$/);
     for (const service of Object.values(compose.services)) {
       for (const volume of service.volumes ?? []) {
         const source = volume.split(':')[0] as string;
+        if (compose.volumes && source in compose.volumes) continue; // a named volume, not a file
         expect({ volume, exists: existsSync(resolve(join(deploy, 'compose'), source)) }).toEqual({ volume, exists: true });
       }
     }

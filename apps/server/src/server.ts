@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { ConfigError, createPlatformServer, createRuntime, createSharedState, credentialsProblem, Metrics, MissingDependenciesError, readSecrets, type Runtime } from '@ccp/runtime';
+import { ConfigError, createLogger, createPlatformServer, createRuntime, createSharedState, credentialsProblem, DatabaseHeldError, Metrics, MissingDependenciesError, openDatabase, readSecrets, SchemaTooNewError, type Runtime } from '@ccp/runtime';
 import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { loadServerConfig } from './shipped-config';
 
@@ -18,9 +18,11 @@ function served(runtime: Runtime): { plugins: { id: string; source: string }[]; 
 async function main(): Promise<void> {
   const loaded = loadServerConfig(process.env);
   const secrets = readSecrets(process.env, loaded.config.auth);
-  // The process owns the shared state and the metrics, so they outlive any one runtime
-  // (a reload builds a new runtime on them; REDIS_URL changes need a restart).
-  const shared = { state: createSharedState(secrets.redisUrl, loaded.config.sessions.ttlMs), metrics: new Metrics() };
+  // The process owns the shared state, the metrics and the database, so they outlive any one
+  // runtime (a reload builds a new runtime on them; REDIS_URL and database changes need a restart).
+  const bootLogger = createLogger(loaded.config.logging.level, { values: [secrets.databaseUrl], patterns: loaded.config.logging.redactPatterns });
+  const database = await openDatabase(loaded.config, secrets, bootLogger);
+  const shared = { state: createSharedState(secrets.redisUrl, loaded.config.sessions.ttlMs), metrics: new Metrics(), ...(database ? { database } : {}) };
   let runtime: Runtime = await createRuntime({ config: loaded.config, secrets, builtins: BUILTIN_PLUGINS, baseDir: loaded.baseDir, shared });
   const { config } = loaded;
   const server = createPlatformServer(
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     await runtime.dispose();
     await shared.state.close();
+    await database?.close();
     logger().info({}, 'stopped');
     process.exit(0);
   };
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof MissingDependenciesError) {
+  if (err instanceof ConfigError || err instanceof MissingDependenciesError || err instanceof DatabaseHeldError || err instanceof SchemaTooNewError) {
     process.stderr.write(`claude-code-platform: ${err.message}\n`);
   } else {
     process.stderr.write(`claude-code-platform: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

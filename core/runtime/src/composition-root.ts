@@ -6,6 +6,13 @@ import pino from 'pino';
 import { instanceCachingFactory, container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { createAuditLog } from './audit/audit-log';
 import { Authenticator } from './auth/api-keys';
+import { KeyDirectory, keyState } from './auth/key-directory';
+import { KeyService } from './auth/key-service';
+import { KeyStore } from './auth/key-store';
+import type { Database } from './db/database';
+import { openDatabase } from './db/open-database';
+import { LedgerWriter } from './ledger/ledger-writer';
+import { pruneLedger, spendSince } from './ledger/usage-report';
 import { Planner } from './calls/plan';
 import type { Stage } from './calls/pipeline';
 import { CallRunner } from './calls/runner';
@@ -55,7 +62,7 @@ import { ExecGitRunner } from './sources/git-runner';
 import { createSources } from './sources/sources';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
-  AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
+  AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, DATABASE, KEY_DIRECTORY, KEYS, LEDGER, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
   BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, SOURCES, WEBHOOKS, type Override,
 } from './tokens';
 
@@ -77,8 +84,11 @@ export interface RuntimeOptions {
    * State and metrics to carry over from a runtime this one replaces (a config reload):
    * sessions, limits and budgets continue, and counters keep counting.
    */
-  readonly shared?: { readonly state: SharedState; readonly metrics: Metrics };
+  readonly shared?: { readonly state: SharedState; readonly metrics: Metrics; readonly database?: Database };
 }
+
+/** How often ledger rows past their retention are deleted (also once at boot). */
+const LEDGER_PRUNE_MS = 3_600_000;
 
 /** How long boot waits for the shared state store to answer. */
 const STATE_READY_WAIT_MS = 5_000;
@@ -141,6 +151,38 @@ function reportCapacity(capacity: Capacity, config: PlatformConfig, logger: Logg
   );
 }
 
+/**
+ * With a database: reads its keys into this instance's snapshot (then every keyRefreshMs),
+ * hands every audit line to the ledger, rebuilds the budget counters of the current day and
+ * month from the ledger, deletes rows past their retention (now and hourly), and reports
+ * keys that name plugins not served.
+ */
+async function startKeysAndLedger(c: DependencyContainer, config: PlatformConfig, logger: Logger): Promise<void> {
+  const db = resolve(c, DATABASE);
+  const directory = resolve(c, KEY_DIRECTORY);
+  const ledger = resolve(c, LEDGER);
+  if (!db || !directory || !ledger) return;
+  const now = resolve(c, CLOCK);
+  await directory.start();
+  resolve(c, AUDIT_LOG).onRecord((entry) => ledger.append(entry));
+  resolve(c, METRICS).observeKeysAndLedger(() => {
+    const counts = { active: 0, expired: 0, revoked: 0 };
+    for (const key of directory.list()) counts[keyState(key, now())]++;
+    return counts;
+  }, () => ledger.lagSeconds());
+  await resolve(c, BUDGET_LIMIT).rebuild((since) => spendSince(db, since));
+  const prune = () => pruneLedger(db, config.database.ledger.retentionDays, now()).then(
+    (n) => n > 0 && logger.info({ rows: n, retentionDays: config.database.ledger.retentionDays }, 'deleted usage ledger rows past their retention'),
+    (err: unknown) => logger.warn({ err }, 'could not delete usage ledger rows past their retention'),
+  );
+  await prune();
+  const timer = setInterval(() => void prune(), LEDGER_PRUNE_MS);
+  timer.unref();
+  resolve(c, LIFECYCLE).addShutdownHook('ledger retention timer', () => clearInterval(timer));
+  for (const k of await resolve(c, KEYS).unknownPlugins()) logger.warn({ key: k.name, plugins: k.plugins }, `API key "${k.name}" names plugins that are not served: ${k.plugins.join(', ')}`);
+  logger.info({ database: db.kind, location: db.location, keys: directory.list().length }, `API keys and the usage ledger are kept in ${db.kind === 'pglite' ? `the embedded database in ${db.location}` : `PostgreSQL (${db.location})`}`);
+}
+
 /** The order every call takes (see docs/architecture.md). */
 function callStages(k: DependencyContainer): Stage[] {
   const config = resolve(k, CONFIG);
@@ -171,7 +213,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
   const given = new Map<symbol, unknown>((options.overrides ?? []).map((o) => [o.token, o.value]));
   const webhookSecrets = [...(secrets.webhookSecrets ?? []), ...Object.values(secrets.keyWebhookSecrets ?? {}).flat()];
-  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, ...webhookSecrets], patterns: config.logging.redactPatterns };
+  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, secrets.databaseUrl, ...webhookSecrets], patterns: config.logging.redactPatterns };
   const logger = createLogger(config.logging.level, logSecrets, options.logDestination);
   const lifecycle = new Lifecycle(logger);
   const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
@@ -181,9 +223,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Hooks run newest first: the agent engine (registered last) ends every process before
   // the sockets, the container and the shared state go.
   if (!options.shared) lifecycle.addShutdownHook('shared state', () => state.close()); // borrowed state belongs to whoever made it
+  // Keys and the ledger: a database given by the process (it outlives a reload) is its own; else this runtime opens one, or none.
+  const database = options.shared?.database ?? (await openDatabase(config, secrets, logger));
+  if (database && !options.shared?.database) lifecycle.addShutdownHook('database', () => database.close());
   lifecycle.addShutdownHook('container', () => c.dispose());
   // Bounded: a disk that does not answer cannot hold up shutdown.
   lifecycle.addShutdownHook('audit log', () => resolve(c, AUDIT_LOG).close());
+  // After every call and job has ended (their lines are in), before the database closes.
+  lifecycle.addShutdownHook('usage ledger', () => resolve(c, LEDGER)?.close());
+  lifecycle.addShutdownHook('key directory', () => resolve(c, KEY_DIRECTORY)?.close());
 
   c.register(CONFIG, { useValue: config });
   c.register(SECRETS, { useValue: secrets });
@@ -194,7 +242,29 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(SHARED_STATE, { useValue: state });
   once(c, PLUGIN_REGISTRY, () => buildRegistry(config, options.builtins, options.baseDir ?? process.cwd()));
   once(c, CACHE_STORE, () => (config.cache.enabled ? (state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries)) : undefined));
-  once(c, AUTHENTICATOR, () => new Authenticator(config.auth));
+  c.register(DATABASE, { useFactory: () => database });
+  once(c, KEY_DIRECTORY, (k) => {
+    const db = resolve(k, DATABASE);
+    if (!db) return undefined;
+    return new KeyDirectory(new KeyStore(db), config.database.keyRefreshMs, logger);
+  });
+  once(c, AUTHENTICATOR, (k) => new Authenticator(config.auth, resolve(k, KEY_DIRECTORY), resolve(k, CLOCK)));
+  once(c, KEYS, (k) => {
+    const db = resolve(k, DATABASE);
+    return new KeyService({
+      ...(db ? { store: new KeyStore(db) } : {}), directory: resolve(k, KEY_DIRECTORY), fileKeys: config.auth.keys, audit: resolve(k, AUDIT_LOG), logger, now: resolve(k, CLOCK),
+      servedPlugins: () => resolve(k, PLUGIN_REGISTRY).list().map((p) => p.definition.id), rotationGraceSeconds: config.database.rotationGraceSeconds,
+    });
+  });
+  once(c, LEDGER, (k) => {
+    const db = resolve(k, DATABASE);
+    if (!db) return undefined;
+    const metrics = resolve(k, METRICS);
+    return new LedgerWriter(db, {
+      flushMs: config.database.ledger.flushMs, maxBacklog: config.database.ledger.maxBacklog, now: resolve(k, CLOCK), logger,
+      events: { written: (n) => metrics.ledgerRowsWritten.inc(n), failed: () => metrics.ledgerWriteFailures.inc(), dropped: (n) => metrics.ledgerRowsDropped.inc(n) },
+    });
+  });
   // A failing audit file is logged, counted and reported by readiness; it never blocks a call.
   once(c, AUDIT_LOG, (k) => createAuditLog(config.audit, { logger, metrics: resolve(k, METRICS), secrets: logSecrets, stdout: options.logDestination }));
   once(c, REQUEST_RATE_LIMIT, () => new RequestRateLimit(config.rateLimits, state.redis));
@@ -214,7 +284,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   );
   once(c, GIT_RUNNER, () => new ExecGitRunner(options.env ?? process.env));
   once(c, SOURCES, (k) => createSources(config, resolve(k, GIT_RUNNER), options.env ?? process.env, logger, resolve(k, METRICS)));
-  once(c, PLANNER, (k) => new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions, Date.now, resolve(k, SOURCES).resolver));
+  once(c, PLANNER, (k) => {
+    const authenticator = resolve(k, AUTHENTICATOR);
+    return new Planner(resolve(k, PLUGIN_REGISTRY), secrets, state.sessions, config.sessions, Date.now, resolve(k, SOURCES).resolver, (caller) => authenticator.assertStillValid(caller));
+  });
   once(c, CALL_RUNNER, (k) => new CallRunner(resolve(k, PLANNER), lifecycle, callStages(k), resolve(k, AUDIT_LOG), resolve(k, BUDGET_LIMIT), config.pricing, resolve(k, REQUEST_RATE_LIMIT)));
   once(c, SESSIONS, (k) => new SessionService(resolve(k, CALL_RUNNER), resolve(k, PLANNER), lifecycle, state.sessions, config.sessions));
   // Jobs: a store and a queue by token. With Redis, the Redis store and the BullMQ queue, shared by
@@ -248,12 +321,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)], budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG),
     webhooks: { policy: webhookPolicy, dispatcher: resolve(k, BATCH_WEBHOOKS) }, config, logger, metrics: resolve(k, METRICS), now: () => resolve(k, CLOCK)().getTime(),
   }));
-  once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
+  once(c, HEALTH_CHECKS, (k) => {
+    const db = resolve(k, DATABASE);
+    const directory = resolve(k, KEY_DIRECTORY);
+    const ledger = resolve(k, LEDGER);
+    const database = db && directory && ledger ? { kind: db.kind, location: db.location, keysStale: () => directory.stale, ledgerFailing: () => ledger.failingNow, ledgerBacklog: () => ledger.backlog } : undefined;
+    return healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG), database);
+  });
   once(c, APP, (k) =>
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
       sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), batches: resolve(k, BATCHES), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
       limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
+      keys: resolve(k, KEYS), database: resolve(k, DATABASE), now: resolve(k, CLOCK),
+      budgetedKeys: () => [...config.auth.keys, ...(resolve(k, KEY_DIRECTORY)?.list().filter((key) => !key.revokedAt) ?? [])],
     }),
   );
   for (const [t, value] of given) c.register(t, { useValue: value });
@@ -266,6 +347,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   for (const warning of ids.disabled) logger.warn({}, `config names a disabled plugin: ${warning}`);
   if (ids.unknown.length > 0) throw new ConfigError('plugin ids in limits, budgets and keys', ids.unknown);
   await resolve(c, SOURCES).check();
+  await startKeysAndLedger(c, config, logger);
   lifecycle.addShutdownHook('git commands', () => (resolve(c, GIT_RUNNER) as { close?: () => void }).close?.());
   if (!c.isRegistered(AGENT_ENGINE)) {
     const sdk = given.has(AGENT_SDK) ? resolve(c, AGENT_SDK) : await loadSdk();

@@ -45,3 +45,20 @@ describe('auditHealth', () => {
     expect(withAudit.audit?.()).toMatchObject({ status: 'down' });
   });
 });
+
+describe('healthChecks: the database of keys and the ledger', () => {
+  const withDatabase = (keysStale: boolean, ledgerFailing: boolean) =>
+    healthChecks(config, { anthropicApiKey: 'sk-ant-unit' }, new PluginRegistry([]), state, new Lifecycle(), undefined, undefined, {
+      kind: 'postgres', location: 'postgresql://db:5432/ccp', keysStale: () => keysStale, ledgerFailing: () => ledgerFailing, ledgerBacklog: () => 12,
+    });
+
+  it('is ok while reads and writes succeed, and absent without a database', () => {
+    expect(withDatabase(false, false).database?.()).toEqual({ status: 'ok', kind: 'postgres', location: 'postgresql://db:5432/ccp', ledgerBacklog: 12 });
+    expect(checks().database).toBeUndefined();
+  });
+
+  it('is degraded, never down, when it does not answer: calls go on from the snapshot', () => {
+    expect(withDatabase(true, false).database?.()).toMatchObject({ status: 'degraded', detail: expect.stringContaining('last snapshot of keys') });
+    expect(withDatabase(false, true).database?.()).toMatchObject({ status: 'degraded', detail: expect.stringContaining('kept and retried') });
+  });
+});

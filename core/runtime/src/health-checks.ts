@@ -7,6 +7,17 @@ import type { PluginRegistry } from './plugins/registry';
 import type { SharedState } from './state/shared-state';
 import type { Lifecycle } from './lifecycle/lifecycle';
 
+/** What readiness reads of the database of keys and the ledger (no query: the last outcomes). */
+export interface DatabaseHealth {
+  readonly kind: 'postgres' | 'pglite';
+  readonly location: string;
+  /** The last read of key changes failed. */
+  readonly keysStale: () => boolean;
+  /** The last ledger write failed; rows wait. */
+  readonly ledgerFailing: () => boolean;
+  readonly ledgerBacklog: () => number;
+}
+
 /** The audit component: `degraded` while the file fails and calls go on, `down` while they are refused. */
 export function auditHealth(audit: AuditState): ComponentHealth {
   if (audit.sink === 'stdout') return { status: 'ok', sink: 'stdout' };
@@ -38,6 +49,7 @@ export function healthChecks(
   lifecycle: Lifecycle,
   breaker?: Pick<BreakerEngine, 'state' | 'retryAfterSeconds'>,
   audit?: Pick<AuditLog, 'state'>,
+  database?: DatabaseHealth,
 ): Record<string, HealthCheck> {
   return {
     lifecycle: () => (lifecycle.draining ? { status: 'down', state: 'draining', detail: 'Shutting down: running calls may finish; new calls go elsewhere.' } : { status: 'ok', state: 'serving' }),
@@ -61,5 +73,18 @@ export function healthChecks(
       return { status: 'down', state, retryAfterSeconds: breaker.retryAfterSeconds(), detail: `Claude queries are paused after upstream failures; the breaker lets a trial query through in ${breaker.retryAfterSeconds()} s.` };
     },
     ...(audit ? { audit: () => auditHealth(audit.state()) } : {}),
+    // Degraded, not down: calls go on (keys are authenticated from the snapshot, ledger rows wait).
+    ...(database
+      ? {
+          database: () => {
+            const base = { kind: database.kind, location: database.location, ledgerBacklog: database.ledgerBacklog() };
+            const problems = [
+              ...(database.keysStale() ? ['key changes cannot be read (each instance serves its last snapshot of keys)'] : []),
+              ...(database.ledgerFailing() ? ['usage ledger rows cannot be written (they are kept and retried)'] : []),
+            ];
+            return problems.length === 0 ? { status: 'ok', ...base } : { status: 'degraded', ...base, detail: `The database does not answer: ${problems.join('; ')}.` };
+          },
+        }
+      : {}),
   };
 }

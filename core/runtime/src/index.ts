@@ -1,5 +1,10 @@
 export { ANONYMOUS, type Caller } from './auth/caller';
 export { Authenticator, generateKey, hashKey } from './auth/api-keys';
+export { KeyStore, type IssuedKey, type KeySettings, type StoredKey } from './auth/key-store';
+export type { Database } from './db/database';
+export { DatabaseHeldError } from './db/directory-lock';
+export { migrate, MIGRATIONS, SCHEMA_VERSION, SchemaTooNewError, type Migration } from './db/migrations';
+export { chooseDatabase, openDatabase } from './db/open-database';
 export type { CallRequest, CallResult, CallSink, Transport } from './calls/call';
 export { createPlatformServer, createRuntime, MissingDependenciesError, type Runtime, type RuntimeOptions } from './composition-root';
 export { ENV_OVERRIDES, readSecrets } from './config/env-overrides';

@@ -2,6 +2,10 @@ import { token, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
 import type { AuditLog } from './audit/audit-log';
 import type { Authenticator } from './auth/api-keys';
+import type { KeyDirectory } from './auth/key-directory';
+import type { KeyService } from './auth/key-service';
+import type { Database } from './db/database';
+import type { LedgerWriter } from './ledger/ledger-writer';
 import type { Planner } from './calls/plan';
 import type { CallRunner } from './calls/runner';
 import type { PlatformConfig, Secrets } from './config/schema';
@@ -43,6 +47,14 @@ export const SHARED_STATE = token<SharedState>('SharedState');
 export const CACHE_STORE = token<CacheStore | undefined>('ResponseCacheStore');
 export const AUTHENTICATOR = token<Authenticator>('Authenticator');
 export const AUDIT_LOG = token<AuditLog>('AuditLog');
+/** The database of API keys and the usage ledger (PostgreSQL or the embedded PGlite); undefined without one. */
+export const DATABASE = token<Database | undefined>('Database');
+/** This instance's snapshot of the database's keys, refreshed every database.keyRefreshMs. */
+export const KEY_DIRECTORY = token<KeyDirectory | undefined>('KeyDirectory');
+/** Creating, changing, rotating and revoking API keys. */
+export const KEYS = token<KeyService>('KeyService');
+/** Writes one ledger row per audit line, batched. */
+export const LEDGER = token<LedgerWriter | undefined>('LedgerWriter');
 export const LIFECYCLE = token<Lifecycle>('Lifecycle');
 /** The SDK's `query` and `prewarm` (unit tests give fakes; no `claude` then runs). */
 export const AGENT_SDK = token<AgentSdk>('AgentSdk');

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const config = parseConfig({
     ...loaded.config,
     auth: { ...loaded.config.auth, keys: [...loaded.config.auth.keys, { name: 'demo', sha256: hashKey(DEMO_KEY), roles: ['user', 'admin'], plugins: ['*'] }] },
+    // The demo's keys and ledger stay apart from a real server's in data/ (unless CCP_DATA_DIR says where).
+    database: { ...loaded.config.database, ...(process.env.CCP_DATA_DIR ? {} : { embeddedDir: 'data/demo' }) },
   });
   const runtime = await createRuntime({
     config,

@@ -1,6 +1,9 @@
 export * from './simulator';
 export { processesUnder, waitUntil } from './processes';
 export { startRedis, type TestRedis } from './redis';
+export { postgresBinDir, startPostgres, type TestPostgres } from './postgres';
+export { startTestDatabase, type TestDatabase } from './database';
+export { thrown } from './thrown';
 export { startTestRuntime, testKey, type TestRuntime, type TestRuntimeOptions } from './start-test-runtime';
 export { FakeEngine, type FakeStep } from './fake-client';
 export { unitRuntime } from './unit-runtime';

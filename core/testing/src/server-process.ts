@@ -20,15 +20,24 @@ export interface ServerProcess {
 }
 
 /**
- * Starts the server with exactly `env` (plus PATH, and PORT=0/HOST=127.0.0.1 unless given)
- * and waits until it logs that it listens, or exits. Nothing else of this process's
- * environment reaches it.
+ * Without a database named in `env` (DATABASE_URL, CCP_DATA_DIR or CCP_DATABASE_ENABLED), a
+ * server started for a test keeps no database: the shipped config's embedded one lives in
+ * `data/` of the working directory, which every test's server would share.
+ */
+function databaseEnv(env: Record<string, string>): Record<string, string> {
+  return env.DATABASE_URL || env.CCP_DATA_DIR || env.CCP_DATABASE_ENABLED ? {} : { CCP_DATABASE_ENABLED: 'false' };
+}
+
+/**
+ * Starts the server with exactly `env` (plus PATH, PORT=0/HOST=127.0.0.1 unless given, and
+ * no database unless `env` names one) and waits until it logs that it listens, or exits.
+ * Nothing else of this process's environment reaches it.
  */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 15_000): Promise<ServerProcess> {
   let out = '';
   let err = '';
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...databaseEnv(env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

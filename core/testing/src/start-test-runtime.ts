@@ -26,6 +26,8 @@ export interface TestRuntimeOptions {
   readonly baseDir?: string;
   /** Shared state (sessions, limits, budgets) in this Redis, as with REDIS_URL. */
   readonly redisUrl?: string;
+  /** Keys and the ledger in this PostgreSQL, as with DATABASE_URL (config `database.embeddedDir` for the embedded one). */
+  readonly databaseUrl?: string;
   /** Webhook secrets, as CCP_WEBHOOK_SECRETS and keys' webhookSecretEnv would give them. */
   readonly secrets?: Pick<Secrets, 'webhookSecrets' | 'keyWebhookSecrets'>;
   /** Where log lines go (they are discarded unless the config sets a level). */
@@ -87,7 +89,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const apiKey = options.apiKey === undefined ? 'sk-ant-test-0000' : options.apiKey;
   const runtime = await createRuntime({
     config,
-    secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...options.secrets },
+    secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), ...options.secrets },
     logDestination: options.logDestination,
     env: { PATH: process.env.PATH, HOME: root },
     builtins: BUILTIN_PLUGINS,

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { auditLines, type AuditLine } from './audit';
 import { descendants } from './tree';
 
-/** The two callers every probe server admits: a user key and an admin key (for /v1/admin/usage). */
+/** The two callers every probe server admits: a user key and an admin key (for /v1/admin/budgets). */
 export interface ProbeKeys {
   readonly user: { readonly name: string; readonly headers: Record<string, string> };
   readonly admin: { readonly name: string; readonly headers: Record<string, string> };

@@ -10,6 +10,12 @@ export interface AuditEntry {
   readonly requestId: string;
   /** The API key's name (`anonymous` when auth is off). */
   readonly key: string;
+  /** The API key's id (`key_…` in the database, `file:<name>` in the config file). */
+  readonly keyId?: string;
+  /** The engine that ran (or would have run) the call: `agent`, `messages`. */
+  readonly engine?: string;
+  /** The background job the call ran for. */
+  readonly jobId?: string;
   readonly plugin: string;
   readonly operation: string;
   readonly transport: 'http' | 'sse' | 'ws' | 'job';
@@ -24,6 +30,18 @@ export interface AuditEntry {
   readonly cacheCreationInputTokens?: number;
   /** How `costUsd` was arrived at: `reported` by the engine, `observed` in the stream, the `reservation`, or `none`. */
   readonly spendBasis?: string;
+}
+
+/** One audit line of a change to an API key: what changed, which key, and the key that acted. Never a secret. */
+export interface KeyChangeEntry {
+  readonly requestId: string;
+  readonly action: 'key.created' | 'key.updated' | 'key.rotated' | 'key.revoked';
+  readonly keyId: string;
+  readonly keyName: string;
+  /** The name of the key that made the change (`npm run keys` from a shell). */
+  readonly actor: string;
+  /** The fields a change set (names only, never values that could hold a secret). */
+  readonly fields?: readonly string[];
 }
 
 /** What the audit log needs of its file sink. */
@@ -49,14 +67,28 @@ const REFUSED_RETRY_AFTER_SECONDS = 30;
  * {@link AuditLog.refusing}, whether new calls are refused meanwhile.
  */
 export class AuditLog {
+  private readonly listeners: ((entry: AuditEntry) => void)[] = [];
+
   constructor(
     private readonly logger: Logger,
     private readonly file?: AuditFileSink,
     private readonly onFailure: AuditFailurePolicy = 'continue',
   ) {}
 
+  /** Writes a call's line, and hands it to each listener (the usage ledger takes one row per line). */
   record(entry: AuditEntry): void {
     this.logger.info({ audit: true, ...entry }, 'invocation');
+    for (const listener of this.listeners) listener(entry);
+  }
+
+  /** Calls `listener` with every call's line from now on; it must not throw or wait. */
+  onRecord(listener: (entry: AuditEntry) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Writes the line of a change to an API key. */
+  keyChange(entry: KeyChangeEntry): void {
+    this.logger.info({ audit: true, ...entry }, 'key change');
   }
 
   /** True while new calls must be refused: the file is failing and `audit.onFailure` is `refuse`. */

@@ -1,3 +1,4 @@
+import { thrown } from '@ccp/testing';
 import { parseConfig } from '../config/load-config';
 import { Authenticator, generateKey, hashKey, UnauthenticatedError } from './api-keys';
 import { ANONYMOUS } from './caller';
@@ -5,14 +6,7 @@ import { ANONYMOUS } from './caller';
 const key = generateKey();
 const auth = (enabled = true) => new Authenticator(parseConfig({ auth: { enabled, keys: [{ name: 'ci-bot', sha256: hashKey(key), plugins: ['code-review'] }] } }).auth);
 
-function refusal(fn: () => unknown): UnauthenticatedError {
-  try {
-    fn();
-  } catch (err) {
-    return err as UnauthenticatedError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (fn: () => unknown) => thrown<UnauthenticatedError>(fn);
 
 describe('Authenticator', () => {
   it('knows a configured key by its hash and never holds the key', () => {

@@ -16,6 +16,8 @@ interface CallRequestBase {
   readonly transport: Transport;
   /** The caller sees the answer as it is written (SSE, WebSocket). */
   readonly streaming: boolean;
+  /** The background job this call runs (transport `job`). */
+  readonly jobId?: string;
 }
 
 /** One operation call; with `session`, the first turn of a session created for it. */
@@ -51,6 +53,8 @@ export interface Call {
   readonly clientIp?: string;
   readonly transport: Transport;
   readonly streaming: boolean;
+  /** The background job this call runs (transport `job`). */
+  readonly jobId?: string;
   readonly cacheControl?: 'no-cache';
   /** The session this call is a turn of. */
   readonly session?: { readonly id: string };

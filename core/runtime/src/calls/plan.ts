@@ -67,6 +67,8 @@ export class Planner {
     private readonly settings: PlatformConfig['sessions'],
     private readonly now: () => number = Date.now,
     private readonly repositories: KnownRepositories = NO_REPOSITORIES,
+    /** Throws when the caller's key was revoked or expired since it authenticated (the Authenticator's check). */
+    private readonly stillValid: (caller: Caller) => void = () => undefined,
   ) {}
 
   /** The input's repository source, when the operation takes one; a repository not configured is a 400. */
@@ -102,7 +104,8 @@ export class Planner {
   }
 
   async plan(request: CallRequest): Promise<Planned> {
-    const base = { requestId: request.requestId, caller: request.caller, clientIp: request.clientIp, transport: request.transport, streaming: request.streaming };
+    this.stillValid(request.caller);
+    const base = { requestId: request.requestId, caller: request.caller, clientIp: request.clientIp, transport: request.transport, streaming: request.streaming, ...(request.jobId ? { jobId: request.jobId } : {}) };
     if (request.kind === 'operation') {
       const plugin = this.plugin(request.plugin, request.caller);
       const operation = this.operation(plugin, request.operation);

@@ -18,9 +18,15 @@ describe('npm run keys', () => {
     expect(run.stderr).toMatch(/^unknown command "nope"\n\nUsage:/);
   });
 
-  it('creates a key and the config entry for it', () => {
-    const run = keys('create', '--name', 'ci-bot', '--plugins', 'code-review');
+  it('creates a key and the config entry for it with --config-entry (no database touched)', () => {
+    const run = keys('create', '--name', 'ci-bot', '--plugins', 'code-review', '--config-entry');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/sha256: [0-9a-f]{64}/);
+  });
+
+  it('refuses a verb without the key id it needs', () => {
+    const run = keys('revoke');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^revoke needs the key's id/);
   });
 });

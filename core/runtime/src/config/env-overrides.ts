@@ -19,6 +19,8 @@ export const ENV_OVERRIDES = [
   { env: 'CCP_SESSION_TTL_MS', path: ['sessions', 'ttlMs'], type: 'number' },
   { env: 'CCP_SESSION_MAX_TURNS', path: ['sessions', 'maxTurns'], type: 'number' },
   { env: 'CCP_MIRROR_DIR', path: ['sources', 'mirrorDir'], type: 'string' },
+  { env: 'CCP_DATABASE_ENABLED', path: ['database', 'enabled'], type: 'boolean' },
+  { env: 'CCP_DATA_DIR', path: ['database', 'embeddedDir'], type: 'string' },
 ] as const;
 
 function parse(raw: string, type: 'number' | 'string' | 'boolean'): unknown {
@@ -56,6 +58,7 @@ export function readSecrets(env: NodeJS.ProcessEnv, auth?: Pick<PlatformConfig['
     claudeOauthToken: pick('CLAUDE_CODE_OAUTH_TOKEN'),
     anthropicBaseUrl: pick('ANTHROPIC_BASE_URL'),
     redisUrl: pick('REDIS_URL'),
+    databaseUrl: pick('DATABASE_URL'),
     webhookSecrets: splitSecrets(env.CCP_WEBHOOK_SECRETS),
     ...(Object.keys(keyWebhookSecrets).length > 0 ? { keyWebhookSecrets } : {}),
   };

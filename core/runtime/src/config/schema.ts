@@ -28,7 +28,14 @@ export const pluginConfigSchema = z.strictObject({
 
 const usd = z.number().positive();
 const window = z.strictObject({ limit: positiveInt, windowMs: positiveInt.optional() });
-const budget = z.strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() });
+/** A spending budget: per UTC day and per month. */
+export const budgetSchema = z.strictObject({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() });
+const budget = budgetSchema;
+/** A key's budget: its own day and month, and optionally a day and month per plugin it calls. */
+export const keyBudgetSchema = budgetSchema.extend({
+  /** By plugin id: what this key may spend on that plugin (within its own budget). */
+  plugins: z.record(z.string(), budgetSchema).optional(),
+});
 
 /** One API key: its SHA-256 (never the key), who it is, what it may do. */
 export const apiKeySchema = z.strictObject({
@@ -46,7 +53,7 @@ export const apiKeySchema = z.strictObject({
   rateLimit: z.strictObject({ limit: positiveInt }).optional(),
   /** Queries this key may have running at once (the default is `limits.maxConcurrentPerKey`). */
   maxConcurrent: positiveInt.optional(),
-  budget: budget.optional(),
+  budget: keyBudgetSchema.optional(),
   /**
    * The environment variable holding this key's own webhook secret (`whsec_…`, comma-separated
    * for a rotation): it signs this key's job webhooks instead of `CCP_WEBHOOK_SECRETS`, so no
@@ -333,6 +340,34 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   /**
+   * Where API keys made at run time and the usage ledger live. `DATABASE_URL` (PostgreSQL,
+   * shared by replicas) wins; else the embedded database (PGlite) in `embeddedDir`; with
+   * neither (or `enabled: false`) keys come from `auth.keys` alone and no ledger is kept.
+   */
+  database: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** The embedded database's directory (relative to the working directory); the shipped config sets `data`. */
+      embeddedDir: z.string().min(1).optional(),
+      /** Allow the embedded database while REDIS_URL is set (a single instance using Redis): keys and ledger are then not shared. */
+      allowUnshared: z.boolean().default(false),
+      /** How often each instance reads key changes made elsewhere: the bound on how late a change reaches another replica. */
+      keyRefreshMs: z.number().int().min(50).max(60_000).default(1_000),
+      /** How long a rotated-away secret keeps working when the rotation names no grace period. */
+      rotationGraceSeconds: z.number().int().min(0).max(90 * 86_400).default(86_400),
+      ledger: z
+        .strictObject({
+          /** Ledger rows are written in batches this often (off the request path) and on shutdown. */
+          flushMs: positiveInt.default(1_000),
+          /** Rows kept in memory while the database does not take them; more are dropped and counted. */
+          maxBacklog: positiveInt.default(100_000),
+          /** Rows older than this are deleted (checked at boot and hourly). */
+          retentionDays: positiveInt.default(400),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /**
    * Per-plugin sections. The built-in plugins (named by the server package) are served
    * unless their section says `enabled: false`; any other id adds a plugin (module or YAML).
    */
@@ -355,6 +390,8 @@ export interface Secrets {
   readonly anthropicBaseUrl?: string;
   /** Redis for state shared by replicas: sessions, limits, budgets, cache, jobs and batches. */
   readonly redisUrl?: string;
+  /** PostgreSQL for API keys and the usage ledger, shared by replicas (`DATABASE_URL`; it may hold a password). */
+  readonly databaseUrl?: string;
   /**
    * Standard Webhooks secrets (`whsec_…`) that sign job webhooks, from `CCP_WEBHOOK_SECRETS`
    * (comma-separated for a rotation, the newest first: each one adds a signature).

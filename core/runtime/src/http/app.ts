@@ -4,6 +4,8 @@ import helmet from 'helmet';
 import type { Logger } from '@ccp/plugin-api';
 import type { Redis } from 'ioredis';
 import type { Authenticator } from '../auth/api-keys';
+import type { KeyService } from '../auth/key-service';
+import type { Database } from '../db/database';
 import { authenticate } from '../auth/middleware';
 import type { Planner } from '../calls/plan';
 import type { CallRunner } from '../calls/runner';
@@ -26,12 +28,14 @@ import { openApiDocument } from './api/openapi';
 import { mountRoutes } from './api/mount';
 import { auditRouteRefusal } from './refused-call';
 import type { Route } from './api/route';
-import { adminRoutes } from './routes/admin';
+import { adminRoutes, type BudgetedKey } from './routes/admin';
 import { docsRoutes } from './routes/docs';
 import { adminsOnly, healthRoutes, type HealthCheck } from './routes/health';
 import { batchRoutes } from './routes/batches';
 import { jobResultRoutes } from './routes/job-result';
 import { jobRoutes } from './routes/jobs';
+import { keyRoutes } from './routes/keys';
+import { usageRoutes } from './routes/usage';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes } from './routes/sessions';
 import { clientMessage, serverEvent, webSocketRoute } from './websocket';
@@ -71,6 +75,13 @@ export interface AppDeps {
   readonly limits: { readonly requests: RequestRateLimit; readonly concurrency: ConcurrencyLimit; readonly budget: BudgetLimit };
   readonly redis?: Redis;
   readonly breaker?: BreakerEngine;
+  /** API keys made at run time (`/v1/admin/keys`). */
+  readonly keys: KeyService;
+  /** Every key the budgets view lists (the config file's and the database's). */
+  readonly budgetedKeys?: () => readonly BudgetedKey[];
+  /** The database of keys and the usage ledger (absent: `/v1/admin/usage` and `/v1/usage` answer 503). */
+  readonly database?: Database;
+  readonly now: () => Date;
 }
 
 /**
@@ -104,7 +115,9 @@ export function createApp(deps: AppDeps): Express {
     ...(deps.batches ? batchRoutes(deps.batches) : []),
     ...(deps.jobs ? jobResultRoutes(deps.jobs, deps.registry) : []),
     ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
-    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs),
+    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs, deps.budgetedKeys),
+    ...keyRoutes(deps.keys),
+    ...usageRoutes(deps.database, deps.now),
     webSocketRoute(),
     // Last, so API calls never walk the documentation's routes.
     ...docsRoutes(document),

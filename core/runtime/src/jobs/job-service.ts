@@ -359,7 +359,7 @@ export class JobService {
     const write = (fn: () => Promise<unknown>) => (writes = writes.then(fn).then(() => undefined, (err: unknown) => this.deps.logger.warn({ err, jobId: id }, 'a job event could not be recorded')));
     let started = false;
     const request: OperationCallRequest = {
-      kind: 'operation', requestId: job.requestId, caller: job.caller, clientIp: job.clientIp, transport: 'job', streaming: false,
+      kind: 'operation', requestId: job.requestId, caller: job.caller, clientIp: job.clientIp, transport: 'job', streaming: false, jobId: id,
       plugin: job.plugin, operation: job.operation, body: job.input, ...(job.cacheControl ? { cacheControl: job.cacheControl } : {}),
     };
     try {

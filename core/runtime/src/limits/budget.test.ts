@@ -53,6 +53,32 @@ describe('BudgetLimit', () => {
     expect(refused.detail).toContain('plugin "code-review" daily budget');
   });
 
+  it("applies a key's own budget for one plugin, within its overall budget, and not to its other plugins", async () => {
+    const budget = new BudgetLimit(new MemoryCounters(), config, () => now);
+    const perPlugin: Caller = { ...caller, budget: { dailyUsd: 3, plugins: { 'code-review': { dailyUsd: 1 } } } };
+    await budget.take({ caller: perPlugin, plugin: 'code-review', reserveUsd: 1 });
+    const refused = await refusal(budget.take({ caller: perPlugin, plugin: 'code-review', reserveUsd: 0.5 }));
+    expect(refused.detail).toContain('API key "k" budget for plugin "code-review" daily budget of $1');
+    await budget.take({ caller: perPlugin, plugin: 'doc-generator', reserveUsd: 1 });
+    expect((await budget.spentBy('k')).spentTodayUsd).toBe(2);
+  });
+
+  it('rebuilds the day and month counters from the ledger where none exists', async () => {
+    const counters = new MemoryCounters();
+    const budget = new BudgetLimit(counters, config, () => now);
+    const since: Date[] = [];
+    await budget.rebuild(async (from) => {
+      since.push(from);
+      return { keys: new Map([['k', 2.5]]), plugins: new Map([['code-review', 2.5]]), keyPlugins: new Map([['k', new Map([['code-review', 2.5]])]]) };
+    });
+    expect(since.map((d) => d.toISOString())).toEqual(['2026-11-24T00:00:00.000Z', '2026-11-01T00:00:00.000Z']);
+    expect(await budget.spentBy('k')).toEqual({ spentTodayUsd: 2.5, spentThisMonthUsd: 2.5 });
+    const refused = await refusal(budget.take({ caller, plugin: 'p', reserveUsd: 1 }));
+    expect(refused.detail).toContain('daily budget of $3');
+    await budget.rebuild(async () => ({ keys: new Map([['k', 99]]), plugins: new Map(), keyPlugins: new Map() }));
+    expect((await budget.spentBy('k')).spentTodayUsd).toBe(2.5);
+  });
+
   it('fails closed with a typed 503 when the counters do not answer', async () => {
     const down = new MemoryCounters();
     down.addWithin = async () => {

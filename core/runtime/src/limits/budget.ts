@@ -47,6 +47,9 @@ export class BudgetLimit implements Limit {
     };
     add(`key:${caller.name}`, `API key "${caller.name}"`, caller.budget);
     add(`plugin:${pluginId}`, `plugin "${pluginId}"`, this.config.budgets.plugins[pluginId]);
+    // A key's own budget for this plugin, counted only where it has one.
+    const own = caller.budget?.plugins?.[pluginId];
+    if (own) add(`key:${caller.name}:plugin:${pluginId}`, `API key "${caller.name}" budget for plugin "${pluginId}"`, own);
     return out;
   }
 
@@ -67,6 +70,26 @@ export class BudgetLimit implements Limit {
         await this.counters.add(scopes.map((s) => s.key), spentUsd - reserveUsd);
       },
     };
+  }
+
+  /**
+   * Rebuilds the current day's and month's spend counters from the ledger's figures (by key
+   * name and plugin id), where no counter exists: a restart without Redis keeps the month.
+   */
+  async rebuild(spend: (since: Date) => Promise<{ keys: ReadonlyMap<string, number>; plugins: ReadonlyMap<string, number>; keyPlugins: ReadonlyMap<string, ReadonlyMap<string, number>> }>): Promise<void> {
+    const now = this.now();
+    const { day, month } = periods(now);
+    const entries: { key: string; value: number; ttlMs: number }[] = [];
+    for (const period of [day, month]) {
+      const start = period.name === 'day' ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+      const { keys, plugins, keyPlugins } = await spend(start);
+      for (const [name, usd] of keys) if (usd > 0) entries.push({ key: `spend:key:${name}:${period.name}:${period.id}`, value: usd, ttlMs: period.ttlMs });
+      for (const [name, byPlugin] of keyPlugins) {
+        for (const [id, usd] of byPlugin) if (usd > 0) entries.push({ key: `spend:key:${name}:plugin:${id}:${period.name}:${period.id}`, value: usd, ttlMs: period.ttlMs });
+      }
+      for (const [id, usd] of plugins) if (usd > 0) entries.push({ key: `spend:plugin:${id}:${period.name}:${period.id}`, value: usd, ttlMs: period.ttlMs });
+    }
+    await this.counters.seed(entries);
   }
 
   /** Spend so far in the current day and month for a key. */

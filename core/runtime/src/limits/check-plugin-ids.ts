@@ -5,7 +5,7 @@ export interface PluginIdSources {
   readonly admission?: { readonly plugins: Readonly<Record<string, unknown>> };
   readonly rateLimits?: { readonly plugins: Readonly<Record<string, unknown>> };
   readonly budgets?: { readonly plugins: Readonly<Record<string, unknown>> };
-  readonly auth?: { readonly keys: readonly { readonly name: string; readonly plugins: readonly string[] }[] };
+  readonly auth?: { readonly keys: readonly { readonly name: string; readonly plugins: readonly string[]; readonly budget?: { readonly plugins?: Readonly<Record<string, unknown>> } }[] };
 }
 
 /** What a check of the plugin ids named in limits, budgets and keys found. */
@@ -35,6 +35,7 @@ export function checkPluginIds(config: PluginIdSources, registry: PluginRegistry
   for (const id of Object.keys(config.budgets?.plugins ?? {})) check(`budgets.plugins.${id}`, id);
   (config.auth?.keys ?? []).forEach((key, i) => {
     for (const id of key.plugins) if (id !== '*') check(`auth.keys.${i}.plugins (key "${key.name}")`, id);
+    for (const id of Object.keys(key.budget?.plugins ?? {})) check(`auth.keys.${i}.budget.plugins.${id} (key "${key.name}")`, id);
   });
   return { unknown, disabled };
 }

@@ -17,6 +17,8 @@ export interface Counters {
   acquireSlot(key: string, max: number, ttlMs: number): Promise<boolean>;
   /** Gives a slot back (never below zero). */
   releaseSlot(key: string): Promise<void>;
+  /** Sets each counter that does not exist yet (a counter that does is left as it is): rebuilding from a record at boot. */
+  seed(entries: readonly { key: string; value: number; ttlMs: number }[]): Promise<void>;
 }
 
 /** Counters in this process only. */
@@ -59,6 +61,10 @@ export class MemoryCounters implements Counters {
     if (current + 1 > max) return false;
     this.values.set(key, { value: current + 1, expires: Date.now() + ttlMs });
     return true;
+  }
+
+  async seed(entries: readonly { key: string; value: number; ttlMs: number }[]): Promise<void> {
+    for (const e of entries) if (this.read(e.key) === 0 && !this.values.has(e.key)) this.values.set(e.key, { value: e.value, expires: Date.now() + e.ttlMs });
   }
 
   async releaseSlot(key: string): Promise<void> {
@@ -127,5 +133,12 @@ export class RedisCounters implements Counters {
 
   async releaseSlot(key: string): Promise<void> {
     await this.redis.eval(RELEASE_SLOT, 1, this.prefix + key);
+  }
+
+  async seed(entries: readonly { key: string; value: number; ttlMs: number }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const multi = this.redis.multi();
+    for (const e of entries) multi.set(this.prefix + e.key, String(e.value), 'PX', e.ttlMs, 'NX');
+    await multi.exec();
   }
 }

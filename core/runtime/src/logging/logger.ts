@@ -12,6 +12,7 @@ export const REDACT_PATHS = [
   '*.anthropicApiKey',
   '*.claudeOauthToken',
   '*.redisUrl',
+  '*.databaseUrl',
   '*.webhookSecrets',
   '*.keyWebhookSecrets',
   'env.ANTHROPIC_API_KEY',

@@ -244,6 +244,52 @@ export class Metrics {
     }),
   });
 
+  /** What the key and ledger gauges read at each scrape (the composition root gives them, when there is a database). */
+  private keyCounts: (() => Readonly<Record<'active' | 'expired' | 'revoked', number>>) | undefined;
+  private ledgerLag: (() => number) | undefined;
+
+  /** Reads the keys in the database by state, and the ledger's write lag, at each scrape. */
+  observeKeysAndLedger(keys: () => Readonly<Record<'active' | 'expired' | 'revoked', number>>, lagSeconds: () => number): void {
+    this.keyCounts = keys;
+    this.ledgerLag = lagSeconds;
+  }
+
+  readonly apiKeys = new Gauge({
+    name: 'ccp_api_keys',
+    help: 'API keys in the database by state (active, expired, revoked), as this instance last read them; keys of the config file are not counted.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.keyCounts?.();
+      for (const state of ['active', 'expired', 'revoked'] as const) this.apiKeys.set({ state }, counts?.[state] ?? 0);
+    },
+  });
+
+  readonly ledgerWriteLag = new Gauge({
+    name: 'ccp_ledger_write_lag_seconds',
+    help: 'How long the oldest usage ledger row not yet written has waited (0 when all are written).',
+    registers: [this.registry],
+    collect: reads(() => this.ledgerLag?.() ?? 0),
+  });
+
+  readonly ledgerRowsWritten = new Counter({
+    name: 'ccp_ledger_rows_written_total',
+    help: 'Usage ledger rows written to the database.',
+    registers: [this.registry],
+  });
+
+  readonly ledgerWriteFailures = new Counter({
+    name: 'ccp_ledger_write_failures_total',
+    help: 'Attempts to write usage ledger rows that failed (the rows are kept and retried).',
+    registers: [this.registry],
+  });
+
+  readonly ledgerRowsDropped = new Counter({
+    name: 'ccp_ledger_rows_dropped_total',
+    help: 'Usage ledger rows lost: the backlog was full while the database failed, or they were unwritten at shutdown.',
+    registers: [this.registry],
+  });
+
   readonly webhookDeliveries = new Counter({
     name: 'ccp_webhook_deliveries_total',
     help: 'Job webhook delivery attempts by outcome (delivered, http_error, timeout, network_error, blocked); each retry counts.',

@@ -53,9 +53,12 @@ function record(audit: AuditLog, metrics: Metrics, ctx: CallContext, outcome: st
   audit.record({
     requestId: call.requestId,
     key: call.caller.name,
+    ...(call.caller.id ? { keyId: call.caller.id } : {}),
     plugin,
     operation: call.operation,
     transport: call.transport,
+    engine: ctx.plugin.engine,
+    ...(call.jobId ? { jobId: call.jobId } : {}),
     outcome,
     inputTokens: u.inputTokens,
     outputTokens: u.outputTokens,
@@ -74,6 +77,8 @@ export function auditRefusal(audit: AuditLog, request: CallRequest, err: unknown
   audit.record({
     requestId: request.requestId,
     key: request.caller.name,
+    ...(request.caller.id ? { keyId: request.caller.id } : {}),
+    ...(request.jobId ? { jobId: request.jobId } : {}),
     plugin: request.kind === 'operation' ? request.plugin : '',
     operation: request.kind === 'operation' ? request.operation : 'message',
     transport: request.transport,

@@ -46,7 +46,7 @@ export interface RouteDoc {
  * the authentication and rate-limit problems in its description.
  */
 export interface Route extends RouteDoc {
-  readonly method: 'get' | 'post' | 'delete';
+  readonly method: 'get' | 'post' | 'patch' | 'delete';
   readonly public?: boolean;
   /** Described, not served by express (the WebSocket upgrade is handled by the server's 'upgrade' event). */
   readonly documentOnly?: boolean;

@@ -96,11 +96,11 @@ export const keyUsageSchema = z
         name: z.string(),
         roles: z.array(z.string()),
         plugins: z.array(z.string()),
-        budget: z.object({ dailyUsd: z.number().optional(), monthlyUsd: z.number().optional() }).nullable(),
+        budget: z.object({ dailyUsd: z.number().optional(), monthlyUsd: z.number().optional(), plugins: z.record(z.string(), z.object({ dailyUsd: z.number().optional(), monthlyUsd: z.number().optional() })).optional() }).nullable(),
         inFlight: z.number().int(),
         spentTodayUsd: z.number(),
         spentThisMonthUsd: z.number(),
       }),
     ),
   })
-  .meta({ id: 'KeyUsage' });
+  .meta({ id: 'KeyBudgets' });

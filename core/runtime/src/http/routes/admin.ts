@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Caller } from '../../auth/caller';
 import { requireAdmin } from '../../auth/middleware';
 import type { PlatformConfig } from '../../config/schema';
 import type { BreakerEngine } from '../../engine/decorators/breaker';
@@ -9,8 +10,15 @@ import { route, type Route } from '../api/route';
 import { breakerSchema, keyUsageSchema } from '../api/schemas';
 import { deliveriesSchema } from './jobs';
 
-/** `/v1/admin` (admin role): circuit breaker state and reset, usage per key, webhook redelivery. */
-export function adminRoutes(config: PlatformConfig, limits: { concurrency: ConcurrencyLimit; budget: BudgetLimit }, breaker: BreakerEngine | undefined, jobs?: JobService): Route[] {
+/** A key as the budgets view lists it. */
+export type BudgetedKey = Pick<Caller, 'name' | 'roles' | 'plugins'> & { readonly budget?: Caller['budget'] | null };
+
+/**
+ * `/v1/admin` (admin role): circuit breaker state and reset, live budgets per key, webhook
+ * redelivery. `keys` gives every key (the config file's and the database's); the config
+ * file's alone when absent.
+ */
+export function adminRoutes(config: PlatformConfig, limits: { concurrency: ConcurrencyLimit; budget: BudgetLimit }, breaker: BreakerEngine | undefined, jobs?: JobService, keys?: () => readonly BudgetedKey[]): Route[] {
   const state = () => (breaker ? { state: breaker.state, retryAfterSeconds: breaker.state === 'closed' ? 0 : breaker.retryAfterSeconds() } : { state: 'disabled' as const });
   return [
     route({
@@ -41,17 +49,18 @@ export function adminRoutes(config: PlatformConfig, limits: { concurrency: Concu
     }),
     route({
       method: 'get',
-      path: '/v1/admin/usage',
-      operationId: 'getUsage',
-      summary: 'Per configured key: queries running, spend today and this month, against its budget',
+      path: '/v1/admin/budgets',
+      operationId: 'getBudgets',
+      summary: 'Per key: queries running, spend today and this month (the live counters), against its budget',
+      description: 'Revoked keys are left out. GET /v1/admin/usage answers from the ledger, for any period.',
       tags: ['admin'],
-      responses: { 200: { description: 'Usage per key', json: keyUsageSchema } },
+      responses: { 200: { description: 'Budgets per key', json: keyUsageSchema } },
       problems: [403],
       handlers: [
         requireAdmin,
         async (_req, res) => {
-          const keys = await Promise.all(
-            config.auth.keys.map(async (k) => ({
+          const listed = await Promise.all(
+            (keys?.() ?? config.auth.keys).map(async (k) => ({
               name: k.name,
               roles: k.roles,
               plugins: k.plugins,
@@ -60,7 +69,7 @@ export function adminRoutes(config: PlatformConfig, limits: { concurrency: Concu
               ...(await limits.budget.spentBy(k.name)),
             })),
           );
-          res.json({ keys });
+          res.json({ keys: listed });
         },
       ],
     }),
