@@ -24,7 +24,8 @@ import { anthropicMessagesApi } from './engine/messages/messages-api';
 import { DEFAULT_MESSAGES_MODEL, MessagesEngine, messagesEngineProblems } from './engine/messages/messages-engine';
 import { EngineRouter } from './engine/router';
 import { healthChecks } from './health-checks';
-import { createApp } from './http/app';
+import { createApp, PLATFORM_VERSION } from './http/app';
+import { McpSessions } from './http/mcp/mcp-sessions';
 import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
 import { BullmqJobQueue, MIN_LOCK_MS } from './jobs/bullmq-queue';
 import { InProcessQueue, jobConcurrency } from './jobs/in-process-queue';
@@ -56,7 +57,7 @@ import { createSources } from './sources/sources';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, SOURCES, WEBHOOKS, type Override,
+  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, MCP_SESSIONS, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, SOURCES, WEBHOOKS, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -248,11 +249,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)], budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG),
     webhooks: { policy: webhookPolicy, dispatcher: resolve(k, BATCH_WEBHOOKS) }, config, logger, metrics: resolve(k, METRICS), now: () => resolve(k, CLOCK)().getTime(),
   }));
+  // MCP sessions call through the same runner (transport `mcp`): one pipeline for every transport.
+  once(c, MCP_SESSIONS, (k) => new McpSessions({ registry: resolve(k, PLUGIN_REGISTRY), runner: resolve(k, CALL_RUNNER), pricing: config.pricing, version: PLATFORM_VERSION, lifecycle, logger }, config.mcp));
   once(c, HEALTH_CHECKS, (k) => healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG)));
   once(c, APP, (k) =>
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
       sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), batches: resolve(k, BATCHES), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
+      ...(config.mcp.enabled ? { mcp: resolve(k, MCP_SESSIONS) } : {}),
       limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
     }),
   );
@@ -299,6 +303,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     runner: resolve(c, CALL_RUNNER), sessions: resolve(c, SESSIONS), authenticator: resolve(c, AUTHENTICATOR),
     allowedOrigins: config.cors.origins, logger, maxMessageBytes: config.server.bodyLimitBytes,
   });
+  if (config.mcp.enabled) lifecycle.addShutdownHook('mcp sessions', () => resolve(c, MCP_SESSIONS).close());
   lifecycle.addShutdownHook('websocket connections', () => {
     for (const client of ws.wss.clients) client.close(1001, 'shutting down');
     ws.wss.close();

@@ -12,7 +12,7 @@ export interface AuditEntry {
   readonly key: string;
   readonly plugin: string;
   readonly operation: string;
-  readonly transport: 'http' | 'sse' | 'ws' | 'job';
+  readonly transport: 'http' | 'sse' | 'ws' | 'job' | 'mcp';
   /** `success`, or the failure code (`upstream_overloaded`, `budget_exhausted`, …). */
   readonly outcome: string;
   readonly inputTokens: number;

@@ -176,6 +176,17 @@ export const configSchema = z.strictObject({
       maxPerCaller: positiveInt.default(100),
     })
     .prefault({}),
+  /** The platform as an MCP server at /mcp (Streamable HTTP): every operation a key may use is a tool. */
+  mcp: z
+    .strictObject({
+      /** Serve /mcp. */
+      enabled: z.boolean().default(true),
+      /** A session that sent no request for this long is closed (its client starts a new one on the 404). */
+      sessionIdleMs: positiveInt.default(1_800_000),
+      /** Open MCP sessions one API key may have on an instance; more get 429 too_many_sessions. */
+      maxSessionsPerCaller: positiveInt.default(20),
+    })
+    .prefault({}),
   pricing: z
     .strictObject({
       /** USD per million tokens, by a part of the model name (first match wins). */
