@@ -19,6 +19,7 @@ import { sessionTurnStage } from './calls/stages/session-turn';
 import { ConfigError } from './config/load-config';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { createAgentEngine, loadSdk } from './engine/agent-sdk';
+import { checkExternalServers, type ExternalToolset } from './engine/agent-sdk/tools/external-servers';
 import { decorate } from './engine/decorate';
 import { anthropicMessagesApi } from './engine/messages/messages-api';
 import { DEFAULT_MESSAGES_MODEL, MessagesEngine, messagesEngineProblems } from './engine/messages/messages-engine';
@@ -140,6 +141,19 @@ function reportCapacity(capacity: Capacity, config: PlatformConfig, logger: Logg
     { ...capacity, pool: config.pool.enabled, maxQueueWaitMs: config.admission.maxQueueWaitMs },
     `capacity: ${capacity.inFlight} calls in flight${capacity.derived.inFlight ? ` ((${capacity.basis.freeMemoryMb} MiB free − ${capacity.basis.memoryReserveMb} reserved) / ${capacity.basis.processMemoryMb} MiB per process)` : ' (admission.maxConcurrent)'}, ${capacity.starting} starting at once${capacity.derived.starting ? ` (one per CPU)` : ' (admission.maxStarting)'}, pool ${config.pool.enabled ? `up to ${capacity.poolProcesses} processes` : 'off'}`,
   );
+}
+
+/** Checks every served plugin's external MCP servers at boot; all problems, each naming its server, in one ConfigError. */
+async function externalToolsets(config: PlatformConfig, registry: PluginRegistry, env: NodeJS.ProcessEnv): Promise<ReadonlyMap<string, ExternalToolset>> {
+  const plugins = registry.list().flatMap((p) => {
+    const mcpServers = config.plugins[p.definition.id]?.mcpServers;
+    return mcpServers ? [{ id: p.definition.id, engine: p.engine, mcpServers }] : [];
+  });
+  if (plugins.length === 0) return new Map();
+  const wrongEngine = plugins.filter((p) => p.engine !== 'agent').map((p) => `plugins.${p.id}.mcpServers: engine "${p.engine}" runs no tools; MCP servers need engine "agent"`);
+  const { toolsets, problems } = await checkExternalServers(plugins.filter((p) => p.engine === 'agent'), env, config.mcp);
+  if (wrongEngine.length + problems.length > 0) throw new ConfigError('external MCP servers', [...wrongEngine, ...problems]);
+  return toolsets;
 }
 
 /** The order every call takes (see docs/architecture.md). */
@@ -271,10 +285,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (ids.unknown.length > 0) throw new ConfigError('plugin ids in limits, budgets and keys', ids.unknown);
   await resolve(c, SOURCES).check();
   lifecycle.addShutdownHook('git commands', () => (resolve(c, GIT_RUNNER) as { close?: () => void }).close?.());
+  // Operator-configured MCP servers: each must start and list the tools its section allows.
+  const external = await externalToolsets(config, registry, options.env ?? process.env);
   if (!c.isRegistered(AGENT_ENGINE)) {
     const sdk = given.has(AGENT_SDK) ? resolve(c, AGENT_SDK) : await loadSdk();
     const agent = await createAgentEngine({
-      sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts, capacity, materialiser: resolve(c, SOURCES).materialiser,
+      sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts, capacity, materialiser: resolve(c, SOURCES).materialiser, externalTools: external,
+      // Each call of a plugin's own tool: its own audit record and a count.
+      toolObserver: (call) => {
+        resolve(c, AUDIT_LOG).recordToolCall(call);
+        resolve(c, METRICS).definedToolCalls.inc({ plugin: call.plugin, tool: call.tool, outcome: call.outcome });
+      },
     });
     c.register(AGENT_ENGINE, { useValue: agent });
   }

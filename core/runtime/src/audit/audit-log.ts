@@ -26,6 +26,22 @@ export interface AuditEntry {
   readonly spendBasis?: string;
 }
 
+/**
+ * One audit record of a call of a plugin's defined tool (`msg: tool_call`), apart from the
+ * call's own `invocation` line: which tool, how it ended, how long it took; never its
+ * arguments or its answer (they may hold the caller's code or secrets).
+ */
+export interface ToolCallAuditEntry {
+  readonly requestId: string;
+  readonly key?: string;
+  readonly plugin: string;
+  readonly operation: string;
+  readonly tool: string;
+  /** `success`, `error` (it threw), `timeout`, `invalid_input` or `aborted`. */
+  readonly outcome: string;
+  readonly durationMs: number;
+}
+
 /** What the audit log needs of its file sink. */
 export interface AuditFileSink {
   health(): AuditSinkHealth;
@@ -57,6 +73,11 @@ export class AuditLog {
 
   record(entry: AuditEntry): void {
     this.logger.info({ audit: true, ...entry }, 'invocation');
+  }
+
+  /** Writes the record of one defined tool call (see {@link ToolCallAuditEntry}). */
+  recordToolCall(entry: ToolCallAuditEntry): void {
+    this.logger.info({ audit: true, ...entry }, 'tool_call');
   }
 
   /** True while new calls must be refused: the file is failing and `audit.onFailure` is `refuse`. */

@@ -39,6 +39,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly definedToolCalls = new Counter({
+    name: 'ccp_defined_tool_calls_total',
+    help: "Calls of plugins' own (defined) tools by plugin, tool and outcome (success, error, timeout, invalid_input, aborted).",
+    labelNames: ['plugin', 'tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly queryDuration = new Histogram({
     name: 'ccp_claude_query_duration_seconds',
     help: 'Claude query duration from start to result, by plugin and outcome.',
