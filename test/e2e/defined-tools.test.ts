@@ -49,6 +49,8 @@ describe('tools a plugin defines', () => {
     expect(JSON.stringify(records)).not.toContain('TODO one');
     expect(log.audit).toEqual([expect.objectContaining({ plugin: 'todo-counter', outcome: 'success' })]);
     expect(await rt.runtime.metrics.registry.getSingleMetricAsString('ccp_defined_tool_calls_total')).toContain('ccp_defined_tool_calls_total{plugin="todo-counter",tool="explode",outcome="error"} 1');
+    // The declared tools were offered: none of their calls counts as refused.
+    expect(await rt.runtime.metrics.registry.getSingleMetricAsString('ccp_claude_denied_tool_calls_total')).not.toContain('todo-counter');
   });
 
   it('denies a tool the plugin did not declare, and the call still answers', async () => {
@@ -58,5 +60,7 @@ describe('tools a plugin defines', () => {
     const results = toolResults(rt.simulator.messageRequests().at(-1)?.messages ?? []);
     expect(results.find((b) => b.tool_use_id === 'toolu_bash')?.is_error).toBe(true);
     expect(log.lines.filter((l) => l.msg === 'tool_call')).toEqual([]);
+    // Counted as a denied tool call (the name is the model's, so not a label of its own).
+    expect(await rt.runtime.metrics.registry.getSingleMetricAsString('ccp_claude_denied_tool_calls_total')).toContain('ccp_claude_denied_tool_calls_total{plugin="todo-counter",tool="(not offered)"} 1');
   });
 });

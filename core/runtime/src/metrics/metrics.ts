@@ -106,7 +106,7 @@ export class Metrics {
 
   readonly deniedToolCalls = new Counter({
     name: 'ccp_claude_denied_tool_calls_total',
-    help: 'Tool calls the permission layer refused, by plugin and tool.',
+    help: 'Tool calls refused, by plugin and tool: by the permission layer, or a call of a tool the query did not offer (tool "(not offered)").',
     labelNames: ['plugin', 'tool'] as const,
     registers: [this.registry],
   });
