@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator } from '@ccp/testing';
+import { auditFileLines, startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator } from '@ccp/testing';
 import { stringify } from 'yaml';
 
 // The real `claude` CLI as the MCP client, as a user's agent would use the platform: an Agent
@@ -9,13 +9,6 @@ import { stringify } from 'yaml';
 // simulators: `outer` is the user's model (scripted to call the platform's tool), `inner` the
 // model behind the platform's own claude process.
 
-function auditLines(file: string): Record<string, unknown>[] {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'invocation');
-  } catch {
-    return [];
-  }
-}
 
 describe('MCP: Claude Code calls a platform tool', () => {
   let outer: Simulator;
@@ -73,8 +66,8 @@ describe('MCP: Claude Code calls a platform tool', () => {
     const offered = outer.messageRequests().find((r) => r.tools.includes(tool));
     expect(offered).toBeDefined();
     // The platform ran the call as an MCP call of the key, through the pipeline.
-    expect(await waitUntil(() => auditLines(auditFile).length > 0, 5_000)).toBe(true);
-    expect(auditLines(auditFile)).toEqual([expect.objectContaining({ key: 'agent-user', plugin: 'code-review', operation: 'review', transport: 'mcp', outcome: 'success' })]);
+    expect(await waitUntil(() => auditFileLines(auditFile).length > 0, 5_000)).toBe(true);
+    expect(auditFileLines(auditFile)).toEqual([expect.objectContaining({ key: 'agent-user', plugin: 'code-review', operation: 'review', transport: 'mcp', outcome: 'success' })]);
     expect(inner.messageRequests().length).toBeGreaterThan(0);
     // The tool's result (the review: filesReviewed names the file) reached the model's next request.
     const after = outer.messageRequests().at(-1);

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { processesUnder, startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator } from '@ccp/testing';
+import { auditFileLines, processesUnder, startServerProcess, startSimulator, testKey, waitUntil, type ServerProcess, type Simulator } from '@ccp/testing';
 import Ajv2020 from 'ajv/dist/2020';
 import { stringify } from 'yaml';
 
@@ -17,13 +17,6 @@ const docs = { files: [{ path: 'src/a.ts', content: 'export const a = 1;\n' }], 
 type Problem = { code: string; status: number; detail: string; requestId: string };
 type ToolAnswer = { isError?: boolean; content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown>; _meta?: Record<string, unknown> };
 
-function auditLines(file: string): Record<string, unknown>[] {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'invocation');
-  } catch {
-    return [];
-  }
-}
 
 /** The problem document a tool error carries, from its text (what the model reads) and its _meta. */
 function problemOf(answer: ToolAnswer): Problem {
@@ -112,8 +105,8 @@ describe('MCP: the platform as an MCP server', () => {
     const requests = sim.messageRequests();
     expect(JSON.stringify(requests.at(-1)?.messages)).toContain('tool_result');
     const requestId = answer._meta?.['claude-code-platform/requestId'];
-    expect(await waitUntil(() => auditLines(auditFile).some((l) => l.requestId === requestId), 5_000)).toBe(true);
-    expect(auditLines(auditFile).find((l) => l.requestId === requestId)).toMatchObject({ key: 'mcp-full', plugin: 'code-review', operation: 'review', transport: 'mcp', outcome: 'success' });
+    expect(await waitUntil(() => auditFileLines(auditFile).some((l) => l.requestId === requestId), 5_000)).toBe(true);
+    expect(auditFileLines(auditFile).find((l) => l.requestId === requestId)).toMatchObject({ key: 'mcp-full', plugin: 'code-review', operation: 'review', transport: 'mcp', outcome: 'success' });
   });
 
   it('shows a key only the tools of its plugins, and refuses the others as a tool error carrying the problem (audited)', async () => {
@@ -123,8 +116,8 @@ describe('MCP: the platform as an MCP server', () => {
     const problem = problemOf((await client.callTool({ name: 'code-review__review', arguments: review })) as ToolAnswer);
     expect(problem).toMatchObject({ code: 'forbidden', status: 403 });
     expect(problem.detail).toContain('code-review');
-    expect(await waitUntil(() => auditLines(auditFile).some((l) => l.requestId === problem.requestId), 5_000)).toBe(true);
-    expect(auditLines(auditFile).find((l) => l.requestId === problem.requestId)).toMatchObject({ key: 'mcp-docs', transport: 'mcp', outcome: 'forbidden', costUsd: 0 });
+    expect(await waitUntil(() => auditFileLines(auditFile).some((l) => l.requestId === problem.requestId), 5_000)).toBe(true);
+    expect(auditFileLines(auditFile).find((l) => l.requestId === problem.requestId)).toMatchObject({ key: 'mcp-docs', transport: 'mcp', outcome: 'forbidden', costUsd: 0 });
     expect(sim.messageRequests()).toHaveLength(0);
   });
 
@@ -147,11 +140,11 @@ describe('MCP: the platform as an MCP server', () => {
     const cancel = new AbortController();
     const call = client.callTool({ name: 'code-review__review', arguments: review }, undefined, { signal: cancel.signal });
     await sim.waitForMessageRequests(1);
-    const before = auditLines(auditFile).length;
+    const before = auditFileLines(auditFile).length;
     cancel.abort('the user pressed Esc');
     await expect(call).rejects.toThrow();
-    expect(await waitUntil(() => auditLines(auditFile).length > before, 10_000)).toBe(true);
-    expect(auditLines(auditFile).at(-1)).toMatchObject({ key: 'mcp-full', plugin: 'code-review', transport: 'mcp', outcome: 'client_closed_request' });
+    expect(await waitUntil(() => auditFileLines(auditFile).length > before, 10_000)).toBe(true);
+    expect(auditFileLines(auditFile).at(-1)).toMatchObject({ key: 'mcp-full', plugin: 'code-review', transport: 'mcp', outcome: 'client_closed_request' });
     expect(await waitUntil(() => processesUnder(workspaceRoot).length === 0, 10_000)).toBe(true);
     // The session still serves the next call.
     expect(((await client.callTool({ name: 'code-review__review', arguments: review })) as ToolAnswer).isError).toBeFalsy();

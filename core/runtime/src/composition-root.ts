@@ -186,7 +186,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
   const given = new Map<symbol, unknown>((options.overrides ?? []).map((o) => [o.token, o.value]));
   const webhookSecrets = [...(secrets.webhookSecrets ?? []), ...Object.values(secrets.keyWebhookSecrets ?? {}).flat()];
-  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, ...webhookSecrets], patterns: config.logging.redactPatterns };
+  // The values of the variables plugins' MCP servers name (tokens in headers, env) are secrets too.
+  const mcpServerSecrets = Object.values(config.plugins).flatMap((p) => Object.values(p.mcpServers ?? {}).flatMap((s) => (s.type === 'stdio' ? s.env : Object.values(s.headers)))).map((name) => (options.env ?? process.env)[name]);
+  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, ...webhookSecrets, ...mcpServerSecrets], patterns: config.logging.redactPatterns };
   const logger = createLogger(config.logging.level, logSecrets, options.logDestination);
   const lifecycle = new Lifecycle(logger);
   const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
