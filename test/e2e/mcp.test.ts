@@ -134,17 +134,19 @@ describe('MCP: the platform as an MCP server', () => {
     expect(problemOf((await docsClient.callTool({ name: 'doc-generator__generate', arguments: docs })) as ToolAnswer)).toMatchObject({ code: 'rate_limited', status: 429 });
   });
 
-  it('cancels a running call: its claude process ends and it is settled and audited as client_closed_request', async () => {
-    sim.enqueue({ hang: true });
+  it('cancels a running call: its claude process ends, and it is settled at the tokens it spent and audited as client_closed_request', async () => {
+    // The answer streams slowly: the first progress notification (the model's first turn began) comes long before its end.
+    sim.enqueue({ auto: true, chunkDelayMs: 300 });
     const client = await connect(full.key);
     const cancel = new AbortController();
-    const call = client.callTool({ name: 'code-review__review', arguments: review }, undefined, { signal: cancel.signal });
-    await sim.waitForMessageRequests(1);
     const before = auditFileLines(auditFile).length;
-    cancel.abort('the user pressed Esc');
+    const call = client.callTool({ name: 'code-review__review', arguments: review }, undefined, { signal: cancel.signal, onprogress: () => cancel.abort('the user pressed Esc') });
     await expect(call).rejects.toThrow();
     expect(await waitUntil(() => auditFileLines(auditFile).length > before, 10_000)).toBe(true);
-    expect(auditFileLines(auditFile).at(-1)).toMatchObject({ key: 'mcp-full', plugin: 'code-review', transport: 'mcp', outcome: 'client_closed_request' });
+    const line = auditFileLines(auditFile).at(-1);
+    expect(line).toMatchObject({ key: 'mcp-full', plugin: 'code-review', transport: 'mcp', outcome: 'client_closed_request', spendBasis: 'observed', inputTokens: sim.messageRequests()[0]?.inputTokens });
+    expect(line?.costUsd as number).toBeGreaterThan(0);
+    expect(line?.costUsd as number).toBeLessThan(0.05); // what the stream showed, not the reservation
     expect(await waitUntil(() => processesUnder(workspaceRoot).length === 0, 10_000)).toBe(true);
     // The session still serves the next call.
     expect(((await client.callTool({ name: 'code-review__review', arguments: review })) as ToolAnswer).isError).toBeFalsy();
