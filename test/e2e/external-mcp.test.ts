@@ -1,4 +1,4 @@
-import { MCP_STDIO_SERVER, postJson, startSimulator, startTestRuntime, type Simulator, type TestRuntime } from '@ccp/testing';
+import { MCP_STDIO_SERVER, postJson, startSimulator, startTestRuntime, testKey, waitUntil, type Simulator, type TestRuntime } from '@ccp/testing';
 
 // An operator-configured MCP server for a plugin (a tiny stdio server written with the MCP
 // SDK, core/testing/src/mcp-stdio-server.ts), with the real CLI against the simulator: its
@@ -46,6 +46,28 @@ describe('external MCP servers of a plugin', () => {
       expect(answer?.is_error).toBe(true);
       expect(JSON.stringify(answer?.content)).not.toContain('deleted');
     });
+  });
+
+  it('is held by warm-pool spares too: a call a spare serves uses the allowed tool, and still never sees the other', async () => {
+    const alice = testKey('alice');
+    const bob = testKey('bob');
+    const rt = await startTestRuntime({ simulator: sim, config: { ...notes(['lookup_note']), auth: { enabled: true, keys: [alice.entry, bob.entry] }, pool: { enabled: true, sparesPerOperation: 1, maxProcesses: 3 } }, env: { NOTES_TAG: 'green' } });
+    const metric = async (name: string, labels: Record<string, string>) => (await rt.runtime.metrics.registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+    try {
+      // alice's call teaches the pool the operation; a spare is then prewarmed from it.
+      expect((await postJson(`${rt.url}/v1/plugins/code-review/review`, review, { headers: alice.headers })).status).toBe(200);
+      expect(await waitUntil(async () => (await metric('ccp_pool_processes', { state: 'spare' })) === 1, 30_000)).toBe(true);
+      sim.reset();
+      sim.enqueue({ blocks: [{ type: 'tool_use', id: 'toolu_spare', name: 'mcp__notes__lookup_note', input: { key: 'release-train' } }] }, { auto: true });
+      expect((await postJson(`${rt.url}/v1/plugins/code-review/review`, review, { headers: bob.headers })).status).toBe(200);
+      expect(await metric('ccp_pool_leases_total', { result: 'spare' })).toBe(1);
+      const answer = results(sim.messageRequests().at(-1)?.messages ?? []).find((b) => b.tool_use_id === 'toolu_spare');
+      expect(answer?.is_error).toBeFalsy();
+      expect(JSON.stringify(answer?.content)).toContain('tag green');
+      expect(sim.messageRequests().some((r) => r.tools.includes('mcp__notes__delete_everything'))).toBe(false);
+    } finally {
+      await rt.close();
+    }
   });
 
   it('stops the boot naming the server when it lacks an allowed tool, cannot start, or misses a variable', async () => {
