@@ -115,4 +115,22 @@ describe('/mcp', () => {
     const gone = await fetch(`${base}/mcp`, { method: 'POST', headers: { ...headers, ...alice.headers, 'mcp-session-id': id }, body: list });
     expect(gone.status).toBe(404);
   });
+
+  it('counts tool calls that name no session of the key against its request rate, so a flood of them is limited', async () => {
+    const limited = await unitRuntime(engine, { config: { auth: { keys: [alice.entry] }, rateLimits: { perKey: 3 } } });
+    const srv = await limited.listen(0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/mcp`;
+      const headers = { ...alice.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 'no-such-session', 'mcp-protocol-version': '2025-06-18' };
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'code-review__review', arguments: review } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(url, { method: 'POST', headers, body })).status);
+      expect(statuses).toEqual([404, 404, 404, 429, 429]);
+      expect(engine.requests).toHaveLength(0);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+      await limited.dispose();
+    }
+  });
 });

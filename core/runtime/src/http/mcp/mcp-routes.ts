@@ -77,7 +77,9 @@ export function mcpRoutes(sessions: McpSessions, allowedOrigins: readonly string
       path: MCP_PATH,
       operationId: 'mcpPost',
       summary: 'Send MCP messages (initialize, tools/list, tools/call, notifications)',
-      countedAsCall: (req) => holdsToolCall(req.body),
+      // Only a tool call that reaches the pipeline is counted there; one naming no session of the
+      // key is refused before it, so the route's own per-key limit counts it (a flood of them is limited).
+      countedAsCall: (req) => holdsToolCall(req.body) && sessions.owns(req.get('mcp-session-id'), req.caller),
       // A tool call's refusals are tool errors the pipeline audits itself; the HTTP request is not a call.
       auditedAsCall: () => false,
       requestHeaders: { 'Mcp-Session-Id': { description: 'The session, from the answer to initialize (absent on initialize)' }, 'Mcp-Protocol-Version': { description: 'The negotiated protocol version (after initialize)' } },

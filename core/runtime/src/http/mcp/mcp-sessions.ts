@@ -54,6 +54,11 @@ export class McpSessions {
     return this.open.size;
   }
 
+  /** Whether `id` names an open session of this caller (nothing is touched). */
+  owns(id: string | undefined, caller: Caller): boolean {
+    return id !== undefined && this.open.get(id)?.owner === caller.name;
+  }
+
   /** The session `id` names, for this caller; 404 `mcp_session_not_found` otherwise (another key's included). */
   find(id: string, caller: Caller): McpSession {
     const entry = this.open.get(id);
