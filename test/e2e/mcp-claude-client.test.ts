@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,5 +75,23 @@ describe('MCP: Claude Code calls a platform tool', () => {
     const results = JSON.stringify(after?.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).filter((b: { type?: string }) => b.type === 'tool_result'));
     expect(results).toContain('filesReviewed');
     expect(results).toContain('a.ts');
+  });
+
+  it("works as the README says: `claude mcp add --transport http` connects, and `claude -p` calls the platform's tool", async () => {
+    // The claude binary the Agent SDK installed for this platform (the one the platform runs).
+    const claude = require.resolve(`@anthropic-ai/claude-agent-sdk-${process.platform}-${process.arch}/claude`);
+    const home = mkdtempSync(join(dir, 'readme-'));
+    // A user's shell: no platform secret but the key they were given, in CCP_KEY.
+    const env = { PATH: process.env.PATH ?? '', HOME: home, CLAUDE_CONFIG_DIR: join(home, '.claude'), CCP_KEY: key.key, ANTHROPIC_API_KEY: 'sk-ant-outer', ANTHROPIC_BASE_URL: outer.url, CLAUDE_CODE_MAX_RETRIES: '0', DISABLE_TELEMETRY: '1', DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' };
+    const run = (args: string[]) => new Promise<string>((resolve, reject) => execFile(claude, args, { env, cwd: home, encoding: 'utf8', timeout: 60_000 }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${out}${errOut}`)) : resolve(out + errOut))));
+    await run(['mcp', 'add', '--transport', 'http', 'ccp', `${server.url}/mcp`, '--header', `Authorization: Bearer ${key.key}`]);
+    expect(await run(['mcp', 'list'])).toMatch(/ccp: .*\/mcp \(HTTP\) - ✔ Connected/);
+    const before = auditFileLines(auditFile).length;
+    outer.reset();
+    outer.enqueue({ blocks: [{ type: 'tool_use', name: 'mcp__ccp__code-review__review', input: { files: [{ path: 'b.ts', content: 'export const b = 2;\n' }] } }] });
+    outer.setFallback({ blocks: [{ type: 'text', text: 'Reviewed by the platform.' }] });
+    expect(await run(['-p', 'Review b.ts with the ccp tool.', '--allowedTools', 'mcp__ccp__code-review__review'])).toContain('Reviewed by the platform.');
+    expect(await waitUntil(() => auditFileLines(auditFile).length > before, 5_000)).toBe(true);
+    expect(auditFileLines(auditFile).slice(before)).toEqual([expect.objectContaining({ key: 'agent-user', plugin: 'code-review', transport: 'mcp', outcome: 'success' })]);
   });
 });
