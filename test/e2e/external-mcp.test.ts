@@ -1,4 +1,4 @@
-import { MCP_STDIO_SERVER, postJson, startSimulator, startTestRuntime, testKey, waitUntil, type Simulator, type TestRuntime } from '@ccp/testing';
+import { MCP_STDIO_SERVER, postJson, startMcpHttpServer, startSimulator, startTestRuntime, testKey, waitUntil, type Simulator, type TestRuntime } from '@ccp/testing';
 
 // An operator-configured MCP server for a plugin (a tiny stdio server written with the MCP
 // SDK, core/testing/src/mcp-stdio-server.ts), with the real CLI against the simulator: its
@@ -67,6 +67,31 @@ describe('external MCP servers of a plugin', () => {
       expect(sim.messageRequests().some((r) => r.tools.includes('mcp__notes__delete_everything'))).toBe(false);
     } finally {
       await rt.close();
+    }
+  });
+
+  it('reaches an HTTP server whose URL is allowed, with its header from the environment, offering only the allowed tool', async () => {
+    const wiki = await startMcpHttpServer('wiki-token-5d1f');
+    const config = (allowed: string[]) => ({
+      mcp: { allowedServerUrls: allowed },
+      plugins: { 'code-review': { mcpServers: { wiki: { type: 'http', url: wiki.url, headers: { Authorization: 'WIKI_AUTHORIZATION' }, tools: ['search_wiki'] } } } },
+    });
+    try {
+      await expect(startTestRuntime({ simulator: sim, config: config(['http://127.0.0.1:1/']), env: { WIKI_AUTHORIZATION: 'Bearer wiki-token-5d1f' } })).rejects.toThrow(/plugins\.code-review\.mcpServers\.wiki\.url: .* is not under any entry of mcp\.allowedServerUrls/);
+      await expect(startTestRuntime({ simulator: sim, config: config([wiki.url]), env: { WIKI_AUTHORIZATION: 'Bearer wrong' } })).rejects.toThrow(/plugins\.code-review\.mcpServers\.wiki: the MCP server did not start or list its tools/);
+      const rt = await startTestRuntime({ simulator: sim, config: config([wiki.url]), env: { WIKI_AUTHORIZATION: 'Bearer wiki-token-5d1f' } });
+      try {
+        sim.enqueue({ blocks: [{ type: 'tool_use', id: 'toolu_wiki', name: 'mcp__wiki__search_wiki', input: { query: 'release train' } }] }, { auto: true });
+        expect((await postJson(`${rt.url}/v1/plugins/code-review/review`, review)).status).toBe(200);
+        const answer = results(sim.messageRequests().at(-1)?.messages ?? []).find((b) => b.tool_use_id === 'toolu_wiki');
+        expect(JSON.stringify(answer?.content)).toContain('WIKI-7');
+        expect(sim.messageRequests().some((r) => r.tools.includes('mcp__wiki__edit_wiki'))).toBe(false);
+        expect(wiki.authorizations.filter((a) => a === 'Bearer wiki-token-5d1f').length).toBeGreaterThan(1); // the boot check and the CLI
+      } finally {
+        await rt.close();
+      }
+    } finally {
+      await wiki.close();
     }
   });
 

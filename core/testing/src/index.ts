@@ -13,3 +13,4 @@ export { startWebhookReceiver, type ReceivedWebhook, type ReceiverAnswer, type W
 export { createTestRepository, RecordingGitRunner, treeHashOf, type TestRepository } from './git-repo';
 export { MCP_STDIO_SERVER } from './mcp-stdio-server-path';
 export { auditFileLines } from './audit-lines';
+export { startMcpHttpServer, type McpHttpServer } from './mcp-http-server';
