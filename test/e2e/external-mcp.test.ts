@@ -36,6 +36,7 @@ describe('external MCP servers of a plugin', () => {
       expect(answer?.is_error).toBeFalsy();
       expect(JSON.stringify(answer?.content)).toContain('NOTE-42');
       expect(JSON.stringify(answer?.content)).toContain('tag blue');
+      expect(JSON.stringify(answer?.content)).toContain('api key not visible');
     });
 
     it('refuses a call of the tool the operator did not allow', async () => {

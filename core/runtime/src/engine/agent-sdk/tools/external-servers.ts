@@ -4,6 +4,13 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ExternalMcpServerConfig, PlatformConfig } from '../../../config/schema';
 import { underEntry } from '../../../jobs/webhooks/allowed-urls';
+import { resolve as resolvePath } from 'node:path';
+
+/** The built stdio-env-guard.js (from src/ under jest, from dist/ otherwise: the package's dist either way). */
+export const STDIO_ENV_GUARD = resolvePath(__dirname, '../../../..', 'dist/engine/agent-sdk/tools/stdio-env-guard.js');
+
+/** Variables a stdio server keeps besides the ones its section names (what a program needs to run). */
+export const STDIO_BASE_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const;
 
 /** What a plugin's external MCP servers give its queries: the servers, and which of their tools the model sees. */
 export interface ExternalToolset {
@@ -106,7 +113,12 @@ export async function checkExternalServers(
         if (missing.length > 0) problems.push(`${where}.tools: the server lists no ${missing.join(', ')} (it lists ${listed.join(', ') || 'no tools'})`);
         const server = resolved.server;
         // alwaysLoad: connected before the first turn and listed in it, never deferred behind tool search.
-        servers[name] = server.type === 'stdio' ? { type: 'stdio', command: server.command, args: [...server.args], env: { ...server.env }, alwaysLoad: true } : { type: 'http', url: server.url, headers: { ...server.headers }, alwaysLoad: true };
+        // A stdio server starts under the env guard: the CLI would hand it its whole environment (the Anthropic credential with it).
+        const keep = [...new Set([...STDIO_BASE_ENV, ...Object.keys(server.type === 'stdio' ? server.env : {})])].join(',');
+        servers[name] =
+          server.type === 'stdio'
+            ? { type: 'stdio', command: process.execPath, args: [STDIO_ENV_GUARD, keep, server.command, ...server.args], env: { ...server.env }, alwaysLoad: true }
+            : { type: 'http', url: server.url, headers: { ...server.headers }, alwaysLoad: true };
         allowed.push(...section.tools.map((t) => `mcp__${name}__${t}`));
         hidden.push(...listed.filter((t) => !section.tools.includes(t)).map((t) => `mcp__${name}__${t}`));
       }
