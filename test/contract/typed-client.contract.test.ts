@@ -259,6 +259,20 @@ describe('a client generated from /openapi.json', () => {
     expect((await anonymous.GET('/favicon.ico')).response.status).toBe(204);
   });
 
+  it('opens, streams and closes an MCP session on /mcp', async () => {
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'typed-client', version: '1.0.0' } } };
+    const opened = await api.POST('/mcp', { body: initialize, headers: { accept: 'application/json, text/event-stream' }, parseAs: 'text' });
+    expect(opened.response.status).toBe(200);
+    expect(opened.data).toContain('"serverInfo"');
+    const session = { 'mcp-session-id': opened.response.headers.get('mcp-session-id') ?? '', 'mcp-protocol-version': '2025-06-18' };
+    expect(session['mcp-session-id']).not.toBe('');
+    const stream = await api.GET('/mcp', { headers: { ...session, accept: 'text/event-stream' }, parseAs: 'stream' });
+    expect(stream.response.headers.get('content-type')).toContain('text/event-stream');
+    await stream.response.body?.cancel();
+    expect((await api.DELETE('/mcp', { headers: session, parseAs: 'text' })).response.status).toBe(200);
+    expect((await api.DELETE('/mcp', { headers: session })).response.status).toBe(404);
+  });
+
   it('describes the WebSocket (its frames as components)', () => {
     // The socket itself is not an HTTP call; its frames type-check against the generated types.
     const invoke: Schemas['WsClientMessage'] = { type: 'invoke', id: 'a', plugin: 'code-review', operation: 'review', input: { files } };

@@ -1,8 +1,10 @@
+import { definedToolName } from '@ccp/plugin-api';
 import { postJson, startTestRuntime, type TestRuntime } from '@ccp/testing';
 import { catalogue } from '../catalogue';
 
 // Every plugin of the catalogue through HTTP with the real CLI: a structured result that
-// matches the operation's schema, and the API saw the plugin's prompt and exactly its tools.
+// matches the operation's schema, and the API saw the plugin's prompt and exactly its tools
+// (the built-ins it allows and the tools it defines, as mcp__<plugin>__<name>).
 
 const INTERNAL_TOOLS = ['StructuredOutput', 'DeferredToolPlaceholder'];
 
@@ -33,7 +35,8 @@ describe('plugin catalogue end to end', () => {
       expect(calls.length).toBeGreaterThanOrEqual(1);
       for (const call of calls) {
         expect(call.system).toContain(plugin.definition.systemPrompt);
-        expect(call.tools.filter((t) => !INTERNAL_TOOLS.includes(t)).sort()).toEqual([...plugin.tools.allow].sort());
+        const declared = [...plugin.tools.allow, ...(plugin.tools.define ?? []).map((t) => definedToolName(id, t.name))];
+        expect(call.tools.filter((t) => !INTERNAL_TOOLS.includes(t)).sort()).toEqual(declared.sort());
       }
     }
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PluginDefinition } from './plugin';
+import { definedToolName, toolShape } from './define-tool';
 import { BUILTIN_TOOLS, PERMISSION_MODES, READ_ONLY_TOOLS } from './tools';
 
 const kebab = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -56,6 +57,7 @@ export const pluginShape = z.strictObject({
   tools: z.strictObject({
     allow: z.array(z.enum(BUILTIN_TOOLS)).refine((a) => new Set(a).size === a.length, 'must not repeat a tool'),
     mode: z.enum(PERMISSION_MODES),
+    define: z.array(toolShape).refine((d) => new Set(d.map((t) => t.name)).size === d.length, 'must not repeat a tool name').optional(),
   }),
   /** The engine that runs its operations (`agent`, the Claude Code CLI, when absent). */
   engine: z.string().regex(kebab, 'must be an engine name, e.g. agent').optional(),
@@ -70,6 +72,11 @@ export const pluginShape = z.strictObject({
     )
     .refine((o) => Object.keys(o).length > 0, 'must declare at least one operation'),
 }).superRefine((plugin, ctx) => {
+  // The Messages API takes tool names of at most 64 characters.
+  (plugin.tools.define ?? []).forEach((t, i) => {
+    const seen = definedToolName(plugin.id, t.name);
+    if (seen.length > 64) ctx.addIssue({ code: 'custom', path: ['tools', 'define', i, 'name'], message: `the model would see "${seen}" (${seen.length} characters; at most 64): shorten the tool name or the plugin id` });
+  });
   // A repository's tree is materialised read-only, and is the whole repository: no tool may change it.
   const writes = plugin.tools.allow.filter((t) => !READ_ONLY_TOOLS.includes(t));
   if (writes.length === 0) return;

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   operation_not_found: { status: 404, title: 'No such operation' },
   route_not_found: { status: 404, title: 'No such route' },
   session_not_found: { status: 404, title: 'No such session, or it has expired' },
+  mcp_session_not_found: { status: 404, title: 'No such MCP session, or it has ended' },
   session_busy: { status: 409, title: 'The session is answering another message' },
   job_not_found: { status: 404, title: 'No such job, or it has expired' },
   job_cancelled: { status: 409, title: 'The job was cancelled' },

@@ -1,5 +1,6 @@
 export * from './workspace-file';
 export * from './define-plugin';
+export * from './define-tool';
 export * from './errors';
 export * from './exactly-one';
 export * from './plugin';

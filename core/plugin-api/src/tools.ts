@@ -1,3 +1,5 @@
+import type { ToolDefinition } from './define-tool';
+
 /**
  * Built-in Claude Code tools a plugin may declare. The list is closed on purpose:
  * a plugin names exactly the tools the model sees and everything else is removed.
@@ -45,8 +47,13 @@ export const PERMISSION_MODES = ['dontAsk', 'acceptEdits', 'plan'] as const;
 /** A permission mode from {@link PERMISSION_MODES}. */
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
-/** What the model may use. Everything not in `allow` is removed from the model's context. */
+/**
+ * What the model may use: the built-in tools in `allow` and the plugin's own tools in
+ * `define` (see `defineTool`), exactly these; everything else is removed from its context.
+ */
 export interface ToolPolicy {
   readonly allow: readonly BuiltinTool[];
   readonly mode: PermissionMode;
+  /** Tools the plugin implements; the model sees each as `mcp__<plugin id>__<name>`. Read-only by construction. */
+  readonly define?: readonly ToolDefinition[];
 }

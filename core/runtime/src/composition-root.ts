@@ -26,12 +26,14 @@ import { sessionTurnStage } from './calls/stages/session-turn';
 import { ConfigError } from './config/load-config';
 import type { PlatformConfig, Secrets } from './config/schema';
 import { createAgentEngine, loadSdk } from './engine/agent-sdk';
+import { checkExternalServers, type ExternalToolset } from './engine/agent-sdk/tools/external-servers';
 import { decorate } from './engine/decorate';
 import { anthropicMessagesApi } from './engine/messages/messages-api';
 import { DEFAULT_MESSAGES_MODEL, MessagesEngine, messagesEngineProblems } from './engine/messages/messages-engine';
 import { EngineRouter } from './engine/router';
 import { healthChecks } from './health-checks';
-import { createApp } from './http/app';
+import { createApp, PLATFORM_VERSION } from './http/app';
+import { McpSessions } from './http/mcp/mcp-sessions';
 import { webSocketEndpoint, type UpgradeHandler } from './http/websocket';
 import { BullmqJobQueue, MIN_LOCK_MS } from './jobs/bullmq-queue';
 import { InProcessQueue, jobConcurrency } from './jobs/in-process-queue';
@@ -63,7 +65,7 @@ import { createSources } from './sources/sources';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, DATABASE, KEY_DIRECTORY, KEYS, LEDGER, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, SOURCES, WEBHOOKS, type Override,
+  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, MCP_SESSIONS, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, SOURCES, WEBHOOKS, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -183,6 +185,19 @@ async function startKeysAndLedger(c: DependencyContainer, config: PlatformConfig
   logger.info({ database: db.kind, location: db.location, keys: directory.list().length }, `API keys and the usage ledger are kept in ${db.kind === 'pglite' ? `the embedded database in ${db.location}` : `PostgreSQL (${db.location})`}`);
 }
 
+/** Checks every served plugin's external MCP servers at boot; all problems, each naming its server, in one ConfigError. */
+async function externalToolsets(config: PlatformConfig, registry: PluginRegistry, env: NodeJS.ProcessEnv): Promise<ReadonlyMap<string, ExternalToolset>> {
+  const plugins = registry.list().flatMap((p) => {
+    const mcpServers = config.plugins[p.definition.id]?.mcpServers;
+    return mcpServers ? [{ id: p.definition.id, engine: p.engine, mcpServers }] : [];
+  });
+  if (plugins.length === 0) return new Map();
+  const wrongEngine = plugins.filter((p) => p.engine !== 'agent').map((p) => `plugins.${p.id}.mcpServers: engine "${p.engine}" runs no tools; MCP servers need engine "agent"`);
+  const { toolsets, problems } = await checkExternalServers(plugins.filter((p) => p.engine === 'agent'), env, config.mcp);
+  if (wrongEngine.length + problems.length > 0) throw new ConfigError('external MCP servers', [...wrongEngine, ...problems]);
+  return toolsets;
+}
+
 /** The order every call takes (see docs/architecture.md). */
 function callStages(k: DependencyContainer): Stage[] {
   const config = resolve(k, CONFIG);
@@ -213,7 +228,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const c = rootContainer.createChildContainer();
   const given = new Map<symbol, unknown>((options.overrides ?? []).map((o) => [o.token, o.value]));
   const webhookSecrets = [...(secrets.webhookSecrets ?? []), ...Object.values(secrets.keyWebhookSecrets ?? {}).flat()];
-  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, secrets.databaseUrl, ...webhookSecrets], patterns: config.logging.redactPatterns };
+  // The values of the variables plugins' MCP servers name (tokens in headers, env) are secrets too.
+  const mcpServerSecrets = Object.values(config.plugins).flatMap((p) => Object.values(p.mcpServers ?? {}).flatMap((s) => (s.type === 'stdio' ? s.env : Object.values(s.headers)))).map((name) => (options.env ?? process.env)[name]);
+  const logSecrets = { values: [secrets.anthropicApiKey, secrets.claudeOauthToken, secrets.redisUrl, secrets.databaseUrl, ...webhookSecrets, ...mcpServerSecrets], patterns: config.logging.redactPatterns };
   const logger = createLogger(config.logging.level, logSecrets, options.logDestination);
   const lifecycle = new Lifecycle(logger);
   const state = options.shared?.state ?? createSharedState(secrets.redisUrl, config.sessions.ttlMs);
@@ -321,6 +338,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     rateLimits: [resolve(k, REQUEST_RATE_LIMIT), resolve(k, PLUGIN_RATE_LIMIT)], budget: resolve(k, BUDGET_LIMIT), audit: resolve(k, AUDIT_LOG),
     webhooks: { policy: webhookPolicy, dispatcher: resolve(k, BATCH_WEBHOOKS) }, config, logger, metrics: resolve(k, METRICS), now: () => resolve(k, CLOCK)().getTime(),
   }));
+  // MCP sessions call through the same runner (transport `mcp`): one pipeline for every transport.
+  once(c, MCP_SESSIONS, (k) => new McpSessions({ registry: resolve(k, PLUGIN_REGISTRY), runner: resolve(k, CALL_RUNNER), pricing: config.pricing, version: PLATFORM_VERSION, lifecycle, logger }, config.mcp));
   once(c, HEALTH_CHECKS, (k) => {
     const db = resolve(k, DATABASE);
     const directory = resolve(k, KEY_DIRECTORY);
@@ -332,6 +351,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
       sessions: resolve(k, SESSIONS), jobs: resolve(k, JOBS), batches: resolve(k, BATCHES), authenticator: resolve(k, AUTHENTICATOR), redis: state.redis, breaker: resolve(k, AGENT_DECORATED).breaker,
+      ...(config.mcp.enabled ? { mcp: resolve(k, MCP_SESSIONS) } : {}),
       limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
       keys: resolve(k, KEYS), database: resolve(k, DATABASE), now: resolve(k, CLOCK),
       budgetedKeys: () => [...config.auth.keys, ...(resolve(k, KEY_DIRECTORY)?.list().filter((key) => !key.revokedAt) ?? [])],
@@ -349,10 +369,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   await resolve(c, SOURCES).check();
   await startKeysAndLedger(c, config, logger);
   lifecycle.addShutdownHook('git commands', () => (resolve(c, GIT_RUNNER) as { close?: () => void }).close?.());
+  // Operator-configured MCP servers: each must start and list the tools its section allows.
+  const external = await externalToolsets(config, registry, options.env ?? process.env);
   if (!c.isRegistered(AGENT_ENGINE)) {
     const sdk = given.has(AGENT_SDK) ? resolve(c, AGENT_SDK) : await loadSdk();
     const agent = await createAgentEngine({
-      sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts, capacity, materialiser: resolve(c, SOURCES).materialiser,
+      sdk, config, secrets, env: options.env ?? process.env, logger, metrics: resolve(c, METRICS), sessionStore: state.transcripts, capacity, materialiser: resolve(c, SOURCES).materialiser, externalTools: external,
+      // Each call of a plugin's own tool: its own audit record and a count.
+      toolObserver: (call) => {
+        resolve(c, AUDIT_LOG).recordToolCall(call);
+        resolve(c, METRICS).definedToolCalls.inc({ plugin: call.plugin, tool: call.tool, outcome: call.outcome });
+      },
     });
     c.register(AGENT_ENGINE, { useValue: agent });
   }
@@ -382,6 +409,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     allowedOrigins: config.cors.origins, logger, maxMessageBytes: config.server.bodyLimitBytes,
     upgradeRate: resolve(c, REQUEST_RATE_LIMIT),
   });
+  if (config.mcp.enabled) lifecycle.addShutdownHook('mcp sessions', () => resolve(c, MCP_SESSIONS).close());
   lifecycle.addShutdownHook('websocket connections', () => {
     for (const client of ws.wss.clients) client.close(1001, 'shutting down');
     ws.wss.close();

@@ -14,6 +14,7 @@ import type { AgentSdk } from './engine/agent-sdk/sdk';
 import type { EngineRouter } from './engine/router';
 import type { Engine } from './engine/types';
 import type { HealthCheck } from './http/routes/health';
+import type { McpSessions } from './http/mcp/mcp-sessions';
 import type { BatchService } from './jobs/batch-service';
 import type { BatchStore } from './jobs/batch-store';
 import type { JobService } from './jobs/job-service';
@@ -88,6 +89,8 @@ export const GIT_RUNNER = token<GitRunner>('GitRunner');
 /** Repository sources: mirrors, the resolver and the tree materialiser. */
 export const SOURCES = token<RepositorySources>('RepositorySources');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
+/** The MCP sessions open on this instance (`/mcp`). */
+export const MCP_SESSIONS = token<McpSessions>('McpSessions');
 export const APP = token<Express>('ExpressApp');
 
 /** One service given instead of the one the composition root would build. */

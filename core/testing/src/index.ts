@@ -14,3 +14,6 @@ export { SERVER_ENTRY, startServerProcess, type ServerProcess } from './server-p
 export { freePort } from './redis';
 export { startWebhookReceiver, type ReceivedWebhook, type ReceiverAnswer, type WebhookReceiver } from './webhook-receiver';
 export { createTestRepository, RecordingGitRunner, treeHashOf, type TestRepository } from './git-repo';
+export { MCP_STDIO_SERVER } from './mcp-stdio-server-path';
+export { auditFileLines } from './audit-lines';
+export { startMcpHttpServer, type McpHttpServer } from './mcp-http-server';

@@ -32,6 +32,8 @@ export interface TestRuntimeOptions {
   readonly secrets?: Pick<Secrets, 'webhookSecrets' | 'keyWebhookSecrets'>;
   /** Where log lines go (they are discarded unless the config sets a level). */
   readonly logDestination?: DestinationStream;
+  /** More of the environment the runtime reads (besides PATH and HOME), e.g. variables an MCP server section names. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A fresh API key and the config entry that admits it. */
@@ -91,7 +93,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     config,
     secrets: { ...(apiKey ? { anthropicApiKey: apiKey } : {}), anthropicBaseUrl: simulator.url, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), ...options.secrets },
     logDestination: options.logDestination,
-    env: { PATH: process.env.PATH, HOME: root },
+    env: { PATH: process.env.PATH, HOME: root, ...options.env },
     builtins: BUILTIN_PLUGINS,
     overrides: [...(options.engine ? [override(AGENT_ENGINE, options.engine)] : []), ...(options.overrides ?? [])],
     baseDir: options.baseDir,

@@ -1,1 +1,2 @@
 export { migrationAdvisorPlugin, assessInput, assessOutput } from './plugin';
+export { dependencyVersions, readDependencies, type Dependency, type DependencyReport } from './dependency-versions';

@@ -1,5 +1,6 @@
 import { definePlugin, defineOperation, readPrompt, READ_ONLY_TOOLS, workspaceFiles } from '@ccp/plugin-api';
 import { z } from 'zod';
+import { dependencyVersions } from './dependency-versions';
 
 const version = z.string().min(1).max(100).regex(/^[^\n\r]+$/, 'must be one line, e.g. express@4');
 
@@ -29,10 +30,10 @@ export const assessOutput = z.strictObject({
 /** Plans a migration between versions or libraries for the submitted code. Read-only. */
 export const migrationAdvisorPlugin = definePlugin({
   id: 'migration-advisor',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Plans a migration (e.g. express@4 to express@5) for the submitted code: ordered steps, risks, breaking changes, effort.',
   systemPrompt: readPrompt('prompt.md', `${__dirname}/..`),
-  tools: { allow: READ_ONLY_TOOLS, mode: 'dontAsk' },
+  tools: { allow: READ_ONLY_TOOLS, mode: 'dontAsk', define: [dependencyVersions] },
   maxTurns: 40,
   operations: {
     assess: defineOperation({

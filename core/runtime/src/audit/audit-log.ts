@@ -18,7 +18,7 @@ export interface AuditEntry {
   readonly jobId?: string;
   readonly plugin: string;
   readonly operation: string;
-  readonly transport: 'http' | 'sse' | 'ws' | 'job';
+  readonly transport: 'http' | 'sse' | 'ws' | 'job' | 'mcp';
   /** `success`, or the failure code (`upstream_overloaded`, `budget_exhausted`, …). */
   readonly outcome: string;
   readonly inputTokens: number;
@@ -42,6 +42,22 @@ export interface KeyChangeEntry {
   readonly actor: string;
   /** The fields a change set (names only, never values that could hold a secret). */
   readonly fields?: readonly string[];
+}
+
+/**
+ * One audit record of a call of a plugin's defined tool (`msg: tool_call`), apart from the
+ * call's own `invocation` line: which tool, how it ended, how long it took; never its
+ * arguments or its answer (they may hold the caller's code or secrets).
+ */
+export interface ToolCallAuditEntry {
+  readonly requestId: string;
+  readonly key?: string;
+  readonly plugin: string;
+  readonly operation: string;
+  readonly tool: string;
+  /** `success`, `error` (it threw), `timeout`, `invalid_input` or `aborted`. */
+  readonly outcome: string;
+  readonly durationMs: number;
 }
 
 /** What the audit log needs of its file sink. */
@@ -89,6 +105,11 @@ export class AuditLog {
   /** Writes the line of a change to an API key. */
   keyChange(entry: KeyChangeEntry): void {
     this.logger.info({ audit: true, ...entry }, 'key change');
+  }
+
+  /** Writes the record of one defined tool call (see {@link ToolCallAuditEntry}). */
+  recordToolCall(entry: ToolCallAuditEntry): void {
+    this.logger.info({ audit: true, ...entry }, 'tool_call');
   }
 
   /** True while new calls must be refused: the file is failing and `audit.onFailure` is `refuse`. */

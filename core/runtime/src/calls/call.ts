@@ -3,7 +3,7 @@ import type { Caller } from '../auth/caller';
 import type { ClaudeEvent } from '../engine/types';
 
 /** How a call reached the platform. */
-export type Transport = 'http' | 'sse' | 'ws' | 'job';
+export type Transport = 'http' | 'sse' | 'ws' | 'job' | 'mcp';
 
 /** What a transport asks for, before anything is checked. */
 export type CallRequest = OperationCallRequest | MessageCallRequest;

@@ -7,6 +7,33 @@ import { repositoryUrlProblem } from '../sources/repository-url';
 
 const positiveInt = z.number().int().positive();
 
+const variable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the name of an environment variable (letters, digits, _), never its value');
+const mcpTools = z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a tool name the server lists')).min(1, 'must allow at least one of the server\'s tools');
+
+/**
+ * An MCP server an operator gives one plugin (never a request): started by the `claude` CLI
+ * (stdio) or reached over Streamable HTTP, with exactly the `tools` named here offered to the
+ * model. Checked at boot: it must start, list its tools, and list every tool named here.
+ */
+export const externalMcpServerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('stdio'),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    /** Variables copied from the platform's environment into the server's (nothing else of it is). */
+    env: z.array(variable).default([]),
+    tools: mcpTools,
+  }),
+  z.strictObject({
+    type: z.literal('http'),
+    /** Must fall under an entry of `mcp.allowedServerUrls`. */
+    url: z.string().min(1).max(2048),
+    /** Request headers by name, each the name of the environment variable holding its value (`Authorization: NOTES_MCP_TOKEN`). */
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name'), variable).default({}),
+    tools: mcpTools,
+  }),
+]);
+
 /** Per-plugin settings an operator may give; they can narrow a plugin, never widen it. */
 export const pluginConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -24,6 +51,8 @@ export const pluginConfigSchema = z.strictObject({
   tools: z.array(z.enum(BUILTIN_TOOLS)).optional(),
   /** Cache this plugin's answers: default on for read-only plugins, off for any that may write. */
   cache: z.boolean().optional(),
+  /** External MCP servers whose allowed tools this plugin's model may use, by server name (`mcp__<name>__<tool>`). */
+  mcpServers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, 'must be a lower-case server name, e.g. notes'), externalMcpServerSchema).optional(),
 });
 
 const usd = z.number().positive();
@@ -181,6 +210,27 @@ export const configSchema = z.strictObject({
       maxTurns: positiveInt.default(50),
       /** Open sessions one caller may have; more get 429 too_many_sessions. */
       maxPerCaller: positiveInt.default(100),
+    })
+    .prefault({}),
+  /** The platform as an MCP server at /mcp (Streamable HTTP): every operation a key may use is a tool. */
+  mcp: z
+    .strictObject({
+      /** Serve /mcp. */
+      enabled: z.boolean().default(true),
+      /** A session that sent no request for this long is closed (its client starts a new one on the 404). */
+      sessionIdleMs: positiveInt.default(1_800_000),
+      /** Open MCP sessions one API key may have on an instance; more get 429 too_many_sessions. */
+      maxSessionsPerCaller: positiveInt.default(20),
+      /** URL prefixes an HTTP MCP server in plugins.<id>.mcpServers must fall under (scheme, host and port exactly, then the start of the path). */
+      allowedServerUrls: z
+        .array(z.string())
+        .default([])
+        .superRefine((list, ctx) => list.forEach((entry, i) => {
+          const problem = allowedUrlProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem });
+        })),
+      /** How long the boot check waits for an external MCP server to start and list its tools. */
+      serverCheckTimeoutMs: positiveInt.default(15_000),
     })
     .prefault({}),
   pricing: z
@@ -376,6 +426,8 @@ export const configSchema = z.strictObject({
 
 /** Validated, frozen platform configuration. */
 export type PlatformConfig = z.output<typeof configSchema>;
+/** One external MCP server of a plugin. */
+export type ExternalMcpServerConfig = z.output<typeof externalMcpServerSchema>;
 /** One plugin's section of the config. */
 export type PluginConfig = z.output<typeof pluginConfigSchema>;
 /** One configured repository. */

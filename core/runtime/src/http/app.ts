@@ -38,6 +38,8 @@ import { keyRoutes } from './routes/keys';
 import { usageRoutes } from './routes/usage';
 import { pluginRoutes } from './routes/plugins';
 import { sessionRoutes } from './routes/sessions';
+import { mcpRoutes } from './mcp/mcp-routes';
+import type { McpSessions } from './mcp/mcp-sessions';
 import { clientMessage, serverEvent, webSocketRoute } from './websocket';
 
 /** The platform version reported in the API description. */
@@ -51,6 +53,7 @@ function tagsOf(registry: PluginRegistry) {
     { name: 'jobs', description: 'Operations run in the background: submit, watch, stream, cancel' },
     { name: 'admin', description: 'For keys with the admin role' },
     { name: 'websocket', description: 'Many calls over one socket' },
+    { name: 'mcp', description: 'The platform as an MCP server: every operation a key may use is a tool' },
     { name: 'operations', description: 'Health and metrics for load balancers and Prometheus' },
     { name: 'documentation', description: 'This document and its page' },
     ...registry.list().map((p) => ({ name: p.definition.id, description: p.definition.description, 'x-plugin': true, 'x-version': p.definition.version })),
@@ -82,6 +85,8 @@ export interface AppDeps {
   /** The database of keys and the usage ledger (absent: `/v1/admin/usage` and `/v1/usage` answer 503). */
   readonly database?: Database;
   readonly now: () => Date;
+  /** MCP sessions (absent: no /mcp routes, `mcp.enabled: false`). */
+  readonly mcp?: McpSessions;
 }
 
 /**
@@ -102,7 +107,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(httpMetrics(deps.metrics));
   app.use(helmet());
   if (config.cors.origins.length > 0) {
-    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id', 'webhook'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied'], maxAge: 600 }));
+    app.use(cors({ origin: config.cors.origins.includes('*') ? '*' : [...config.cors.origins], allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id', 'prefer', 'idempotency-key', 'last-event-id', 'webhook', 'mcp-session-id', 'mcp-protocol-version'], exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy', 'location', 'preference-applied', 'mcp-session-id'], maxAge: 600 }));
   }
   const heartbeatMs = config.server.sseHeartbeatMs;
   const routes: Route[] = [];
@@ -119,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
     ...keyRoutes(deps.keys),
     ...usageRoutes(deps.database, deps.now),
     webSocketRoute(),
+    ...(deps.mcp ? mcpRoutes(deps.mcp, config.cors.origins) : []),
     // Last, so API calls never walk the documentation's routes.
     ...docsRoutes(document),
   );

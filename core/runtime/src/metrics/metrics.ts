@@ -39,6 +39,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly definedToolCalls = new Counter({
+    name: 'ccp_defined_tool_calls_total',
+    help: "Calls of plugins' own (defined) tools by plugin, tool and outcome (success, error, timeout, invalid_input, aborted).",
+    labelNames: ['plugin', 'tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly queryDuration = new Histogram({
     name: 'ccp_claude_query_duration_seconds',
     help: 'Claude query duration from start to result, by plugin and outcome.',
@@ -99,7 +106,7 @@ export class Metrics {
 
   readonly deniedToolCalls = new Counter({
     name: 'ccp_claude_denied_tool_calls_total',
-    help: 'Tool calls the permission layer refused, by plugin and tool.',
+    help: 'Tool calls refused, by plugin and tool: by the permission layer, or a call of a tool the query did not offer (tool "(not offered)").',
     labelNames: ['plugin', 'tool'] as const,
     registers: [this.registry],
   });

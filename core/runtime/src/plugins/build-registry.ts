@@ -68,7 +68,7 @@ function applyConfig(plugin: PluginDefinition, cfg: PluginConfig, claude: Platfo
   return {
     definition: plugin,
     engine: cfg.engine ?? plugin.engine ?? 'agent',
-    tools: { mode: plugin.tools.mode, allow: cfg.tools ? plugin.tools.allow.filter((t) => cfg.tools?.includes(t)) : plugin.tools.allow },
+    tools: { mode: plugin.tools.mode, allow: cfg.tools ? plugin.tools.allow.filter((t) => cfg.tools?.includes(t)) : plugin.tools.allow, ...(plugin.tools.define?.length ? { define: plugin.tools.define } : {}) },
     model: cfg.model ?? plugin.model ?? claude.model,
     maxTurns: cfg.maxTurns ?? plugin.maxTurns,
     maxBudgetUsd: cfg.maxBudgetUsd ?? plugin.maxBudgetUsd,

@@ -31,7 +31,8 @@ function fixedPart(plugin: RegisteredPlugin, operation: RegisteredOperation): st
         version: plugin.definition.version,
         operation: operation.name,
         model: plugin.model ?? null,
-        tools: plugin.tools,
+        // Defined tools by name and schema: a tool's code is the plugin's version.
+        tools: { ...plugin.tools, define: (plugin.tools.define ?? []).map((t) => ({ name: t.name, description: t.description })) },
         prompt: sha256(plugin.definition.systemPrompt),
         output: sha256(stringify(operation.outputSchema) ?? ''),
       }) ?? '';

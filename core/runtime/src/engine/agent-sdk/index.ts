@@ -13,6 +13,8 @@ import { LivePool } from './pool/live-pool';
 import { OneOffSource, PooledSource } from './pool/process-source';
 import type { AgentSdk } from './sdk';
 import type { TreeMaterialiser } from '../types';
+import type { DefinedToolObserver } from './tools/defined-tools';
+import type { ExternalToolset } from './tools/external-servers';
 
 export { AgentEngine } from './agent-engine';
 export { loadSdk, type AgentSdk, type PrewarmFn, type QueryFn } from './sdk';
@@ -31,6 +33,10 @@ export interface AgentEngineDeps {
   readonly capacity: Pick<Capacity, 'starting' | 'poolProcesses'>;
   /** Checks out an operation's repository source into its workspace. */
   readonly materialiser?: TreeMaterialiser;
+  /** Told of every call of a plugin's defined tool (audit and metrics). */
+  readonly toolObserver?: DefinedToolObserver;
+  /** The operator-configured MCP servers of each plugin, checked at boot. */
+  readonly externalTools?: ReadonlyMap<string, ExternalToolset>;
 }
 
 /**
@@ -42,7 +48,7 @@ export async function createAgentEngine(deps: AgentEngineDeps): Promise<AgentEng
   await prepareWorkspaceRoot(config.claude.workspaceRoot);
   const env = buildChildEnv(deps.env, deps.secrets, config.claude);
   const gate = new StartGate(deps.capacity.starting, metrics);
-  const launcher = new ProcessLauncher({ sdk: deps.sdk, env, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, sessionStore: deps.sessionStore, metrics, gate, materialiser: deps.materialiser });
+  const launcher = new ProcessLauncher({ sdk: deps.sdk, env, workspaceRoot: config.claude.workspaceRoot, executable: config.claude.executable, sessionStore: deps.sessionStore, metrics, gate, materialiser: deps.materialiser, logger, toolObserver: deps.toolObserver, externalTools: deps.externalTools });
   const oneOff = new OneOffSource(launcher, logger);
   const pool = { ...config.pool, maxProcesses: deps.capacity.poolProcesses };
   const source = config.pool.enabled ? new PooledSource(new LivePool(pool, { launcher, logger, metrics }), oneOff) : oneOff;

@@ -3,6 +3,9 @@ import type { PlatformConfig } from '../../config/schema';
 import type { Metrics } from '../../metrics/metrics';
 import { recomputeCost } from '../../metrics/pricing';
 
+/** The `tool` label of a call of a tool the query did not offer (the name is the model's: not a label value). */
+export const NOT_OFFERED_TOOL = '(not offered)';
+
 /** Records every query's outcome, duration, time to first token, retries and denied tools. */
 export class MeteredEngine implements Engine {
   constructor(
@@ -19,6 +22,7 @@ export class MeteredEngine implements Engine {
     let firstOutput = true;
     let outcome = 'aborted';
     let model = request.model ?? 'default';
+    let offered: ReadonlySet<string> | undefined;
     metrics.inFlight.inc({ plugin });
     try {
       for await (const event of this.inner.run(request)) {
@@ -26,7 +30,12 @@ export class MeteredEngine implements Engine {
           firstOutput = false;
           metrics.timeToFirstToken.observe({ plugin }, seconds());
         }
-        if (event.type === 'start') model = event.model;
+        if (event.type === 'start') {
+          model = event.model;
+          offered = new Set(event.tools);
+        }
+        // A call of a tool the query never offered (one the plugin did not declare): the CLI refuses it.
+        if (event.type === 'tool' && offered && !offered.has(event.name)) metrics.deniedToolCalls.inc({ plugin, tool: NOT_OFFERED_TOOL });
         if (event.type === 'retry') metrics.apiRetries.inc({ plugin, status: String(event.status ?? 'none') });
         if (event.type === 'result') {
           outcome = 'success';

@@ -148,9 +148,10 @@ export class MessagesEngine implements Engine {
  * Why a plugin cannot run on the messages engine: it declares tools (there is no agent loop
  * to run them), or an operation takes workspace files or a repository source (there is no workspace).
  */
-export function messagesEngineProblems(plugin: { readonly id: string; readonly tools: { readonly allow: readonly string[] }; readonly operations: ReadonlyMap<string, { readonly inputSchema: Record<string, unknown> }> }): string[] {
+export function messagesEngineProblems(plugin: { readonly id: string; readonly tools: { readonly allow: readonly string[]; readonly define?: readonly { readonly name: string }[] }; readonly operations: ReadonlyMap<string, { readonly inputSchema: Record<string, unknown> }> }): string[] {
   const problems: string[] = [];
   if (plugin.tools.allow.length > 0) problems.push(`plugins.${plugin.id}: engine "messages" runs no tools, but the plugin declares ${plugin.tools.allow.join(', ')}; declare no tools (put the input in the prompt), or use engine "agent"`);
+  if (plugin.tools.define?.length) problems.push(`plugins.${plugin.id}: engine "messages" runs no tools, but the plugin defines ${plugin.tools.define.map((t) => t.name).join(', ')}; use engine "agent"`);
   for (const [name, op] of plugin.operations) {
     const properties = (op.inputSchema.properties ?? {}) as Record<string, unknown>;
     for (const field of ['files', 'source']) {

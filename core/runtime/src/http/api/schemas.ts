@@ -51,7 +51,11 @@ export const pluginSummarySchema = z
     version: z.string(),
     description: z.string(),
     engine: z.string(),
-    tools: z.object({ allow: z.array(z.string()), mode: z.string() }),
+    tools: z.object({
+      allow: z.array(z.string()),
+      mode: z.string(),
+      defined: z.array(z.object({ name: z.string(), description: z.string() })).optional().describe("The plugin's own tools, by the name the model sees (mcp__<plugin>__<tool>)"),
+    }),
     model: z.string().optional(),
     maxTurns: z.number().int().optional(),
     operations: z.array(

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { InputError } from '@ccp/plugin-api';
+import { definedToolName, InputError } from '@ccp/plugin-api';
 import { z } from 'zod';
 import { mayUse } from '../../auth/caller';
 import type { OperationCallRequest } from '../../calls/call';
@@ -23,7 +23,7 @@ function describe(plugin: RegisteredPlugin, withSchemas: boolean) {
     version: d.version,
     description: d.description,
     engine: plugin.engine,
-    tools: { allow: plugin.tools.allow, mode: plugin.tools.mode },
+    tools: { allow: plugin.tools.allow, mode: plugin.tools.mode, ...(plugin.tools.define?.length ? { defined: plugin.tools.define.map((t) => ({ name: definedToolName(d.id, t.name), description: t.description })) } : {}) },
     ...(plugin.model ? { model: plugin.model } : {}),
     ...(plugin.maxTurns ? { maxTurns: plugin.maxTurns } : {}),
     operations: [...plugin.operations.values()].map((op) => ({
@@ -138,7 +138,7 @@ export function pluginRoutes(registry: PluginRegistry, planner: Planner, runner:
             path: `/v1/plugins/${plugin.definition.id}/${op.name}`,
             operationId: `${plugin.definition.id}.${op.name}`,
             summary: op.definition.description,
-            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${plugin.tools.allow.join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).${op.definition.formats?.length ? ` The result also comes as ${op.definition.formats.map((f) => `\`${f.name}\``).join(', ')}: ask with \`?format=\` or \`Accept\` (a job's with GET /v1/jobs/{jobId}/result).` : ''}`,
+            description: `${plugin.definition.description}\n\nEngine: ${plugin.engine}. Tools: ${[...plugin.tools.allow, ...(plugin.tools.define ?? []).map((t) => definedToolName(plugin.definition.id, t.name))].join(', ') || 'none'} (${plugin.tools.mode}). Send \`Accept: text/event-stream\` to stream the call as Server-Sent Events, or \`Prefer: respond-async\` to run it as a background job (202 with its Location; see /v1/jobs).${op.definition.formats?.length ? ` The result also comes as ${op.definition.formats.map((f) => `\`${f.name}\``).join(', ')}: ask with \`?format=\` or \`Accept\` (a job's with GET /v1/jobs/{jobId}/result).` : ''}`,
             tags: [plugin.definition.id],
             requestHeaders: {
               Prefer: { description: 'respond-async: run the call as a background job (202 with its Location)' },

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ClaudeError, type ClaudeRequest } from '../../types';
 import { parseConfig } from '../../../config/load-config';
 import { createLogger } from '../../../logging/logger';
@@ -33,6 +34,19 @@ describe('LivePool', () => {
     expect(await p.lease(request({ session: { id: 's', resume: false } }))).toBeUndefined();
     expect(await p.lease(request({ tools: { allow: ['Read', 'Bash'], mode: 'dontAsk' } }))).toBeUndefined();
     expect(await p.lease(request({ caller: undefined }))).toBeUndefined();
+    await p.close();
+  });
+
+  it('keeps no process for a plugin with defined tools (their server is bound to one call; a spare fixes its servers at prewarm)', async () => {
+    const metrics = new Metrics();
+    const launcher = new ProcessLauncher({ sdk: { query: never, prewarm: never }, env: {}, workspaceRoot: await mkdtemp(join(tmpdir(), 'ccp-pool-')), metrics });
+    const started = jest.spyOn(launcher, 'live');
+    const p = new LivePool({ ...parseConfig({ pool: { enabled: true, sparesPerOperation: 0 } }).pool, maxProcesses: 4 }, { launcher, logger: createLogger('silent', { values: [], patterns: [] }), metrics });
+    const tool = { name: 'count', description: 'c', input: z.object({}), run: async () => 0 };
+    expect(await p.lease(request({ tools: { allow: ['Read'], mode: 'dontAsk', define: [tool] } }))).toBeUndefined();
+    expect(started).not.toHaveBeenCalled();
+    await p.lease(request());
+    expect(started).toHaveBeenCalledTimes(1); // the same plugin without defined tools is pooled
     await p.close();
   });
 

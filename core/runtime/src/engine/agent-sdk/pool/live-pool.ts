@@ -72,11 +72,13 @@ export class LivePool {
 
   /**
    * A live process for this call, with the call's files in its folder; undefined for a
-   * session turn, an operation that may run programs, or when the pool is full (the
-   * caller then runs a one-off query). Throws `shutting_down` once the pool is closing.
+   * session turn, an operation that may run programs, a plugin with defined tools (their
+   * in-process server is bound to one call's workspace and signal, and a spare fixes its
+   * MCP servers at prewarm), or when the pool is full (the caller then runs a one-off
+   * query). Throws `shutting_down` once the pool is closing.
    */
   async lease(request: ClaudeRequest): Promise<LiveQuery | undefined> {
-    if (request.session || request.caller === undefined || request.tools.allow.some((t) => EXEC_TOOLS.includes(t))) return undefined;
+    if (request.session || request.caller === undefined || request.tools.allow.some((t) => EXEC_TOOLS.includes(t)) || (request.tools.define?.length ?? 0) > 0) return undefined;
     if (this.closed) throw shuttingDownError();
     const key = liveKeyOf(request);
     let reused = this.takeIdle(key);

@@ -1,8 +1,11 @@
+import type { Logger } from '@ccp/plugin-api';
 import type { SDKMessage, SessionStore, SpareProcess } from '@anthropic-ai/claude-agent-sdk';
 import type { Metrics } from '../../../metrics/metrics';
 import type { ClaudeRequest } from '../../types';
 import { Inbox, LiveQuery } from '../pool/live-query';
 import type { AgentSdk } from '../sdk';
+import { definedToolServers, type DefinedToolObserver } from '../tools/defined-tools';
+import type { ExternalToolset } from '../tools/external-servers';
 import { ClaudeProcess } from './child-process';
 import { workspaceGuard } from './permission-guard';
 import { buildQueryOptions, workspaceHost } from './query-options';
@@ -23,7 +26,15 @@ export interface LauncherSettings {
   readonly gate?: StartGate;
   /** Checks out a request's repository tree (an operation's `source`) into its workspace. */
   readonly materialiser?: TreeMaterialiser;
+  /** The logger a plugin's defined tools log through (silent when absent). */
+  readonly logger?: Logger;
+  /** Told of every call of a plugin's defined tool (audit and metrics). */
+  readonly toolObserver?: DefinedToolObserver;
+  /** The operator-configured MCP servers of each plugin, checked at boot. */
+  readonly externalTools?: ReadonlyMap<string, ExternalToolset>;
 }
+
+const SILENT: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => SILENT };
 
 /** A one-off query: its messages, workspace and process. */
 export interface OneOffQuery {
@@ -67,16 +78,21 @@ export class ProcessLauncher {
       workspace = await createWorkspace(this.settings.workspaceRoot, request.files, request.session ? `s-${request.session.id}` : undefined, this.checkoutOf(request));
       const process = new ClaudeProcess();
       this.settings.metrics?.spawns.inc({ kind: 'cold' });
-      const query = this.settings.sdk.query({
-        prompt: request.prompt,
-        options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process, this.settings.sessionStore)),
-      });
+      const host = this.withExternal(request, workspaceHost(workspace, this.settings, abortController, process, this.settings.sessionStore));
+      const mcpServers = definedToolServers(this.settings.sdk.mcp, request, workspace.dir, abortController.signal, this.settings.logger ?? SILENT, this.settings.toolObserver);
+      const query = this.settings.sdk.query({ prompt: request.prompt, options: buildQueryOptions(request, mcpServers ? { ...host, mcpServers } : host) });
       return { messages: StartGate.until(query, started), workspace, process };
     } catch (err) {
       started();
       await workspace?.remove().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** The host settings with the plugin's external MCP servers, when it has any (the same for every process of the plugin, so spares may hold them). */
+  private withExternal<H extends { externalTools?: ExternalToolset }>(request: ClaudeRequest, host: H): H {
+    const external = this.settings.externalTools?.get(request.pluginId);
+    return external ? { ...host, externalTools: external } : host;
   }
 
   /** A start slot (see StartGate); the returned function frees it. */
@@ -94,7 +110,7 @@ export class ProcessLauncher {
       const process = new ClaudeProcess();
       const abortController = new AbortController();
       this.settings.metrics?.spawns.inc({ kind: 'cold' });
-      const query = this.settings.sdk.query({ prompt: inbox, options: buildQueryOptions(request, workspaceHost(workspace, this.settings, abortController, process)) });
+      const query = this.settings.sdk.query({ prompt: inbox, options: buildQueryOptions(request, this.withExternal(request, workspaceHost(workspace, this.settings, abortController, process))) });
       return new LiveQuery(key, inbox, process, abortController, workspace).attach(StartGate.until(query, started));
     } catch (err) {
       started();
@@ -118,7 +134,7 @@ export class ProcessLauncher {
     const process = new ClaudeProcess();
     const abortController = new AbortController();
     let root = parking.dir;
-    const options = buildQueryOptions(template, workspaceHost(parking, this.settings, abortController, process));
+    const options = buildQueryOptions(template, this.withExternal(template, workspaceHost(parking, this.settings, abortController, process)));
     // The guard is fixed at prewarm; its root moves to the workspace at claim.
     options.canUseTool = (name, input, opts) => workspaceGuard(root, template.tools.allow)(name, input, opts);
     const discard = async () => {

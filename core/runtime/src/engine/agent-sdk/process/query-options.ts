@@ -2,6 +2,8 @@ import { BUILTIN_TOOLS } from '@ccp/plugin-api';
 import { type ClaudeRequest } from '../../types';
 import type { Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import type { ClaudeProcess } from './child-process';
+import { definedToolNames } from '../tools/defined-tools';
+import type { ExternalToolset } from '../tools/external-servers';
 import { workspaceGuard } from './permission-guard';
 
 /** Tools that are never offered, whatever a plugin declares: subagents and in-process helpers. */
@@ -16,6 +18,10 @@ export interface QueryHost {
   readonly spawnClaudeCodeProcess?: Options['spawnClaudeCodeProcess'];
   /** Where session transcripts are kept (in memory, or Redis shared by replicas). */
   readonly sessionStore?: SessionStore;
+  /** The in-process MCP server of the plugin's defined tools (see tools/defined-tools.ts). */
+  readonly mcpServers?: Options['mcpServers'];
+  /** The plugin's operator-configured MCP servers and which of their tools the model sees. */
+  readonly externalTools?: ExternalToolset;
 }
 
 /**
@@ -56,16 +62,26 @@ function sessionOptions(request: ClaudeRequest, host: QueryHost): Partial<Option
  */
 export function buildQueryOptions(request: ClaudeRequest, host: QueryHost): Options {
   const allowed = new Set<string>(request.tools.allow);
+  // A plugin's own tools: its in-process server holds exactly them (strictMcpConfig: no other
+  // server is loaded), and they are pre-approved, as the permission mode would ask about them.
+  const defined = host.mcpServers ? definedToolNames(request) : [];
+  const external = host.externalTools;
+  const approved = [...defined, ...(external?.allowed ?? [])];
+  const servers = host.mcpServers || external ? { ...external?.servers, ...host.mcpServers } : undefined;
   return {
     cwd: host.cwd,
     env: host.env,
     abortController: host.abortController,
     systemPrompt: request.systemPrompt,
     tools: [...request.tools.allow],
-    disallowedTools: [...BUILTIN_TOOLS.filter((t) => !allowed.has(t)), ...ALWAYS_DENIED],
-    allowedTools: [],
+    // An external server's tools the operator did not allow are removed from the model's context.
+    disallowedTools: [...BUILTIN_TOOLS.filter((t) => !allowed.has(t)), ...ALWAYS_DENIED, ...(external?.hidden ?? [])],
+    allowedTools: approved,
     permissionMode: request.tools.mode,
-    canUseTool: workspaceGuard(host.cwd, request.tools.allow),
+    canUseTool: workspaceGuard(host.cwd, [...request.tools.allow, ...approved]),
+    // An external server's env and headers (secrets) go over stdin, never on the command line
+    // other users of the host can read (needs the bundled claude, or a newer claude.executable).
+    ...(servers ? { mcpServers: servers, ...(external ? { mcpServersDelivery: 'initialize' as const } : {}) } : {}),
     settingSources: [],
     strictMcpConfig: true,
     includePartialMessages: true,
