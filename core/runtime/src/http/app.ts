@@ -3,6 +3,7 @@ import cors from 'cors';
 import helmet from 'helmet';
 import type { Logger } from '@ccp/plugin-api';
 import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log';
 import type { Authenticator } from '../auth/api-keys';
 import { authenticate } from '../auth/middleware';
 import type { Planner } from '../calls/plan';
@@ -33,7 +34,9 @@ import { batchRoutes } from './routes/batches';
 import { jobResultRoutes } from './routes/job-result';
 import { jobRoutes } from './routes/jobs';
 import { pluginRoutes } from './routes/plugins';
+import { consoleRoutes, loadConsoleAssets, type ConsoleAssets } from './routes/console';
 import { sessionRoutes } from './routes/sessions';
+import { statusRoutes } from './routes/status';
 import { clientMessage, serverEvent, webSocketRoute } from './websocket';
 
 /** The platform version reported in the API description. */
@@ -71,6 +74,10 @@ export interface AppDeps {
   readonly limits: { readonly requests: RequestRateLimit; readonly concurrency: ConcurrencyLimit; readonly budget: BudgetLimit };
   readonly redis?: Redis;
   readonly breaker?: BreakerEngine;
+  /** The audit log (absent: no /v1/admin/audit tail). */
+  readonly audit?: AuditLog;
+  /** The built web console (absent: read from the @ccp/console package; `null`: none, /console answers 503). */
+  readonly console?: ConsoleAssets | null;
 }
 
 /**
@@ -104,10 +111,12 @@ export function createApp(deps: AppDeps): Express {
     ...(deps.batches ? batchRoutes(deps.batches) : []),
     ...(deps.jobs ? jobResultRoutes(deps.jobs, deps.registry) : []),
     ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
-    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs),
+    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs, deps.audit),
+    ...statusRoutes(deps.metrics, deps.breaker, PLATFORM_VERSION),
     webSocketRoute(),
-    // Last, so API calls never walk the documentation's routes.
+    // Last, so API calls never walk the documentation's or the console's routes.
     ...docsRoutes(document),
+    ...consoleRoutes(deps.console === undefined ? loadConsoleAssets() : (deps.console ?? undefined)),
   );
   // Calls count against the per-key limit in the call pipeline (so a refusal is audited);
   // every other /v1 route counts in the route's middleware, in the same buckets.
