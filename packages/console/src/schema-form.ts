@@ -87,15 +87,18 @@ export function validate(s: Schema, value: unknown, path = ''): FieldError[] {
   switch (type) {
     case 'string': {
       if (typeof value !== 'string') return [{ field: path, message: `Invalid input: expected string, received ${received(value)}` }];
+      // A workspace path stops at its first broken rule (the server's rules abort); other strings report every rule they break, as zod does.
+      const path1 = s.format === 'workspace-path';
       if (typeof s.minLength === 'number' && value.length < s.minLength) {
-        add(s.minLength === 1 && s.format === 'workspace-path' ? 'must not be empty' : `Too small: expected string to have >=${s.minLength} characters`);
-        return errors;
+        add(s.minLength === 1 && path1 ? 'must not be empty' : `Too small: expected string to have >=${s.minLength} characters`);
+        if (path1) return errors;
       }
       if (typeof s.maxLength === 'number' && value.length > s.maxLength) {
-        add(s.format === 'workspace-path' ? `must be at most ${s.maxLength} characters` : `Too big: expected string to have <=${s.maxLength} characters`);
-        return errors;
+        add(path1 ? `must be at most ${s.maxLength} characters` : `Too big: expected string to have <=${s.maxLength} characters`);
+        if (path1) return errors;
       }
-      if (typeof s.pattern === 'string' && !matches(s.pattern, value)) add(`Invalid string: must match pattern /${s.pattern}/`);
+      const custom = obj(s.errorMessage) ? (s.errorMessage as Record<string, unknown>) : {};
+      if (typeof s.pattern === 'string' && !matches(s.pattern, value)) add(typeof custom.pattern === 'string' ? custom.pattern : `Invalid string: must match pattern /${s.pattern}/`);
       // The platform publishes its own path rules as `not: { pattern }` with the message as description; the first broken one is the server's answer.
       for (const rule of Array.isArray(s.allOf) ? (s.allOf as Schema[]) : []) {
         const not = rule.not as Schema | undefined;
@@ -129,7 +132,11 @@ export function validate(s: Schema, value: unknown, path = ''): FieldError[] {
       const known = props(s);
       for (const [k, sub] of Object.entries(known)) {
         if (value[k] === undefined) {
-          if (required(s).includes(k)) errors.push({ field: join(path, k), message: `Invalid input: expected ${typeOf(sub) === 'integer' ? 'number' : typeOf(sub) ?? 'value'}, received undefined` });
+          if (!required(s).includes(k)) continue;
+          const message = Array.isArray(sub.enum)
+            ? `Invalid option: expected one of ${sub.enum.map((e) => JSON.stringify(e)).join('|')}`
+            : `Invalid input: expected ${typeOf(sub) === 'integer' ? 'number' : typeOf(sub) ?? 'value'}, received undefined`;
+          errors.push({ field: join(path, k), message });
           continue;
         }
         errors.push(...validate(sub, value[k], join(path, k)));

@@ -1,7 +1,9 @@
 import { definePlugin, defineOperation, readPrompt, READ_ONLY_TOOLS, workspaceFiles } from '@ccp/plugin-api';
 import { z } from 'zod';
 
-const version = z.string().min(1).max(100).regex(/^[^\n\r]+$/, 'must be one line, e.g. express@4');
+const ONE_LINE = 'must be one line, e.g. express@4';
+// `errorMessage` (the ajv-errors keyword) publishes the message, so a client (the console's form) can say what the server says.
+const version = z.string().min(1).max(100).regex(/^[^\n\r]+$/, ONE_LINE).meta({ errorMessage: { pattern: ONE_LINE } });
 
 /** `assess` input: the code and the two ends of the migration. */
 export const assessInput = z.strictObject({
