@@ -97,7 +97,10 @@ describe('the web console in a browser', () => {
     return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
   }
 
-  const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(IMAGES, `console-${name}.png`), fullPage });
+  const shot = async (page: Page, name: string, fullPage = false) => {
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(IMAGES, `console-${name}.png`), fullPage });
+  };
   const go = async (page: Page, view: string) => {
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: view }).click();
     await page.locator(`main[data-view="${view.toLowerCase()}"]`).waitFor();
@@ -298,15 +301,25 @@ describe('the web console in a browser', () => {
   });
 
   it('admin: the audit tail lists the calls, filtered by outcome', async () => {
+    // One success and one refusal of its own, whatever ran before.
+    rt.simulator.enqueue(review(0));
+    const example = { files: [{ path: 'src/sum.ts', content: 'export const one = 1;\n' }] };
+    expect((await postJson(`${rt.url}/v1/plugins/code-review/review`, example, { headers: admin.headers })).status).toBe(200);
+    expect((await postJson(`${rt.url}/v1/plugins/code-review/review`, { files: [] }, { headers: admin.headers })).status).toBe(400);
     const w = await open();
     await signIn(w, admin.key);
     await go(w.page, 'Admin');
     const table = w.page.getByTestId('audit');
     await table.locator('tbody tr').first().waitFor();
+    expect((await table.locator('tbody tr').allInnerTexts()).some((t) => t.includes('invalid_input'))).toBe(true);
     await w.page.getByLabel('Outcome').fill('success');
     await w.page.getByRole('button', { name: 'Filter' }).click();
     await waitUntil(async () => (await table.locator('tbody tr').allInnerTexts()).every((t) => t.includes('success')), 5000);
-    expect((await table.locator('tbody tr').allInnerTexts()).every((t) => t.includes('success'))).toBe(true);
+    const rows = await table.locator('tbody tr').allInnerTexts();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((t) => t.includes('success'))).toBe(true);
+    // Issue 19's key-management routes are not served on this branch: the view says so and calls none of them.
+    await w.page.getByTestId('keys-not-served').waitFor();
     expect(await axe(w.page)).toEqual([]);
     await shot(w.page, 'admin');
     // The status after the calls of the tests before (the breaker closed by hand after the storm).
@@ -314,6 +327,62 @@ describe('the web console in a browser', () => {
     await w.page.getByTestId('ttft').filter({ hasText: /p50 \d/ }).waitFor();
     expect(await axe(w.page)).toEqual([]);
     await shot(w.page, 'status');
+  });
+
+  // PREVIEW: issue 19's routes are built on another branch; here the page talks to stubs of the
+  // shapes that issue names (the browser intercepts the requests), so the views are tested, not the routes.
+  it('admin, preview of issue 19: keys listed, created (the secret shown once), rotated, revoked; spend by day with a CSV download (stubbed routes)', async () => {
+    const w = await open();
+    const sent: string[] = [];
+    const keys = [
+      { id: 'k1', name: 'ci-bot', roles: ['user'], plugins: ['code-review'], expiresAt: null, state: 'active', source: 'database', prefix: 'ccp_Ab', last4: 'x9Q2' },
+      { id: 'file:ops', name: 'ops', roles: ['user', 'admin'], plugins: ['*'], state: 'active', source: 'file', prefix: 'ccp_', last4: '' },
+    ];
+    const csv = 'day,calls,costUsd\n2026-12-01,12,0.4200\n2026-12-02,3,0.0900\n';
+    await w.page.route('**/openapi.json', async (route) => {
+      const doc = (await (await route.fetch()).json()) as { paths: Record<string, Record<string, { parameters?: object[] }>> };
+      doc.paths['/v1/admin/keys'] = { get: {}, post: {} };
+      doc.paths['/v1/admin/usage']?.get?.parameters?.push({ name: 'groupBy', in: 'query' });
+      if (!doc.paths['/v1/admin/usage']?.get?.parameters) (doc.paths['/v1/admin/usage'] as Record<string, object>).get = { parameters: [{ name: 'groupBy', in: 'query' }] };
+      await route.fulfill({ json: doc });
+    });
+    await w.page.route('**/v1/admin/keys**', async (route) => {
+      const r = route.request();
+      sent.push(`${r.method()} ${new URL(r.url()).pathname} ${r.postData() ?? ''}`.trim());
+      expect(r.headers().authorization).toBe(`Bearer ${admin.key}`);
+      if (r.method() === 'GET') return route.fulfill({ json: { keys } });
+      if (r.method() === 'POST' && r.url().endsWith('/rotate')) return route.fulfill({ json: { id: 'k1', secret: 'ccp_rotated_secret_0123456789abcdefghij' } });
+      if (r.method() === 'POST') return route.fulfill({ status: 201, json: { key: { id: 'k2', name: 'team-a' }, secret: 'ccp_new_secret_0123456789abcdefghijklmn' } });
+      return route.fulfill({ status: 204 });
+    });
+    await w.page.route('**/v1/admin/usage?**', (route) =>
+      new URL(route.request().url()).searchParams.get('format') === 'csv'
+        ? route.fulfill({ contentType: 'text/csv', body: csv })
+        : route.fulfill({ json: { rows: [{ day: '2026-12-01', calls: 12, costUsd: 0.42 }, { day: '2026-12-02', calls: 3, costUsd: 0.09 }] } }),
+    );
+    await signIn(w, admin.key);
+    await go(w.page, 'Admin');
+    const table = w.page.getByTestId('keys').locator('table');
+    await table.locator('tr[data-key="ci-bot"]').waitFor();
+    expect(await table.locator('tr[data-key="ops"]').innerText()).toContain('read-only');
+    await w.page.getByLabel('Name', { exact: true }).fill('team-a');
+    await w.page.getByLabel('Plugins (comma-separated, * for all)').fill('code-review, doc-generator');
+    await w.page.getByRole('button', { name: 'Create a key' }).click();
+    expect(await w.page.getByTestId('new-secret').innerText()).toBe('ccp_new_secret_0123456789abcdefghijklmn');
+    expect(sent).toContainEqual('POST /v1/admin/keys {"name":"team-a","roles":["user"],"plugins":["code-review","doc-generator"]}');
+    await w.page.getByRole('button', { name: 'Rotate ci-bot' }).click();
+    await w.page.getByTestId('new-secret').filter({ hasText: 'ccp_rotated_secret' }).waitFor();
+    await w.page.getByRole('button', { name: 'Revoke ci-bot' }).click();
+    await waitUntil(() => sent.includes('DELETE /v1/admin/keys/k1'), 5000);
+    expect(sent).toEqual(expect.arrayContaining(['POST /v1/admin/keys/k1/rotate {}', 'DELETE /v1/admin/keys/k1']));
+    const spend = w.page.getByTestId('spend');
+    await spend.locator('tbody tr').nth(1).waitFor();
+    expect(await spend.locator('tbody tr').first().innerText()).toContain('2026-12-01');
+    await spend.getByRole('button', { name: 'Prepare the CSV' }).click();
+    const [download] = await Promise.all([w.page.waitForEvent('download'), spend.getByRole('link', { name: 'Download usage-by-day.csv' }).click()]);
+    expect(readFileSync(await download.path(), 'utf8')).toBe(csv);
+    expect(await axe(w.page)).toEqual([]);
+    await shot(w.page, 'admin-keys-preview', true);
   });
 
   it('is usable 390 px wide: no view scrolls sideways', async () => {
@@ -324,6 +393,32 @@ describe('the web console in a browser', () => {
       await w.page.locator('main h1').waitFor();
       expect([view, await w.page.evaluate('document.documentElement.scrollWidth')]).toEqual([view, 390]);
     }
+    await go(w.page, 'Playground');
+    await w.page.getByLabel('Path of file 1').waitFor();
     await shot(w.page, 'playground-390');
+  });
+
+  it('is keyboard-navigable: sign in, skip to the content, reach a view from the navigation', async () => {
+    const w = await open();
+    await w.page.goto(`${rt.url}/console`);
+    await w.page.getByLabel('API key').waitFor();
+    await w.page.keyboard.press('Tab');
+    expect(await w.page.evaluate('document.activeElement.id')).toBe('api-key');
+    await w.page.keyboard.type(admin.key);
+    await w.page.keyboard.press('Enter');
+    await w.page.locator('main[data-view="catalogue"] article.plugin').first().waitFor();
+    await w.page.keyboard.press('Tab');
+    expect(await w.page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    const focused: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await w.page.keyboard.press('Tab');
+      focused.push(String(await w.page.evaluate('document.activeElement.textContent')));
+    }
+    expect(focused).toEqual(['Catalogue', 'Playground', 'Jobs', 'Sessions']);
+    await w.page.keyboard.press('Shift+Tab');
+    await w.page.keyboard.press('Shift+Tab');
+    await w.page.keyboard.press('Enter');
+    await w.page.locator('main[data-view="playground"]').waitFor();
+    expect(await w.page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).not.toBe('none');
   });
 });

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { errorText, usePoll } from '../hooks';
+import { KeysPanel, keyManagementServed, SpendPanel } from './admin-keys';
 
 interface AuditLine {
   readonly at: string;
@@ -26,6 +27,7 @@ export function AdminView() {
   const [applied, setApplied] = useState(filters);
   const query = new URLSearchParams(Object.entries(applied).filter(([, v]) => v)).toString();
   const { data, error } = usePoll(() => api<{ entries: AuditLine[] }>('GET', `/v1/admin/audit?limit=100${query ? `&${query}` : ''}`), 2000, [query]);
+  const { data: served } = usePoll(keyManagementServed, undefined);
   const [breaker, setBreaker] = useState<string>();
   const reset = async () => {
     try {
@@ -78,10 +80,14 @@ export function AdminView() {
         <h2>Circuit breaker</h2>
         <button type="button" onClick={() => void reset()}>Close the breaker by hand</button> <span aria-live="polite">{breaker}</span>
       </div>
-      <div class="card">
-        <h2>API keys and spend</h2>
-        <p>Not in this console yet: key create/rotate/revoke and spend per key, plugin and day need the key-management API and usage ledger (issue 19), which are being built on another branch.</p>
-      </div>
+      {served?.keys ? <KeysPanel /> : null}
+      {served?.ledger ? <SpendPanel /> : null}
+      {served && (!served.keys || !served.ledger) ? (
+        <div class="card">
+          <h2>API keys and spend</h2>
+          <p data-testid="keys-not-served">This server does not serve {!served.keys && !served.ledger ? 'the key-management API or the usage ledger' : !served.keys ? 'the key-management API' : 'the usage ledger'} yet (issue 19, built on another branch): the console shows key create, rotate and revoke and spend per key, plugin and day once its OpenAPI document lists them.</p>
+        </div>
+      ) : null}
     </section>
   );
 }
