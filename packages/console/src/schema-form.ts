@@ -97,7 +97,7 @@ export function validate(s: Schema, value: unknown, path = ''): FieldError[] {
         add(path1 ? `must be at most ${s.maxLength} characters` : `Too big: expected string to have <=${s.maxLength} characters`);
         if (path1) return errors;
       }
-      const custom = obj(s.errorMessage) ? (s.errorMessage as Record<string, unknown>) : {};
+      const custom = obj(s['x-errorMessage']) ? (s['x-errorMessage'] as Record<string, unknown>) : {};
       if (typeof s.pattern === 'string' && !matches(s.pattern, value)) add(typeof custom.pattern === 'string' ? custom.pattern : `Invalid string: must match pattern /${s.pattern}/`);
       // The platform publishes its own path rules as `not: { pattern }` with the message as description; the first broken one is the server's answer.
       for (const rule of Array.isArray(s.allOf) ? (s.allOf as Schema[]) : []) {
