@@ -5,6 +5,10 @@
  * a cookie or a URL.
  */
 
+import type { Usage } from './api-types';
+
+export type { Me } from './api-types';
+
 const STORAGE = 'ccp-console-key';
 let key: string | undefined = sessionStorage.getItem(STORAGE) ?? undefined;
 
@@ -112,13 +116,6 @@ export async function stream(method: string, path: string, body: unknown, onEven
   }
 }
 
-/** The calling key as the platform sees it (`GET /v1/me`). */
-export interface Me {
-  readonly name: string;
-  readonly roles: readonly string[];
-  readonly plugins: readonly string[];
-}
-
 /** A JSON Schema as the platform publishes it. */
 export type Schema = Record<string, unknown>;
 
@@ -143,15 +140,6 @@ export interface PluginInfo {
   readonly model?: string;
   readonly maxTurns?: number;
   readonly operations: readonly OperationInfo[];
-}
-
-/** Usage as every call reports it. */
-export interface Usage {
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly cacheReadInputTokens: number;
-  readonly cacheCreationInputTokens: number;
-  readonly costUsd: number;
 }
 
 /** The body of a successful call. */

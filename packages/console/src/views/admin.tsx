@@ -1,21 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
+import type { AuditLine } from '../api-types';
 import { errorText, usePoll } from '../hooks';
 import { KeysPanel, keyManagementServed, SpendPanel } from './admin-keys';
-
-interface AuditLine {
-  readonly at: string;
-  readonly requestId: string;
-  readonly key: string;
-  readonly plugin: string;
-  readonly operation: string;
-  readonly transport: string;
-  readonly outcome: string;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly costUsd: number;
-  readonly durationMs: number;
-}
 
 /**
  * Admin keys only (the navigation hides it from others, and every route it calls answers

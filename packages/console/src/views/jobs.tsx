@@ -1,28 +1,17 @@
 import { useState } from 'preact/hooks';
-import { api, apiText, type CallResult, type PluginInfo, type Problem } from '../api';
+import { api, apiText, type CallResult, type PluginInfo } from '../api';
+import type { Job, JobSummary } from '../api-types';
 import { errorText, usePoll } from '../hooks';
 import { ResultView } from '../result';
 import { loadPlugins } from './catalogue';
 
-interface Job {
-  readonly id: string;
-  readonly state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-  readonly plugin: string;
-  readonly operation: string;
-  readonly createdAt: string;
-  readonly finishedAt?: string;
-  readonly progress: { turns: number; toolCalls: number; tools: string[]; costUsd: number };
-  readonly result?: CallResult;
-  readonly error?: Problem;
-}
-
-const live = (j: Job) => j.state === 'queued' || j.state === 'running';
+const live = (j: JobSummary) => j.state === 'queued' || j.state === 'running';
 
 /** The caller's jobs, refreshed every second: live state and progress, cancel, each result format. */
 export function JobsView({ selected }: { selected: string | undefined }) {
-  const { data, error, reload } = usePoll(() => api<{ jobs: Job[] }>('GET', '/v1/jobs?limit=50'), 1000);
+  const { data, error, reload } = usePoll(() => api<{ jobs: JobSummary[] }>('GET', '/v1/jobs?limit=50'), 1000);
   const [problem, setProblem] = useState<string>();
-  const act = async (job: Job) => {
+  const act = async (job: JobSummary) => {
     try {
       await api('DELETE', `/v1/jobs/${job.id}`);
       setProblem(undefined);
@@ -81,7 +70,7 @@ function JobDetail({ id }: { id: string }) {
         <>
           <p>State: <span class={`badge state-${job.state}`}>{job.state}</span> · {job.plugin} · {job.operation}{job.progress.tools.length ? ` · tools: ${job.progress.tools.join(', ')}` : ''}</p>
           {job.error ? <p class="error">{job.error.code}: {job.error.detail}</p> : null}
-          {job.result ? <ResultView body={job.result} /> : null}
+          {job.result ? <ResultView body={job.result as CallResult} /> : null}
           {job.result && formats.length ? (
             <div class="formats">
               <h3>Other formats</h3>

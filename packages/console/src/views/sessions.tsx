@@ -1,18 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, type Usage } from '../api';
+import { api } from '../api';
+import type { Session } from '../api-types';
 import { errorText, usePoll } from '../hooks';
 import { loadPlugins } from './catalogue';
-
-interface Session {
-  readonly sessionId: string;
-  readonly plugin: string;
-  readonly createdAt: string;
-  readonly lastActiveAt: string;
-  readonly expiresAt: string;
-  readonly turns: number;
-  readonly maxTurns: number;
-  readonly usage: Usage;
-}
 
 /** The caller's sessions; one opened shows its turns and takes the next message. */
 export function SessionsView({ selected }: { selected: string | undefined }) {

@@ -1,18 +1,6 @@
 import { api } from '../api';
+import type { Status } from '../api-types';
 import { usePoll } from '../hooks';
-
-/** `GET /v1/status`: this instance at a glance. */
-export interface Status {
-  readonly instanceId: string;
-  readonly version: string;
-  readonly uptimeSeconds: number;
-  readonly breaker: { readonly state: string; readonly retryAfterSeconds: number };
-  readonly admission: { readonly running: number; readonly queued: number; readonly limits: { readonly inFlight: number; readonly starting: number; readonly poolProcesses: number } };
-  readonly pool: Readonly<Record<'warming' | 'spare' | 'idle' | 'busy', number>>;
-  readonly window: { readonly since: string };
-  readonly plugins: readonly { readonly plugin: string; readonly requests: number; readonly errors: number }[];
-  readonly timeToFirstToken: { readonly p50Seconds: number | null; readonly p95Seconds: number | null; readonly samples: number };
-}
 
 const seconds = (v: number | null) => (v === null ? 'no samples' : `${v.toFixed(2)} s`);
 
