@@ -130,6 +130,12 @@ describe('the web console in a browser', () => {
     const w = await open();
     await w.page.goto(`${rt.url}/console`);
     await w.page.getByLabel('API key').waitFor();
+    // A control: the violation listener does catch what the policy blocks (a remote image, an inline script).
+    await w.page.evaluate(`(() => { const i = new Image(); i.id = 'control-img'; i.src = 'https://cdn.example.com/x.png'; document.body.append(i); const s = document.createElement('script'); s.textContent = 'window.ran = 1'; document.body.append(s); })()`);
+    expect(await waitUntil(() => w.problems.filter((p) => p.startsWith('CSP violation')).length >= 2, 5000)).toBe(true);
+    expect(await w.page.evaluate('window.ran')).toBeUndefined();
+    await w.page.evaluate("document.getElementById('control-img').remove()");
+    w.problems.splice(0);
     expect(await axe(w.page)).toEqual([]);
     await shot(w.page, 'sign-in');
     await signIn(w, admin.key);
@@ -266,6 +272,25 @@ describe('the web console in a browser', () => {
     expect(await waitUntil(() => streaming.every((r) => r.closedAt !== undefined), 5000)).toBe(true);
     expect(streaming.every((r) => r.completedAt === undefined)).toBe(true);
     expect(await waitUntil(() => processesUnder(rt.workspaceRoot).length === 0, 5000)).toBe(true);
+  });
+
+  it('jobs: a running job is cancelled from the jobs view; its claude process ends', async () => {
+    const w = await open();
+    await signIn(w, admin.key);
+    await w.page.goto(`${rt.url}/console#/playground/code-review/review`);
+    await w.page.getByLabel('Path of file 1').waitFor();
+    rt.simulator.setFallback({ hang: true });
+    await w.page.getByRole('button', { name: 'Run as a job' }).click();
+    await rt.simulator.waitForMessageRequests(1, 30_000);
+    await go(w.page, 'Jobs');
+    const row = w.page.locator('table.jobs tbody tr').first();
+    await row.getByTestId('job-state').filter({ hasText: 'running' }).waitFor();
+    expect(processesUnder(rt.workspaceRoot).length).toBeGreaterThan(0);
+    await row.getByRole('button', { name: /^Cancel job / }).click();
+    await row.getByTestId('job-state').filter({ hasText: 'cancelled' }).waitFor();
+    expect(await waitUntil(() => processesUnder(rt.workspaceRoot).length === 0, 5000)).toBe(true);
+    expect(rt.simulator.messageRequests().every((r) => r.completedAt !== undefined || r.closedAt !== undefined)).toBe(true);
+    rt.simulator.setFallback(undefined);
   });
 
   it('jobs and sessions: a job run from the playground, its live state and result; a session continued from the page', async () => {
