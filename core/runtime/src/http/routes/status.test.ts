@@ -1,8 +1,12 @@
 import { FakeEngine, unitRuntime } from '@ccp/testing';
+import express from 'express';
 import request from 'supertest';
+import { ANONYMOUS } from '../../auth/caller';
+import { Metrics } from '../../metrics/metrics';
+import { mountRoutes } from '../api/mount';
 import type { Runtime } from '../../composition-root';
 import { hashKey } from '../../auth/api-keys';
-import { histogramQuantile } from './status';
+import { histogramQuantile, statusRoutes } from './status';
 
 const adminKey = 'ccp_status_admin_key_0123456789abcdef';
 const userKey = 'ccp_status_user_key_0123456789abcdef';
@@ -19,6 +23,36 @@ describe('histogramQuantile', () => {
   it('has no answer without samples, and the highest finite bound for the +Inf bucket', () => {
     expect(histogramQuantile(0.5, [{ le: 1, count: 0 }, { le: Infinity, count: 0 }])).toBeNull();
     expect(histogramQuantile(0.95, [{ le: 1, count: 1 }, { le: Infinity, count: 5 }])).toBe(1);
+  });
+});
+
+describe('the per-plugin window of GET /v1/status', () => {
+  it('counts the calls of about the last hour, from snapshots taken when asked (at most one a minute)', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const MIN = 60_000;
+    let now = 0;
+    const app = express();
+    app.use((req, _res, next) => {
+      req.caller = ANONYMOUS;
+      next();
+    });
+    mountRoutes(app, statusRoutes(metrics, undefined, '0.1.0', () => now));
+    const window = async () => {
+      const body = (await request(app).get('/v1/status').expect(200)).body as { window: { since: string }; plugins: { plugin: string; requests: number; errors: number }[] };
+      return { since: (Date.parse(body.window.since) - 0) / MIN, plugins: body.plugins };
+    };
+    now = 10 * MIN;
+    metrics.queries.inc({ plugin: 'code-review', outcome: 'success' }, 3);
+    expect(await window()).toEqual({ since: 0, plugins: [{ plugin: 'code-review', requests: 3, errors: 0 }] });
+    now = 30 * MIN;
+    metrics.queries.inc({ plugin: 'code-review', outcome: 'success' });
+    metrics.queries.inc({ plugin: 'code-review', outcome: 'timeout' });
+    expect(await window()).toEqual({ since: 0, plugins: [{ plugin: 'code-review', requests: 5, errors: 1 }] });
+    // An hour after the first snapshot: only what came since it.
+    now = 70 * MIN;
+    expect(await window()).toEqual({ since: 10, plugins: [{ plugin: 'code-review', requests: 2, errors: 1 }] });
+    now = 100 * MIN;
+    expect(await window()).toEqual({ since: 30, plugins: [{ plugin: 'code-review', requests: 0, errors: 0 }] });
   });
 });
 
