@@ -1,39 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { postJson, processesUnder, startTestRuntime, testKey, waitUntil, type TestRuntime } from '@ccp/testing';
-import type { SimReply } from '@ccp/testing';
+import { axe, go, launchChromium, review, shot, watch, type Watched } from './support/console-browser';
 
 // The web console at /console in a real headless Chromium (Debian's package; .ci/run installs
 // it), against the real platform and the real `claude` CLI talking to the simulator.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IMAGES = join(__dirname, '../../docs/images');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const run = promisify(execFile);
 
 const admin = testKey('ops', { roles: ['user', 'admin'], plugins: ['*'] });
 const user = testKey('dev', { roles: ['user'], plugins: ['code-review'] });
-
-const EXAMPLE_FINDING = { file: 'src/sum.ts', line: 3, severity: 'high', category: 'correctness', ruleId: 'correctness/off-by-one', message: 'i <= xs.length reads xs[xs.length], which is undefined', suggestion: 'Loop while i < xs.length.' };
-/** A reviewer that talks first, slowly (so the text arrives well before the result), then answers with one finding. */
-const review = (chunkDelayMs = 150): SimReply => ({
-  chunkDelayMs,
-  blocks: [
-    { type: 'text', text: 'Reading src/sum.ts: the loop bound looks off by one.' },
-    { type: 'tool_use', name: 'StructuredOutput', input: { summary: 'The loop reads one element past the end.', findings: [EXAMPLE_FINDING, { ...EXAMPLE_FINDING, line: 1, severity: 'low', category: 'maintainability', ruleId: 'maintainability/other', message: 'sum has no return type', suggestion: 'Declare : number.' }], filesReviewed: ['src/sum.ts'] } },
-  ],
-});
-
-interface Watched {
-  readonly page: Page;
-  /** Console errors, page errors and CSP violations: each test ends with none. */
-  readonly problems: string[];
-  /** Requests the page sent to an operation route. */
-  readonly calls: string[];
-}
 
 describe('the web console in a browser', () => {
   let rt: TestRuntime;
@@ -41,7 +18,6 @@ describe('the web console in a browser', () => {
   const opened: Watched[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
     rt = await startTestRuntime({
       config: {
         auth: { enabled: true, keys: [admin.entry, user.entry] },
@@ -49,10 +25,7 @@ describe('the web console in a browser', () => {
         breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 120_000, rollingWindowMs: 60_000 },
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -68,14 +41,7 @@ describe('the web console in a browser', () => {
   });
 
   async function open(width = 1280): Promise<Watched> {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    const page = await context.newPage();
-    const w: Watched = { page, problems: [], calls: [] };
-    page.on('console', (m) => m.type() === 'error' && w.problems.push(`console: ${m.text()}`));
-    page.on('pageerror', (e) => w.problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => r.method() === 'POST' && /\/v1\/(plugins\/[^/]+\/[^/]+|jobs)$/.test(r.url()) && w.calls.push(r.url()));
-    await page.exposeFunction('reportCsp', (v: string) => w.problems.push(`CSP violation: ${v}`));
-    await page.addInitScript("document.addEventListener('securitypolicyviolation', (e) => window.reportCsp(e.violatedDirective + ' ' + e.blockedURI))");
+    const w = await watch(browser, width);
     opened.push(w);
     return w;
   }
@@ -87,24 +53,6 @@ describe('the web console in a browser', () => {
     await w.page.getByLabel('API key').press('Enter');
     await w.page.locator('main[data-view="catalogue"] article.plugin').first().waitFor();
   }
-
-  /** axe-core's serious and critical violations on the page as it is now. */
-  async function axe(page: Page): Promise<string[]> {
-    await page.evaluate(AXE);
-    const violations = (await page.evaluate(
-      "axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))",
-    )) as { id: string; impact: string; targets: string[] }[];
-    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
-  }
-
-  const shot = async (page: Page, name: string, fullPage = false) => {
-    await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: join(IMAGES, `console-${name}.png`), fullPage });
-  };
-  const go = async (page: Page, view: string) => {
-    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: view }).click();
-    await page.locator(`main[data-view="${view.toLowerCase()}"]`).waitFor();
-  };
 
   it('serves the page with a strict CSP and fingerprinted, immutable assets', async () => {
     const res = await fetch(`${rt.url}/console`);
@@ -352,62 +300,6 @@ describe('the web console in a browser', () => {
     await w.page.getByTestId('ttft').filter({ hasText: /p50 \d/ }).waitFor();
     expect(await axe(w.page)).toEqual([]);
     await shot(w.page, 'status');
-  });
-
-  // PREVIEW: issue 19's routes are built on another branch; here the page talks to stubs of the
-  // shapes that issue names (the browser intercepts the requests), so the views are tested, not the routes.
-  it('admin, preview of issue 19: keys listed, created (the secret shown once), rotated, revoked; spend by day with a CSV download (stubbed routes)', async () => {
-    const w = await open();
-    const sent: string[] = [];
-    const keys = [
-      { id: 'k1', name: 'ci-bot', roles: ['user'], plugins: ['code-review'], expiresAt: null, state: 'active', source: 'database', prefix: 'ccp_Ab', last4: 'x9Q2' },
-      { id: 'file:ops', name: 'ops', roles: ['user', 'admin'], plugins: ['*'], state: 'active', source: 'file', prefix: 'ccp_', last4: '' },
-    ];
-    const csv = 'day,calls,costUsd\n2026-12-01,12,0.4200\n2026-12-02,3,0.0900\n';
-    await w.page.route('**/openapi.json', async (route) => {
-      const doc = (await (await route.fetch()).json()) as { paths: Record<string, Record<string, { parameters?: object[] }>> };
-      doc.paths['/v1/admin/keys'] = { get: {}, post: {} };
-      doc.paths['/v1/admin/usage']?.get?.parameters?.push({ name: 'groupBy', in: 'query' });
-      if (!doc.paths['/v1/admin/usage']?.get?.parameters) (doc.paths['/v1/admin/usage'] as Record<string, object>).get = { parameters: [{ name: 'groupBy', in: 'query' }] };
-      await route.fulfill({ json: doc });
-    });
-    await w.page.route('**/v1/admin/keys**', async (route) => {
-      const r = route.request();
-      sent.push(`${r.method()} ${new URL(r.url()).pathname} ${r.postData() ?? ''}`.trim());
-      expect(r.headers().authorization).toBe(`Bearer ${admin.key}`);
-      if (r.method() === 'GET') return route.fulfill({ json: { keys } });
-      if (r.method() === 'POST' && r.url().endsWith('/rotate')) return route.fulfill({ json: { id: 'k1', secret: 'ccp_rotated_secret_0123456789abcdefghij' } });
-      if (r.method() === 'POST') return route.fulfill({ status: 201, json: { key: { id: 'k2', name: 'team-a' }, secret: 'ccp_new_secret_0123456789abcdefghijklmn' } });
-      return route.fulfill({ status: 204 });
-    });
-    await w.page.route('**/v1/admin/usage?**', (route) =>
-      new URL(route.request().url()).searchParams.get('format') === 'csv'
-        ? route.fulfill({ contentType: 'text/csv', body: csv })
-        : route.fulfill({ json: { rows: [{ day: '2026-12-01', calls: 12, costUsd: 0.42 }, { day: '2026-12-02', calls: 3, costUsd: 0.09 }] } }),
-    );
-    await signIn(w, admin.key);
-    await go(w.page, 'Admin');
-    const table = w.page.getByTestId('keys').locator('table');
-    await table.locator('tr[data-key="ci-bot"]').waitFor();
-    expect(await table.locator('tr[data-key="ops"]').innerText()).toContain('read-only');
-    await w.page.getByLabel('Name', { exact: true }).fill('team-a');
-    await w.page.getByLabel('Plugins (comma-separated, * for all)').fill('code-review, doc-generator');
-    await w.page.getByRole('button', { name: 'Create a key' }).click();
-    expect(await w.page.getByTestId('new-secret').innerText()).toBe('ccp_new_secret_0123456789abcdefghijklmn');
-    expect(sent).toContainEqual('POST /v1/admin/keys {"name":"team-a","roles":["user"],"plugins":["code-review","doc-generator"]}');
-    await w.page.getByRole('button', { name: 'Rotate ci-bot' }).click();
-    await w.page.getByTestId('new-secret').filter({ hasText: 'ccp_rotated_secret' }).waitFor();
-    await w.page.getByRole('button', { name: 'Revoke ci-bot' }).click();
-    await waitUntil(() => sent.includes('DELETE /v1/admin/keys/k1'), 5000);
-    expect(sent).toEqual(expect.arrayContaining(['POST /v1/admin/keys/k1/rotate {}', 'DELETE /v1/admin/keys/k1']));
-    const spend = w.page.getByTestId('spend');
-    await spend.locator('tbody tr').nth(1).waitFor();
-    expect(await spend.locator('tbody tr').first().innerText()).toContain('2026-12-01');
-    await spend.getByRole('button', { name: 'Prepare the CSV' }).click();
-    const [download] = await Promise.all([w.page.waitForEvent('download'), spend.getByRole('link', { name: 'Download usage-by-day.csv' }).click()]);
-    expect(readFileSync(await download.path(), 'utf8')).toBe(csv);
-    expect(await axe(w.page)).toEqual([]);
-    await shot(w.page, 'admin-keys-preview', true);
   });
 
   it('is usable 390 px wide: no view scrolls sideways', async () => {
