@@ -220,6 +220,9 @@ describe('a client generated from /openapi.json', () => {
     const budgets: Schemas['KeyBudgets'] | undefined = (await adminApi.GET('/v1/admin/budgets')).data;
     expect(budgets?.keys.map((k) => k.name)).toEqual(['client-user', 'client-admin']);
     expect((await api.GET('/v1/admin/budgets')).error?.code).toBe('forbidden');
+    const audit = await adminApi.GET('/v1/admin/audit', { params: { query: { key: 'client-user', limit: 5 } } });
+    expect(audit.data?.entries.every((e) => e.key === 'client-user')).toBe(true);
+    expect((await api.GET('/v1/admin/audit')).error?.code).toBe('forbidden');
   });
 
   it('creates, lists, changes, rotates and revokes a key, and reads usage from the ledger', async () => {
@@ -241,6 +244,13 @@ describe('a client generated from /openapi.json', () => {
     expect(own?.groups.every((g) => /^\d{4}-\d{2}-\d{2}$/.test(g.group))).toBe(true);
   });
 
+  it('reads the status and the calling key, as the console does', async () => {
+    const status: Schemas['Status'] | undefined = (await api.GET('/v1/status')).data;
+    expect(status?.breaker.state).toBe('closed');
+    const me: Schemas['Me'] | undefined = (await api.GET('/v1/me')).data;
+    expect(me).toEqual({ name: 'client-user', roles: ['user'], plugins: ['*'] });
+  });
+
   it('answers the probes and Prometheus', async () => {
     expect((await anonymous.GET('/health/live')).data).toEqual({ status: 'ok' });
     const ready = await anonymous.GET('/health/ready');
@@ -257,6 +267,10 @@ describe('a client generated from /openapi.json', () => {
     const root = await anonymous.GET('/', { redirect: 'manual', parseAs: 'text' });
     expect({ status: root.response.status, location: root.response.headers.get('location') }).toEqual({ status: 302, location: '/docs' });
     expect((await anonymous.GET('/favicon.ico')).response.status).toBe(204);
+    const consolePage = await anonymous.GET('/console', { parseAs: 'text' });
+    const script = /\/console\/assets\/([\w.-]+\.js)/.exec(consolePage.data ?? '')?.[1] ?? '';
+    expect(script).not.toBe('');
+    expect((await anonymous.GET('/console/assets/{file}', { params: { path: { file: script } }, parseAs: 'text' })).response.headers.get('cache-control')).toContain('immutable');
   });
 
   it('opens, streams and closes an MCP session on /mcp', async () => {

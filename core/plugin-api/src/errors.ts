@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   circuit_open: { status: 503, title: 'Claude is temporarily unavailable (circuit breaker open)' },
   at_capacity: { status: 503, title: 'The platform is at capacity' },
   shutting_down: { status: 503, title: 'This instance is shutting down' },
+  console_not_built: { status: 503, title: 'The web console is not built on this instance' },
   worker_lost: { status: 503, title: 'The instance running the job was lost' },
   audit_unavailable: { status: 503, title: 'The audit log cannot be written' },
   shared_state_unavailable: { status: 503, title: 'Shared state (Redis) is unavailable' },

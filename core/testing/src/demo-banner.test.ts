@@ -24,6 +24,8 @@ describe('demoBanner', () => {
       // Only routes of the served document: without /metrics in it, no /metrics line.
       const without = demoBanner({ base: 'b', simulatorUrl: 's', key: 'k', plugins, paths: new Set(Object.keys(openapi.paths).filter((path) => path !== '/metrics')) });
       expect(without).not.toContain('/metrics');
+      expect(banner).toContain('open http://127.0.0.1:1/console and paste the demo key');
+      expect(demoBanner({ base: 'b', simulatorUrl: 's', key: 'k', plugins, paths: new Set(Object.keys(openapi.paths).filter((path) => path !== '/console')) })).not.toContain('/console');
     } finally {
       await rt.dispose();
     }

@@ -53,6 +53,8 @@ export function demoBanner({ base, simulatorUrl, key, plugins, paths }: BannerIn
     ...(first
       ? ['', 'The same call streamed as Server-Sent Events:', `  curl -N -X POST ${base}${first.path} ${auth} -H 'accept: text/event-stream' -H 'content-type: application/json' \\`, `       -d ${first.body}`]
       : []),
+    ...get('/console', ''),
+    ...get('/console', `In a browser: open ${base}/console and paste the demo key.`),
     '',
     'Ctrl-C stops it.',
     '',

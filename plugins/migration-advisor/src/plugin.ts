@@ -2,7 +2,9 @@ import { definePlugin, defineOperation, readPrompt, READ_ONLY_TOOLS, workspaceFi
 import { z } from 'zod';
 import { dependencyVersions } from './dependency-versions';
 
-const version = z.string().min(1).max(100).regex(/^[^\n\r]+$/, 'must be one line, e.g. express@4');
+const ONE_LINE = 'must be one line, e.g. express@4';
+// `x-errorMessage` (an extension named after ajv-errors' keyword) publishes the message, so a client (the console's form) can say what the server says.
+const version = z.string().min(1).max(100).regex(/^[^\n\r]+$/, ONE_LINE).meta({ 'x-errorMessage': { pattern: ONE_LINE } });
 
 /** `assess` input: the code and the two ends of the migration. */
 export const assessInput = z.strictObject({

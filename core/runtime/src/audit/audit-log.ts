@@ -60,6 +60,20 @@ export interface ToolCallAuditEntry {
   readonly durationMs: number;
 }
 
+/** An audit line as the admin audit tail shows it: the entry and when it was written. */
+export type RecentAuditEntry = AuditEntry & { readonly at: string };
+
+/** Filters of {@link AuditLog.recent}; each matches exactly when given. */
+export interface AuditFilter {
+  readonly key?: string;
+  readonly plugin?: string;
+  readonly outcome?: string;
+  readonly limit?: number;
+}
+
+/** Audit lines kept in memory for the admin audit tail (the file or stdout keeps them all). */
+export const RECENT_AUDIT_LINES = 1000;
+
 /** What the audit log needs of its file sink. */
 export interface AuditFileSink {
   health(): AuditSinkHealth;
@@ -89,11 +103,16 @@ export class AuditLog {
     private readonly logger: Logger,
     private readonly file?: AuditFileSink,
     private readonly onFailure: AuditFailurePolicy = 'continue',
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Writes a call's line, and hands it to each listener (the usage ledger takes one row per line). */
+  private readonly tail: RecentAuditEntry[] = [];
+
+  /** Writes a call's line, keeps it for the audit tail, and hands it to each listener (the usage ledger takes one row per line). */
   record(entry: AuditEntry): void {
     this.logger.info({ audit: true, ...entry }, 'invocation');
+    this.tail.push({ at: this.now().toISOString(), ...entry });
+    if (this.tail.length > RECENT_AUDIT_LINES) this.tail.splice(0, this.tail.length - RECENT_AUDIT_LINES);
     for (const listener of this.listeners) listener(entry);
   }
 
@@ -110,6 +129,20 @@ export class AuditLog {
   /** Writes the record of one defined tool call (see {@link ToolCallAuditEntry}). */
   recordToolCall(entry: ToolCallAuditEntry): void {
     this.logger.info({ audit: true, ...entry }, 'tool_call');
+  }
+
+  /** The last lines this instance wrote (at most {@link RECENT_AUDIT_LINES}), newest first, filtered. */
+  recent(filter: AuditFilter = {}): RecentAuditEntry[] {
+    const out: RecentAuditEntry[] = [];
+    const limit = filter.limit ?? 100;
+    for (let i = this.tail.length - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.tail[i] as RecentAuditEntry;
+      if (filter.key !== undefined && e.key !== filter.key) continue;
+      if (filter.plugin !== undefined && e.plugin !== filter.plugin) continue;
+      if (filter.outcome !== undefined && e.outcome !== filter.outcome) continue;
+      out.push(e);
+    }
+    return out;
   }
 
   /** True while new calls must be refused: the file is failing and `audit.onFailure` is `refuse`. */

@@ -3,6 +3,7 @@ import cors from 'cors';
 import helmet from 'helmet';
 import type { Logger } from '@ccp/plugin-api';
 import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log';
 import type { Authenticator } from '../auth/api-keys';
 import type { KeyService } from '../auth/key-service';
 import type { Database } from '../db/database';
@@ -37,9 +38,11 @@ import { jobRoutes } from './routes/jobs';
 import { keyRoutes } from './routes/keys';
 import { usageRoutes } from './routes/usage';
 import { pluginRoutes } from './routes/plugins';
+import { consoleRoutes, loadConsoleAssets, type ConsoleAssets } from './routes/console';
 import { sessionRoutes } from './routes/sessions';
 import { mcpRoutes } from './mcp/mcp-routes';
 import type { McpSessions } from './mcp/mcp-sessions';
+import { statusRoutes } from './routes/status';
 import { clientMessage, serverEvent, webSocketRoute } from './websocket';
 
 /** The platform version reported in the API description. */
@@ -87,6 +90,10 @@ export interface AppDeps {
   readonly now: () => Date;
   /** MCP sessions (absent: no /mcp routes, `mcp.enabled: false`). */
   readonly mcp?: McpSessions;
+  /** The audit log (absent: no /v1/admin/audit tail). */
+  readonly audit?: AuditLog;
+  /** The built web console (absent: read from the @ccp/console package; `null`: none, /console answers 503). */
+  readonly console?: ConsoleAssets | null;
 }
 
 /**
@@ -120,13 +127,15 @@ export function createApp(deps: AppDeps): Express {
     ...(deps.batches ? batchRoutes(deps.batches) : []),
     ...(deps.jobs ? jobResultRoutes(deps.jobs, deps.registry) : []),
     ...pluginRoutes(deps.registry, deps.planner, deps.runner, heartbeatMs, deps.jobs),
-    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs, deps.budgetedKeys),
+    ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs, deps.budgetedKeys, deps.audit),
     ...keyRoutes(deps.keys),
     ...usageRoutes(deps.database, deps.now),
+    ...statusRoutes(deps.metrics, deps.breaker, PLATFORM_VERSION),
     webSocketRoute(),
     ...(deps.mcp ? mcpRoutes(deps.mcp, config.cors.origins) : []),
-    // Last, so API calls never walk the documentation's routes.
+    // Last, so API calls never walk the documentation's or the console's routes.
     ...docsRoutes(document),
+    ...consoleRoutes(deps.console === undefined ? loadConsoleAssets() : (deps.console ?? undefined)),
   );
   // Calls count against the per-key limit in the call pipeline (so a refusal is audited);
   // every other /v1 route counts in the route's middleware, in the same buckets.

@@ -102,6 +102,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     for await (const chunk of req) raw += chunk;
     const rec = record(requests.length + 1, req, raw);
     requests.push(rec);
+    res.once('close', () => {
+      if (!res.writableFinished) rec.closedAt = Date.now();
+    });
     const path = rec.path.split('?')[0];
     if (req.method === 'HEAD' || req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(req.method === 'GET' ? '{}' : undefined);

@@ -40,6 +40,8 @@ export interface RecordedRequest {
   readonly stream: boolean;
   /** When the simulator finished answering (unset while it streams or hangs). */
   completedAt?: number;
+  /** When the client closed the connection before the answer was complete (a cancelled call cuts its stream). */
+  closedAt?: number;
   /** The `input_tokens` the simulator reported for this request. */
   inputTokens?: number;
   /** The blocks it answered with (unset for faults, hangs and broken streams). */

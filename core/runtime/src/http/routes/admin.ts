@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Caller } from '../../auth/caller';
+import type { AuditLog } from '../../audit/audit-log';
+import { parseBody } from '../../calls/plan';
 import { requireAdmin } from '../../auth/middleware';
 import type { PlatformConfig } from '../../config/schema';
 import type { BreakerEngine } from '../../engine/decorators/breaker';
@@ -13,12 +15,25 @@ import { deliveriesSchema } from './jobs';
 /** A key as the budgets view lists it. */
 export type BudgetedKey = Pick<Caller, 'name' | 'roles' | 'plugins'> & { readonly budget?: Caller['budget'] | null };
 
+const auditLine = z.object({
+  at: z.string(), requestId: z.string(), key: z.string(), plugin: z.string(), operation: z.string(), transport: z.string(), outcome: z.string(),
+  inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number(), durationMs: z.number().int(),
+  sessionId: z.string().optional(), cacheReadInputTokens: z.number().int().optional(), cacheCreationInputTokens: z.number().int().optional(), spendBasis: z.string().optional(),
+});
+
+const auditQuery = z.strictObject({
+  key: z.string().min(1).max(200).optional(),
+  plugin: z.string().min(1).max(200).optional(),
+  outcome: z.string().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
 /**
- * `/v1/admin` (admin role): circuit breaker state and reset, live budgets per key, webhook
- * redelivery. `keys` gives every key (the config file's and the database's); the config
- * file's alone when absent.
+ * `/v1/admin` (admin role): circuit breaker state and reset, live budgets per key, the audit
+ * tail, webhook redelivery. `keys` gives every key (the config file's and the database's);
+ * the config file's alone when absent.
  */
-export function adminRoutes(config: PlatformConfig, limits: { concurrency: ConcurrencyLimit; budget: BudgetLimit }, breaker: BreakerEngine | undefined, jobs?: JobService, keys?: () => readonly BudgetedKey[]): Route[] {
+export function adminRoutes(config: PlatformConfig, limits: { concurrency: ConcurrencyLimit; budget: BudgetLimit }, breaker: BreakerEngine | undefined, jobs?: JobService, keys?: () => readonly BudgetedKey[], audit?: AuditLog): Route[] {
   const state = () => (breaker ? { state: breaker.state, retryAfterSeconds: breaker.state === 'closed' ? 0 : breaker.retryAfterSeconds() } : { state: 'disabled' as const });
   return [
     route({
@@ -73,6 +88,33 @@ export function adminRoutes(config: PlatformConfig, limits: { concurrency: Concu
         },
       ],
     }),
+    ...(audit
+      ? [
+          route({
+            method: 'get',
+            path: '/v1/admin/audit',
+            operationId: 'getAuditTail',
+            summary: 'The last audit lines this instance wrote (at most 1000 kept in memory), newest first, filtered',
+            description: 'Every call writes one audit line (to stdout, and to audit.file when set); this is the tail of this instance only. Filters match exactly.',
+            tags: ['admin'],
+            query: {
+              key: { description: 'Only calls of this key name', schema: z.string() },
+              plugin: { description: 'Only calls of this plugin', schema: z.string() },
+              outcome: { description: 'Only this outcome: success, or an error code', schema: z.string() },
+              limit: { description: 'Lines to return (1-1000, default 100)', schema: z.number().int().min(1).max(1000) },
+            },
+            responses: { 200: { description: 'The lines', json: z.object({ entries: z.array(auditLine) }) } },
+            problems: [400, 403],
+            handlers: [
+              requireAdmin,
+              (req, res) => {
+                const q = parseBody(auditQuery, req.query, 'the audit query (key, plugin, outcome, limit)');
+                res.json({ entries: audit.recent(q) });
+              },
+            ],
+          }),
+        ]
+      : []),
     ...(jobs
       ? [
           route({

@@ -1,0 +1,101 @@
+import { FakeEngine, unitRuntime } from '@ccp/testing';
+import express from 'express';
+import request from 'supertest';
+import { ANONYMOUS } from '../../auth/caller';
+import { Metrics } from '../../metrics/metrics';
+import { mountRoutes } from '../api/mount';
+import type { Runtime } from '../../composition-root';
+import { hashKey } from '../../auth/api-keys';
+import { histogramQuantile, statusRoutes } from './status';
+
+const adminKey = 'ccp_status_admin_key_0123456789abcdef';
+const userKey = 'ccp_status_user_key_0123456789abcdef';
+const review = { files: [{ path: 'src/a.ts', content: 'export const a = 1;\n' }] };
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+describe('histogramQuantile', () => {
+  it('interpolates within the bucket the rank falls in, as PromQL does', () => {
+    const buckets = [{ le: 0.5, count: 0 }, { le: 1, count: 2 }, { le: 2, count: 4 }, { le: Infinity, count: 4 }];
+    expect(histogramQuantile(0.5, buckets)).toBe(1);
+    expect(histogramQuantile(0.75, buckets)).toBe(1.5);
+    expect(histogramQuantile(0.25, buckets)).toBe(0.75);
+  });
+  it('has no answer without samples, and the highest finite bound for the +Inf bucket', () => {
+    expect(histogramQuantile(0.5, [{ le: 1, count: 0 }, { le: Infinity, count: 0 }])).toBeNull();
+    expect(histogramQuantile(0.95, [{ le: 1, count: 1 }, { le: Infinity, count: 5 }])).toBe(1);
+  });
+});
+
+describe('the per-plugin window of GET /v1/status', () => {
+  it('counts the calls of about the last hour, from snapshots taken when asked (at most one a minute)', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const MIN = 60_000;
+    let now = 0;
+    const app = express();
+    app.use((req, _res, next) => {
+      req.caller = ANONYMOUS;
+      next();
+    });
+    mountRoutes(app, statusRoutes(metrics, undefined, '0.1.0', () => now));
+    const window = async () => {
+      const body = (await request(app).get('/v1/status').expect(200)).body as { window: { since: string }; plugins: { plugin: string; requests: number; errors: number }[] };
+      return { since: (Date.parse(body.window.since) - 0) / MIN, plugins: body.plugins };
+    };
+    now = 10 * MIN;
+    metrics.queries.inc({ plugin: 'code-review', outcome: 'success' }, 3);
+    expect(await window()).toEqual({ since: 0, plugins: [{ plugin: 'code-review', requests: 3, errors: 0 }] });
+    now = 30 * MIN;
+    metrics.queries.inc({ plugin: 'code-review', outcome: 'success' });
+    metrics.queries.inc({ plugin: 'code-review', outcome: 'timeout' });
+    expect(await window()).toEqual({ since: 0, plugins: [{ plugin: 'code-review', requests: 5, errors: 1 }] });
+    // An hour after the first snapshot: only what came since it.
+    now = 70 * MIN;
+    expect(await window()).toEqual({ since: 10, plugins: [{ plugin: 'code-review', requests: 2, errors: 1 }] });
+    now = 100 * MIN;
+    expect(await window()).toEqual({ since: 30, plugins: [{ plugin: 'code-review', requests: 0, errors: 0 }] });
+  });
+});
+
+describe('GET /v1/status, GET /v1/me and GET /v1/admin/audit', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await unitRuntime(new FakeEngine({ output: { summary: 'Fine.', findings: [], filesReviewed: ['src/a.ts'] } }), {
+      config: {
+        auth: { enabled: true, keys: [{ name: 'ops', sha256: hashKey(adminKey), roles: ['user', 'admin'] }, { name: 'ci', sha256: hashKey(userKey), plugins: ['code-review'] }] },
+        cache: { enabled: false },
+      },
+    });
+    await request(runtime.app).post('/v1/plugins/code-review/review').set(bearer(userKey)).send(review).expect(200);
+    await request(runtime.app).post('/v1/plugins/doc-generator/generate').set(bearer(adminKey)).send({ files: review.files, style: 'tsdoc' });
+  });
+  afterAll(() => runtime.dispose());
+
+  it('reports breaker, admission, pool and calls per plugin, only the plugins the key may use', async () => {
+    const admin = await request(runtime.app).get('/v1/status').set(bearer(adminKey)).expect(200);
+    expect(admin.body).toMatchObject({ instanceId: expect.stringMatching(/:\d+$/), breaker: { state: 'closed', retryAfterSeconds: 0 }, admission: { running: 0, queued: 0 }, pool: { warming: 0, spare: 0, idle: 0, busy: 0 } });
+    expect(admin.body.admission.limits.inFlight).toBeGreaterThan(0);
+    expect(admin.body.plugins.map((p: { plugin: string }) => p.plugin)).toEqual(['code-review', 'doc-generator']);
+    expect(admin.body.plugins[0]).toEqual({ plugin: 'code-review', requests: 1, errors: 0 });
+    const user = await request(runtime.app).get('/v1/status').set(bearer(userKey)).expect(200);
+    expect(user.body.plugins.map((p: { plugin: string }) => p.plugin)).toEqual(['code-review']);
+    await request(runtime.app).get('/v1/status').expect(401);
+  });
+
+  it('names the calling key, its roles and plugins, never its secret', async () => {
+    const me = await request(runtime.app).get('/v1/me').set(bearer(userKey)).expect(200);
+    expect(me.body).toEqual({ name: 'ci', roles: ['user'], plugins: ['code-review'] });
+    expect(JSON.stringify(me.body)).not.toContain(userKey);
+  });
+
+  it('gives admins the audit tail, newest first and filtered; 403 to other keys', async () => {
+    const all = await request(runtime.app).get('/v1/admin/audit').set(bearer(adminKey)).expect(200);
+    expect(all.body.entries.map((e: { key: string; plugin: string }) => [e.key, e.plugin])).toEqual([['ops', 'doc-generator'], ['ci', 'code-review']]);
+    expect(all.body.entries[0].at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const ci = await request(runtime.app).get('/v1/admin/audit?key=ci&outcome=success').set(bearer(adminKey)).expect(200);
+    expect(ci.body.entries).toHaveLength(1);
+    expect((await request(runtime.app).get('/v1/admin/audit?limit=1').set(bearer(adminKey)).expect(200)).body.entries).toHaveLength(1);
+    await request(runtime.app).get('/v1/admin/audit?limit=0').set(bearer(adminKey)).expect(400);
+    const refused = await request(runtime.app).get('/v1/admin/audit').set(bearer(userKey)).expect(403);
+    expect(refused.body.code).toBe('forbidden');
+  });
+});
