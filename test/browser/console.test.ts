@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { postJson, processesUnder, startTestRuntime, testKey, waitUntil, type TestRuntime } from '@ccp/testing';
@@ -14,13 +17,17 @@ const user = testKey('dev', { roles: ['user'], plugins: ['code-review'] });
 
 describe('the web console in a browser', () => {
   let rt: TestRuntime;
+  let dir: string;
   let browser: Browser;
   const opened: Watched[] = [];
 
   beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccp-console-'));
     rt = await startTestRuntime({
       config: {
         auth: { enabled: true, keys: [admin.entry, user.entry] },
+        // Keys and the ledger in an embedded database, as the shipped config keeps them.
+        database: { embeddedDir: join(dir, 'data'), ledger: { flushMs: 20 } },
         // Opens after two failed queries and stays open until the test closes it.
         breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 120_000, rollingWindowMs: 60_000 },
       },
@@ -30,6 +37,7 @@ describe('the web console in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await rt?.close();
+    await rm(dir, { recursive: true, force: true });
   });
   afterEach(async () => {
     for (const w of opened.splice(0)) {
@@ -291,8 +299,9 @@ describe('the web console in a browser', () => {
     const rows = await table.locator('tbody tr').allInnerTexts();
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((t) => t.includes('success'))).toBe(true);
-    // Issue 19's key-management routes are not served on this branch: the view says so and calls none of them.
-    await w.page.getByTestId('keys-not-served').waitFor();
+    // The keys of the config file, read-only, and the spend of the calls above from the ledger.
+    await w.page.getByTestId('keys').locator('tr[data-key="dev"]').waitFor();
+    await w.page.getByTestId('spend').locator('tfoot').waitFor();
     expect(await axe(w.page)).toEqual([]);
     await shot(w.page, 'admin');
     // The status after the calls of the tests before (the breaker closed by hand after the storm).

@@ -13,4 +13,7 @@ export type JobSummary = Omit<Job, 'result'>;
 export type Status = Schemas['Status'];
 export type Me = Schemas['Me'];
 export type Usage = Schemas['Usage'];
+export type ApiKey = Schemas['ApiKey'];
+export type IssuedApiKey = Schemas['IssuedApiKey'];
+export type UsageReport = Schemas['UsageReport'];
 export type AuditLine = operations['getAuditTail']['responses'][200]['content']['application/json']['entries'][number];

@@ -1,53 +1,29 @@
 import { useState } from 'preact/hooks';
 import { api, apiText } from '../api';
+import type { ApiKey, IssuedApiKey, UsageReport } from '../api-types';
 import { errorText, usePoll } from '../hooks';
 
 /*
- * PREVIEW, against issue 19's routes as that issue names them (key management under
- * /v1/admin/keys and the usage ledger behind GET /v1/admin/usage?from&to&groupBy&format),
- * which are being built on another branch. The exact JSON shapes are not settled yet: these
- * views read them leniently and are shown only when this server's OpenAPI document lists
- * the routes, so on a server without them nothing is called.
+ * Key management (/v1/admin/keys) and spend from the usage ledger (GET /v1/admin/usage), read
+ * with the types generated from the routes' own declarations (a server without a database
+ * answers them 503, and the panels show that problem).
  */
 
-/** Whether the server documents issue 19's key-management and ledger routes. */
-export async function keyManagementServed(): Promise<{ keys: boolean; ledger: boolean }> {
-  const doc = await api<{ paths?: Record<string, Record<string, { parameters?: { name: string }[] }>> }>('GET', '/openapi.json');
-  const paths = doc.paths ?? {};
-  const usage = paths['/v1/admin/usage']?.get;
-  return { keys: Boolean(paths['/v1/admin/keys']?.post), ledger: Boolean(usage?.parameters?.some((p) => p.name === 'groupBy')) };
-}
-
-/** A key as the list shows it: never its secret. */
-interface KeyView {
-  readonly id: string;
-  readonly name: string;
-  readonly roles?: readonly string[];
-  readonly plugins?: readonly string[];
-  readonly expiresAt?: string | null;
-  readonly state?: string;
-  readonly source?: string;
-  readonly prefix?: string;
-  readonly last4?: string;
-}
-
-const listOf = (body: unknown): KeyView[] => (Array.isArray(body) ? body : ((body as { keys?: KeyView[] }).keys ?? [])) as KeyView[];
-const secretOf = (body: unknown): string | undefined => {
-  const b = body as { secret?: string; key?: { secret?: string } };
-  return b.secret ?? b.key?.secret;
-};
+const listOf = (body: { keys: ApiKey[] }): ApiKey[] => body.keys;
+/** How a key is recognised without its secret: each live secret's prefix and last 4 characters. */
+const shownAs = (k: ApiKey): string => (k.secrets ?? []).map((x) => `${x.prefix}…${x.last4}`).join(', ') || '–';
 
 /** API keys: list, create (the secret shown once, with a copy button), rotate with a grace period, revoke. */
 export function KeysPanel() {
-  const { data, error, reload } = usePoll(() => api<unknown>('GET', '/v1/admin/keys').then(listOf), undefined);
+  const { data, error, reload } = usePoll(() => api<{ keys: ApiKey[] }>('GET', '/v1/admin/keys').then(listOf), undefined);
   const [form, setForm] = useState({ name: '', roles: 'user', plugins: '*', expiresAt: '' });
   const [secret, setSecret] = useState<{ name: string; value: string }>();
   const [problem, setProblem] = useState<string>();
   const [copied, setCopied] = useState('');
   const act = async (fn: () => Promise<unknown>, name: string) => {
     try {
-      const body = await fn();
-      const value = body ? secretOf(body) : undefined;
+      const body = (await fn()) as Partial<IssuedApiKey> | undefined;
+      const value = body?.secret;
       setSecret(value ? { name, value } : undefined);
       setCopied('');
       setProblem(undefined);
@@ -63,7 +39,7 @@ export function KeysPanel() {
   };
   return (
     <div class="card" data-testid="keys">
-      <h2>API keys <small class="badge">preview: issue 19</small></h2>
+      <h2>API keys</h2>
       {error || problem ? <p class="error" role="alert">{error ?? problem}</p> : null}
       {secret ? (
         <div class="secret" role="status">
@@ -94,7 +70,7 @@ export function KeysPanel() {
               {data.map((k) => (
                 <tr key={k.id} data-key={k.name}>
                   <td>{k.name}</td>
-                  <td><code>{k.prefix ?? ''}…{k.last4 ?? ''}</code></td>
+                  <td><code>{shownAs(k)}</code></td>
                   <td>{(k.roles ?? []).join(', ')}</td>
                   <td>{(k.plugins ?? []).join(', ')}</td>
                   <td>{k.expiresAt ? new Date(k.expiresAt).toLocaleString() : 'never'}</td>
@@ -117,15 +93,13 @@ export function KeysPanel() {
   );
 }
 
-type Row = Record<string, string | number | null>;
-
 /** Spend from the ledger, grouped by key, plugin or day, with a CSV download of the same query. */
 export function SpendPanel() {
   const [groupBy, setGroupBy] = useState<'key' | 'plugin' | 'day'>('day');
-  const to = new Date();
-  const from = new Date(to.getTime() - 30 * 86_400_000);
-  const query = `from=${from.toISOString().slice(0, 10)}&to=${to.toISOString().slice(0, 10)}&groupBy=${groupBy}`;
-  const { data, error } = usePoll(() => api<unknown>('GET', `/v1/admin/usage?${query}&format=json`).then((b) => (Array.isArray(b) ? b : ((b as { rows?: Row[]; usage?: Row[] }).rows ?? (b as { usage?: Row[] }).usage ?? [])) as Row[]), undefined, [query]);
+  // `to` is exclusive and defaults to now, so it is left out: today's calls are in.
+  const from = new Date(Date.now() - 30 * 86_400_000);
+  const query = `from=${from.toISOString().slice(0, 10)}&groupBy=${groupBy}`;
+  const { data, error, reload } = usePoll(() => api<UsageReport>('GET', `/v1/admin/usage?${query}&format=json`), undefined, [query]);
   const [csv, setCsv] = useState<string>();
   const [csvProblem, setCsvProblem] = useState<string>();
   const download = async () => {
@@ -137,21 +111,29 @@ export function SpendPanel() {
       setCsvProblem(errorText(err));
     }
   };
-  const columns = data?.[0] ? Object.keys(data[0]) : [];
+  const usd = (x: number) => `$${x.toFixed(4)}`;
   return (
     <div class="card" data-testid="spend">
-      <h2>Spend, last 30 days <small class="badge">preview: issue 19</small></h2>
+      <h2>Spend, last 30 days</h2>
       <label for="spend-group">Group by</label>
       <select id="spend-group" value={groupBy} onChange={(e) => setGroupBy(e.currentTarget.value as 'key' | 'plugin' | 'day')}>
         <option value="day">day</option><option value="key">key</option><option value="plugin">plugin</option>
-      </select>
+      </select>{' '}
+      <button type="button" onClick={reload}>Refresh spend</button>
       {error ? <p class="error" role="alert">{error}</p> : null}
       {data ? (
         <div class="table-wrap">
           <table>
-            <caption>Spend by {groupBy}</caption>
-            <thead><tr>{columns.map((c) => <th scope="col" key={c}>{c}</th>)}</tr></thead>
-            <tbody>{data.map((r, i) => <tr key={i}>{columns.map((c) => <td key={c}>{String(r[c] ?? '')}</td>)}</tr>)}</tbody>
+            <caption>Spend by {groupBy}, {data.from.slice(0, 10)} to {data.to.slice(0, 10)}</caption>
+            <thead><tr><th scope="col">{groupBy}</th><th scope="col">Calls</th><th scope="col">Answered</th><th scope="col">Input tokens</th><th scope="col">Output tokens</th><th scope="col">Cost (USD)</th></tr></thead>
+            <tbody>
+              {data.groups.map((g) => (
+                <tr key={g.group}>
+                  <td>{g.keyName ? `${g.keyName} (${g.group})` : g.group}</td><td>{g.calls}</td><td>{g.answered}</td><td>{g.inputTokens}</td><td>{g.outputTokens}</td><td>{usd(g.costUsd)}</td>
+                </tr>
+              ))}
+            </tbody>
+            <tfoot><tr><th scope="row">Total</th><td>{data.total.calls}</td><td>{data.total.answered}</td><td>{data.total.inputTokens}</td><td>{data.total.outputTokens}</td><td>{usd(data.total.costUsd)}</td></tr></tfoot>
           </table>
         </div>
       ) : null}

@@ -2,19 +2,18 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import type { AuditLine } from '../api-types';
 import { errorText, usePoll } from '../hooks';
-import { KeysPanel, keyManagementServed, SpendPanel } from './admin-keys';
+import { KeysPanel, SpendPanel } from './admin-keys';
 
 /**
  * Admin keys only (the navigation hides it from others, and every route it calls answers
- * 403 to them). The audit tail with filters; key management and spend wait for the
- * key-management and usage-ledger routes (issue 19), which are built on another branch.
+ * 403 to them). The audit tail with filters, API keys and spend from the usage ledger (on a
+ * server without a database those two say so: their routes answer 503 database_unavailable).
  */
 export function AdminView() {
   const [filters, setFilters] = useState({ key: '', plugin: '', outcome: '' });
   const [applied, setApplied] = useState(filters);
   const query = new URLSearchParams(Object.entries(applied).filter(([, v]) => v)).toString();
   const { data, error } = usePoll(() => api<{ entries: AuditLine[] }>('GET', `/v1/admin/audit?limit=100${query ? `&${query}` : ''}`), 2000, [query]);
-  const { data: served } = usePoll(keyManagementServed, undefined);
   const [breaker, setBreaker] = useState<string>();
   const reset = async () => {
     try {
@@ -67,14 +66,8 @@ export function AdminView() {
         <h2>Circuit breaker</h2>
         <button type="button" onClick={() => void reset()}>Close the breaker by hand</button> <span aria-live="polite">{breaker}</span>
       </div>
-      {served?.keys ? <KeysPanel /> : null}
-      {served?.ledger ? <SpendPanel /> : null}
-      {served && (!served.keys || !served.ledger) ? (
-        <div class="card">
-          <h2>API keys and spend</h2>
-          <p data-testid="keys-not-served">This server does not serve {!served.keys && !served.ledger ? 'the key-management API or the usage ledger' : !served.keys ? 'the key-management API' : 'the usage ledger'} yet (issue 19, built on another branch): the console shows key create, rotate and revoke and spend per key, plugin and day once its OpenAPI document lists them.</p>
-        </div>
-      ) : null}
+      <KeysPanel />
+      <SpendPanel />
     </section>
   );
 }
