@@ -5,7 +5,7 @@ import { expectProblem, expectProblemBody, must } from './support/problems';
 import { GOOD_CALL, Probe, PROBE_TIMEOUT_MS, saveUnfinishedProbes } from './support/probe';
 import { ProbeRedis } from './support/redis';
 import { bootServer, killLeftoverServers, type FaultServer } from './support/server';
-import { invokeAll, openSocket } from './support/ws';
+import { refusedUpgrade } from './support/ws';
 
 // Redis (a real redis-server) killed, restarted and frozen under a running server: every
 // route that needs it answers at once with a typed 503 shared_state_unavailable and a
@@ -51,16 +51,14 @@ describe('Redis outage', () => {
     await p.attempt('an operation on the agent engine', async () => refusedAtOnce(await p.post('code-review', '/v1/plugins/code-review/review', review())), down);
     await p.attempt('a session start with a first input', async () => refusedAtOnce(await p.post('session start', '/v1/plugins/code-review/sessions', { operation: 'review', input: review() })), down);
     await p.attempt('a session message', async () => refusedAtOnce(await p.post('session message', `/v1/sessions/${sessionId}/messages`, { text: 'still there?' })), down);
-    await p.attempt('a WebSocket invoke', async () => {
-      const ws = await openSocket(p);
-      try {
-        const started = Date.now();
-        const [end] = await invokeAll(p, ws, [{ type: 'invoke', id: 'w1', plugin: 'commit-message', operation: 'write', input: GOOD_CALL.body }], { timeoutMs: 10_000 });
-        expectProblemBody(end?.problem, 'shared_state_unavailable');
-        must(Date.now() - started < REFUSED_WITHIN_MS, 'the refusal', `within ${REFUSED_WITHIN_MS} ms`, `${Date.now() - started} ms`);
-      } finally {
-        ws.terminate();
-      }
+    // The upgrade counts against the key's request rate, which lives in Redis: it is refused
+    // at once with the typed 503 (before, the socket opened and its invoke got the 503).
+    await p.attempt('a WebSocket upgrade', async () => {
+      const started = Date.now();
+      const refused = await refusedUpgrade(p);
+      must(refused.status === 503, 'the upgrade', 503, refused.status);
+      expectProblemBody(refused.body, 'shared_state_unavailable');
+      must(Date.now() - started < REFUSED_WITHIN_MS, 'the refusal', `within ${REFUSED_WITHIN_MS} ms`, `${Date.now() - started} ms`);
     }, down);
     await p.attempt('/health/ready while Redis is down', async () => {
       const res = await p.get('/health/ready', '/health/ready');

@@ -29,6 +29,32 @@ export async function openSocket(p: Probe, timeoutMs = 5000): Promise<WebSocket>
   return ws;
 }
 
+/** An upgrade the server refused: its status and problem document (rejects if the socket opened). */
+export async function refusedUpgrade(p: Probe, timeoutMs = 5000): Promise<{ status: number; body: unknown }> {
+  const ws = new WebSocket(`${p.server.url.replace('http', 'ws')}/v1/ws`, { headers: p.server.keys.user.headers });
+  ws.on('error', () => undefined); // ended below, before it opened
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the upgrade was not answered within ${timeoutMs} ms`)), timeoutMs);
+      ws.once('unexpected-response', (_req, res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') as unknown });
+        });
+      });
+      ws.once('open', () => {
+        clearTimeout(timer);
+        reject(new Error('the upgrade was accepted'));
+      });
+    });
+  } finally {
+    ws.terminate();
+  }
+}
+
 /**
  * Sends each message on the socket in the same tick (a burst the server reads at once) and
  * waits for each call's last event (`result` or `error`), at most `timeoutMs`. Each call is
