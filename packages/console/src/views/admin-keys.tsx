@@ -9,13 +9,12 @@ import { errorText, usePoll } from '../hooks';
  * answers them 503, and the panels show that problem).
  */
 
-const listOf = (body: { keys: ApiKey[] }): ApiKey[] => body.keys;
 /** How a key is recognised without its secret: each live secret's prefix and last 4 characters. */
 const shownAs = (k: ApiKey): string => (k.secrets ?? []).map((x) => `${x.prefix}…${x.last4}`).join(', ') || '–';
 
 /** API keys: list, create (the secret shown once, with a copy button), rotate with a grace period, revoke. */
 export function KeysPanel() {
-  const { data, error, reload } = usePoll(() => api<{ keys: ApiKey[] }>('GET', '/v1/admin/keys').then(listOf), undefined);
+  const { data, error, reload } = usePoll(() => api<{ keys: ApiKey[] }>('GET', '/v1/admin/keys').then((b) => b.keys), undefined);
   const [form, setForm] = useState({ name: '', roles: 'user', plugins: '*', expiresAt: '' });
   const [secret, setSecret] = useState<{ name: string; value: string }>();
   const [problem, setProblem] = useState<string>();
