@@ -63,8 +63,9 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
   beforeAll(async () => {
     redis = await startRedis();
     sim = await startSimulator();
-    // Each answer streams for a few seconds, so a replica can be caught mid-run.
-    sim.setFallback({ auto: true, chunkDelayMs: 60 });
+    // Each answer streams for a few seconds, so a replica can be caught mid-run (at 60 ms a chunk
+    // all 30 jobs ended in about 4 s, before a victim was chosen, and nothing was left to kill).
+    sim.setFallback({ auto: true, chunkDelayMs: 150 });
     writeFileSync(
       join(dir, 'c.yaml'),
       stringify({
@@ -123,7 +124,7 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     const streamingTo = (i: number) => sim.messageRequests().filter((r) => keyOf(r) === `sk-ant-replica-${i}` && r.completedAt === undefined).length;
     const busyTo = (i: number) => processesUnder(roots[i] as string).length;
     const candidate = () => [1, 2].find((i) => streamingTo(i) > 0 && busyTo(i) > streamingTo(i));
-    await waitUntil(() => candidate() !== undefined, 8_000, 10);
+    await waitUntil(() => candidate() !== undefined, 6_000, 10);
     expect(await waitUntil(() => streamingTo(1) + streamingTo(2) > 0, 60_000, 10)).toBe(true);
     const victimIndex = candidate() ?? (streamingTo(1) >= streamingTo(2) ? 1 : 2);
     const victim = replicas[victimIndex] as ServerProcess;
