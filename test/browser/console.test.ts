@@ -274,9 +274,14 @@ describe('the web console in a browser', () => {
     await w.page.getByRole('button', { name: 'Start a session' }).click();
     await w.page.locator('#session-title').waitFor();
     await w.page.getByLabel('Message').fill('Which file did you read first?');
+    rt.simulator.enqueue({ blocks: [{ type: 'text', text: 'I read src/sum.ts first.' }] });
     await w.page.getByRole('button', { name: 'Continue the session' }).click();
-    await w.page.getByTestId('turns').locator('li').first().waitFor({ timeout: 60_000 });
+    const turn = w.page.getByTestId('turns').locator('li[data-turn="1"]');
+    await turn.waitFor({ timeout: 60_000 });
     await w.page.getByTestId('session-turns').filter({ hasText: /^1 \// }).waitFor();
+    // The turn is the platform's record, not the tab's: a reload shows it again.
+    await w.page.reload();
+    await turn.filter({ hasText: 'You: Which file did you read first?' }).filter({ hasText: 'code-review: I read src/sum.ts first.' }).waitFor();
     expect(await axe(w.page)).toEqual([]);
     await shot(w.page, 'sessions');
   });

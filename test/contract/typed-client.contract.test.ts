@@ -161,6 +161,10 @@ describe('a client generated from /openapi.json', () => {
     const reply = await api.POST('/v1/sessions/{sessionId}/messages', { params: { path: { sessionId } }, body: { text: 'Why is line 1 a problem?' } });
     expect({ status: reply.response.status, text: typeof reply.data?.result.text }).toEqual({ status: 200, text: 'string' });
 
+    const turns = await api.GET('/v1/sessions/{sessionId}/turns', { params: { path: { sessionId } } });
+    const log: Schemas['SessionTurn'][] = turns.data?.turns ?? [];
+    expect(log.map((t) => [t.turn, t.operation, t.input])).toEqual([[1, 'review', { files }], [2, 'message', { text: 'Why is line 1 a problem?' }]]);
+
     const deleted = await api.DELETE('/v1/sessions/{sessionId}', { params: { path: { sessionId } } });
     expect(deleted.response.status).toBe(204);
   });

@@ -44,6 +44,15 @@ describe('sessions across instances with Redis', () => {
       }
       const info = (await (await fetch(`${a.url}/v1/sessions/${sessionId}`)).json()) as { turns: number };
       expect(info.turns).toBe(3);
+      // The readable log of the turns, kept in Redis: B reads the turn A answered after its restart.
+      const log = (await (await fetch(`${b.url}/v1/sessions/${sessionId}/turns`)).json()) as { turns: { turn: number; operation: string; input: unknown; result: unknown }[] };
+      expect(log.turns.map((t) => [t.turn, t.operation, t.input])).toEqual([
+        [1, 'review', { files: [{ path: 'a.ts', content: 'x' }] }],
+        [2, 'message', { text: 'TURN-TWO-QUESTION asked on B' }],
+        [3, 'message', { text: 'TURN-THREE-QUESTION after restart' }],
+      ]);
+      expect(log.turns[0]?.result).toMatchObject({ summary: 's', filesReviewed: ['a.ts'] });
+      expect(log.turns[1]?.result).toEqual({ text: 'TURN-TWO-ANSWER' });
       const ready = (await (await fetch(`${b.url}/health/ready`)).json()) as { components: { sharedState: unknown } };
       expect(ready.components.sharedState).toEqual({ status: 'ok', kind: 'redis' });
     } finally {

@@ -8,6 +8,7 @@ import type { components, operations } from '../../../test/contract/generated/op
 type Schemas = components['schemas'];
 
 export type Session = Schemas['Session'];
+export type SessionTurn = Schemas['SessionTurn'];
 export type Job = Schemas['Job'];
 export type JobSummary = Omit<Job, 'result'>;
 export type Status = Schemas['Status'];

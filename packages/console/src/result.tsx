@@ -42,22 +42,23 @@ export function FindingsTable({ findings }: { findings: readonly Finding[] }) {
 
 /** Any operation's structured result: findings as a table, documents and tests as code blocks, the rest as fields. */
 export function ResultView({ body }: { body: CallResult }) {
-  const result = body.result;
   return (
     <section class="result" aria-labelledby="result-title">
       <h3 id="result-title">Result</h3>
       <UsageLine body={body} />
-      {isObj(result) ? (
-        Object.entries(result).map(([k, v]) => <ResultField name={k} value={v} key={k} />)
-      ) : (
-        <pre tabIndex={0}>{JSON.stringify(result, null, 2)}</pre>
-      )}
+      <ResultFields result={body.result} />
       <details>
         <summary>Raw JSON</summary>
         <pre tabIndex={0} class="raw" data-testid="raw-result">{JSON.stringify(body, null, 2)}</pre>
       </details>
     </section>
   );
+}
+
+/** A structured result's fields, each rendered by its shape (findings, code files, text, lists, JSON). */
+export function ResultFields({ result }: { result: unknown }) {
+  if (!isObj(result)) return <pre tabIndex={0}>{JSON.stringify(result, null, 2)}</pre>;
+  return <>{Object.entries(result).map(([k, v]) => <ResultField name={k} value={v} key={k} />)}</>;
 }
 
 function ResultField({ name, value }: { name: string; value: unknown }) {

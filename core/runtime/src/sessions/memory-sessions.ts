@@ -1,27 +1,36 @@
 import { LRUCache } from 'lru-cache';
 import type { SessionRecord, SessionRepository } from './session-record';
 import type { TranscriptStore } from './transcripts';
+import type { SessionTurn } from './turn-log';
 
 /**
  * Session records in this process's memory, each expiring `ttlMs` after its last save.
- * An expired or evicted session takes its transcript with it.
+ * An expired or evicted session takes its transcript and its turn log with it.
  */
 export class MemorySessions implements SessionRepository {
   private readonly records: LRUCache<string, SessionRecord>;
   private readonly locks = new Set<string>();
+  private readonly logs = new Map<string, SessionTurn[]>();
 
   constructor(transcripts: TranscriptStore, maxSessions = 10_000) {
     this.records = new LRUCache<string, SessionRecord>({
       max: maxSessions,
       ttlAutopurge: true,
       dispose: (_value, id, reason) => {
-        if (reason !== 'set') void transcripts.deleteSession(id);
+        if (reason === 'set') return;
+        this.logs.delete(id);
+        void transcripts.deleteSession(id);
       },
     });
   }
 
-  async save(record: SessionRecord, ttlMs: number): Promise<void> {
+  async save(record: SessionRecord, ttlMs: number, turn?: SessionTurn): Promise<void> {
     this.records.set(record.id, record, { ttl: ttlMs });
+    if (turn) this.logs.set(record.id, [...(this.logs.get(record.id) ?? []), turn]);
+  }
+
+  async turns(id: string): Promise<SessionTurn[]> {
+    return this.records.has(id) ? [...(this.logs.get(id) ?? [])] : [];
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -44,5 +53,6 @@ export class MemorySessions implements SessionRepository {
 
   async close(): Promise<void> {
     this.records.clear();
+    this.logs.clear();
   }
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SessionRecord, SessionRepository } from './session-record';
 import type { TranscriptStore } from './transcripts';
+import type { SessionTurn } from './turn-log';
 
 import { transcriptIndex } from './redis-transcripts';
 
@@ -8,14 +9,15 @@ const P = 'ccp:';
 const recordKey = (id: string) => `${P}session:${id}`;
 const ownerKey = (owner: string) => `${P}sessions-of:${owner}`;
 const lockKey = (id: string) => `${P}session-lock:${id}`;
+const turnsKey = (id: string) => `${P}session-turns:${id}`;
 
 // Releases a lock only if it is still ours (a slow turn must not free its successor's lock).
 const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
  * Session records in Redis, shared by every replica: any instance can resume any session,
- * and a restart loses nothing. A record and its transcripts expire together, `ttlMs`
- * after the last turn.
+ * and a restart loses nothing. A record, its turn log (a list) and its transcripts expire
+ * together, `ttlMs` after the last turn.
  */
 export class RedisSessions implements SessionRepository {
   constructor(
@@ -23,16 +25,21 @@ export class RedisSessions implements SessionRepository {
     private readonly transcripts: TranscriptStore,
   ) {}
 
-  async save(record: SessionRecord, ttlMs: number): Promise<void> {
-    await this.redis
-      .multi()
-      .set(recordKey(record.id), JSON.stringify(record), 'PX', ttlMs)
+  async save(record: SessionRecord, ttlMs: number, turn?: SessionTurn): Promise<void> {
+    const write = this.redis.multi().set(recordKey(record.id), JSON.stringify(record), 'PX', ttlMs);
+    if (turn) write.rpush(turnsKey(record.id), JSON.stringify(turn));
+    await write
+      .pexpire(turnsKey(record.id), ttlMs)
       .sadd(ownerKey(record.owner), record.id)
       .pexpire(ownerKey(record.owner), ttlMs) // refreshed by every save; expires once the owner's last session has
       .pexpire(transcriptIndex(record.id), ttlMs)
       .exec();
     const keys = await this.redis.smembers(transcriptIndex(record.id));
     if (keys.length > 0) await Promise.all(keys.map((k) => this.redis.pexpire(k, ttlMs)));
+  }
+
+  async turns(id: string): Promise<SessionTurn[]> {
+    return (await this.redis.lrange(turnsKey(id), 0, -1)).map((t) => JSON.parse(t) as SessionTurn);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -51,7 +58,7 @@ export class RedisSessions implements SessionRepository {
 
   async delete(id: string): Promise<void> {
     const record = await this.get(id);
-    await this.redis.del(recordKey(id));
+    await this.redis.del(recordKey(id), turnsKey(id));
     if (record) await this.redis.srem(ownerKey(record.owner), id);
     await this.transcripts.deleteSession(id);
   }

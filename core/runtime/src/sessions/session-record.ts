@@ -1,4 +1,5 @@
 import type { TokenUsage, WorkspaceFile } from '@ccp/plugin-api';
+import type { SessionTurn } from './turn-log';
 
 /** What the platform keeps about one multi-turn session (the transcript lives in the transcript store). */
 export interface SessionRecord {
@@ -18,8 +19,14 @@ export interface SessionRecord {
 
 /** Where session records live: in memory on one instance, or in Redis for several. */
 export interface SessionRepository {
-  /** Stores a record, expiring `ttlMs` after now (refreshed on every save). */
-  save(record: SessionRecord, ttlMs: number): Promise<void>;
+  /**
+   * Stores a record, expiring `ttlMs` after now (refreshed on every save), and with `turn`
+   * appends that turn to the session's log in the same write. The log expires and is
+   * deleted with the record.
+   */
+  save(record: SessionRecord, ttlMs: number, turn?: SessionTurn): Promise<void>;
+  /** The session's answered turns, oldest first (empty for none, or an unknown session). */
+  turns(id: string): Promise<SessionTurn[]>;
   get(id: string): Promise<SessionRecord | undefined>;
   list(owner: string): Promise<SessionRecord[]>;
   delete(id: string): Promise<void>;

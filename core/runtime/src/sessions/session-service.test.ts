@@ -55,6 +55,33 @@ describe('SessionService', () => {
     expect((await request(rt.app).get(`/v1/sessions/${res.body.sessionId}`).expect(200)).body).toMatchObject({ turns: 1, usage: { inputTokens: 100, costUsd: 0.001 } });
   });
 
+  it('keeps a log of the answered turns, readable by the owner, without the failed ones', async () => {
+    await start();
+    const { sessionId } = (await create({ input: review }).expect(201)).body as { sessionId: string };
+    const say = (text: string) => request(rt.app).post(`/v1/sessions/${sessionId}/messages`).send({ text });
+    await say('why?').expect(200);
+    engine.script({ error: new ClaudeError('api_error', 'upstream failed') });
+    await say('and this one fails').expect(502);
+    // An answer too large to keep is left out of its entry, and says so.
+    const big = { summary: 'x'.repeat(20_000), findings: [], filesReviewed: ['a.ts'] };
+    engine.script({ output: big });
+    await say('a long answer').expect(200);
+    const { body } = await request(rt.app).get(`/v1/sessions/${sessionId}/turns`).expect(200);
+    expect(body.sessionId).toBe(sessionId);
+    expect(body.turns.map((t: { turn: number; operation: string; input: unknown; omitted: string[] }) => [t.turn, t.operation, t.input, t.omitted])).toEqual([
+      [1, 'review', review, []],
+      [2, 'message', { text: 'why?' }, []],
+      [3, 'message', { text: 'a long answer' }, ['result']],
+    ]);
+    expect(body.turns[0]).toMatchObject({ result: output, usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.001 }, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(body.turns[2].result).toBeNull();
+    // The session counts the same turns its log holds.
+    expect((await request(rt.app).get(`/v1/sessions/${sessionId}`).expect(200)).body.turns).toBe(3);
+    // Gone with the session.
+    await request(rt.app).delete(`/v1/sessions/${sessionId}`).expect(204);
+    expect((await request(rt.app).get(`/v1/sessions/${sessionId}/turns`).expect(404)).body.code).toBe('session_not_found');
+  });
+
   it('refuses a bad first input with 400 and keeps no session', async () => {
     await start();
     expect((await create({ input: { files: 'nope' } }).expect(400)).body.code).toBe('invalid_input');

@@ -10,6 +10,7 @@ import type { Lifecycle } from '../lifecycle/lifecycle';
 import { failClosed } from '../state/unavailable';
 import { ownedSession } from './owned';
 import type { SessionRecord, SessionRepository } from './session-record';
+import type { SessionTurn } from './turn-log';
 
 export const createBody = z.strictObject({ operation: z.string().min(1).optional(), input: z.unknown().optional() });
 
@@ -117,6 +118,12 @@ export class SessionService {
 
   async get(owner: string, sessionId: string): Promise<SessionView> {
     return this.view(await this.owned(owner, sessionId));
+  }
+
+  /** The session's answered turns, oldest first: what was asked and the answer. */
+  async turns(owner: string, sessionId: string): Promise<SessionTurn[]> {
+    await this.owned(owner, sessionId);
+    return failClosed(this.sessions.turns(sessionId));
   }
 
   async list(owner: string): Promise<SessionView[]> {

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import type { Session } from '../api-types';
+import type { Session, SessionTurn } from '../api-types';
+import { ResultFields } from '../result';
 import { errorText, usePoll } from '../hooks';
 import { loadPlugins } from './catalogue';
 
@@ -28,7 +29,7 @@ export function SessionsView({ selected }: { selected: string | undefined }) {
       {error || problem ? <p class="error" role="alert">{error ?? problem}</p> : null}
       <form class="inline" onSubmit={(e) => void startSession(e)}>
         <label for="session-plugin">Plugin</label>
-        <select id="session-plugin" value={plugin} onChange={(e) => setPlugin(e.currentTarget.value)}>
+        <select id="session-plugin" value={plugin || plugins?.[0]?.id} onChange={(e) => setPlugin(e.currentTarget.value)}>
           {(plugins ?? []).map((p) => <option key={p.id} value={p.id}>{p.id}</option>)}
         </select>
         <button type="submit">Start a session</button>
@@ -58,15 +59,13 @@ export function SessionsView({ selected }: { selected: string | undefined }) {
   );
 }
 
-/** Turns answered in this tab, kept for the page's life (the platform keeps the transcript itself, not a readable copy). */
-const transcripts = new Map<string, { you: string; answer: string }[]>();
-
 function SessionDetail({ id, onChange }: { id: string; onChange: () => void }) {
   const { data: session, error, reload } = usePoll(() => api<Session>('GET', `/v1/sessions/${id}`), undefined, [id]);
+  // The platform keeps each session's turns (GET /v1/sessions/{id}/turns): a reload, another tab or replica shows the same.
+  const { data: log, error: logError, reload: reloadTurns } = usePoll(() => api<{ turns: SessionTurn[] }>('GET', `/v1/sessions/${id}/turns`), undefined, [id]);
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string>();
-  const turns = transcripts.get(id) ?? [];
   const send = async (e: Event) => {
     e.preventDefault();
     if (!text.trim()) {
@@ -75,11 +74,11 @@ function SessionDetail({ id, onChange }: { id: string; onChange: () => void }) {
     }
     setBusy(true);
     try {
-      const answer = await api<{ result: { text: string } }>('POST', `/v1/sessions/${id}/messages`, { text });
-      transcripts.set(id, [...turns, { you: text, answer: answer.result.text }]);
+      await api<{ result: { text: string } }>('POST', `/v1/sessions/${id}/messages`, { text });
       setText('');
       setProblem(undefined);
       reload();
+      reloadTurns();
       onChange();
     } catch (err) {
       setProblem(errorText(err));
@@ -87,15 +86,15 @@ function SessionDetail({ id, onChange }: { id: string; onChange: () => void }) {
       setBusy(false);
     }
   };
+  const plugin = session?.plugin ?? 'Plugin';
   return (
     <section class="card" aria-labelledby="session-title">
       <h2 id="session-title">Session <code>{id}</code></h2>
-      {error ? <p class="error" role="alert">{error}</p> : null}
+      {error || logError ? <p class="error" role="alert">{error ?? logError}</p> : null}
       {session ? <p>{session.plugin} · {session.turns} of {session.maxTurns} turns · {session.usage.inputTokens + session.usage.outputTokens} tokens · ${session.usage.costUsd.toFixed(4)}</p> : null}
+      {log && log.turns.length === 0 ? <p class="muted">No turns yet: send the first message below.</p> : null}
       <ol class="turns" data-testid="turns">
-        {turns.map((t, i) => (
-          <li key={i}><p><strong>You:</strong> {t.you}</p><p><strong>{session?.plugin ?? 'Plugin'}:</strong> {t.answer}</p></li>
-        ))}
+        {(log?.turns ?? []).map((t) => <Turn key={t.turn} turn={t} plugin={plugin} />)}
       </ol>
       <form onSubmit={(e) => void send(e)}>
         <label for="session-message">Message</label>
@@ -104,5 +103,26 @@ function SessionDetail({ id, onChange }: { id: string; onChange: () => void }) {
         {problem ? <p class="error" role="alert">{problem}</p> : null}
       </form>
     </section>
+  );
+}
+
+const textOf = (v: unknown): string | undefined => (typeof v === 'object' && v !== null && typeof (v as { text?: unknown }).text === 'string' ? (v as { text: string }).text : undefined);
+
+/** One answered turn: what was asked and the answer (a message as text, an operation's result by its shape). */
+function Turn({ turn, plugin }: { turn: SessionTurn; plugin: string }) {
+  const asked = turn.operation === 'message' ? textOf(turn.input) : undefined;
+  const answer = turn.operation === 'message' ? textOf(turn.result) : undefined;
+  return (
+    <li data-turn={turn.turn}>
+      <p class="muted">Turn {turn.turn} · <time dateTime={turn.at}>{new Date(turn.at).toLocaleTimeString()}</time> · {turn.usage.inputTokens + turn.usage.outputTokens} tokens · ${turn.usage.costUsd.toFixed(4)} · {(turn.durationMs / 1000).toFixed(2)} s</p>
+      <div><strong>You:</strong>{' '}
+        {asked !== undefined ? asked : turn.omitted.includes('input') ? <em>the input was too large to keep</em> : (
+          <details><summary>{turn.operation} input</summary><pre tabIndex={0}>{JSON.stringify(turn.input, null, 2)}</pre></details>
+        )}
+      </div>
+      <div><strong>{plugin}:</strong>{' '}
+        {answer !== undefined ? answer : turn.omitted.includes('result') ? <em>the answer was too large to keep</em> : <ResultFields result={turn.result} />}
+      </div>
+    </li>
   );
 }

@@ -3,6 +3,7 @@ import type { PlatformConfig } from '../../config/schema';
 import { ownedSession } from '../../sessions/owned';
 import type { SessionRecord, SessionRepository } from '../../sessions/session-record';
 import type { TranscriptStore } from '../../sessions/transcripts';
+import { turnEntry } from '../../sessions/turn-log';
 import { failClosed } from '../../state/unavailable';
 import type { CallResult } from '../call';
 import type { Stage } from '../pipeline';
@@ -50,7 +51,10 @@ export function sessionTurnStage(sessions: SessionRepository, transcripts: Trans
         throw err;
       }
       // Unsaved, the turn would be lost to the session: a typed 503 (its spend is audited and charged).
-      await failClosed(sessions.save({ ...record, turns: record.turns + 1, lastActiveAt: now(), usage: plus(record.usage, result.usage) }, settings.ttlMs));
+      // The turn's log entry (what was asked, the answer) is written with the record.
+      const at = now();
+      const entry = turnEntry(record.turns + 1, at, call, result);
+      await failClosed(sessions.save({ ...record, turns: record.turns + 1, lastActiveAt: at, usage: plus(record.usage, result.usage) }, settings.ttlMs, entry));
       return { ...result, sessionId: id };
     } finally {
       // A lock that cannot be released (the store went away) lapses by its TTL; the turn's outcome stands.

@@ -88,6 +88,19 @@ export const sessionViewSchema = z
   })
   .meta({ id: 'Session' });
 
+export const sessionTurnSchema = z
+  .object({
+    turn: z.number().int().meta({ description: '1 for the first turn' }),
+    at: z.string().meta({ description: 'When it was answered (ISO 8601)' }),
+    operation: z.string().meta({ description: 'The operation of a first turn, or `message` for a free-text turn' }),
+    input: z.unknown().meta({ description: "What was asked: the operation's validated input, or `{ text }`; null when larger than 16 KiB of JSON (then listed in `omitted`)" }),
+    result: z.unknown().meta({ description: 'The answer as the call returned it; null when larger than 16 KiB of JSON (then listed in `omitted`)' }),
+    usage: usageSchema,
+    durationMs: z.number().int(),
+    omitted: z.array(z.enum(['input', 'result'])),
+  })
+  .meta({ id: 'SessionTurn' });
+
 export const componentHealthSchema = z.object({ status: z.enum(['ok', 'degraded', 'down']), detail: z.string().optional() }).catchall(z.unknown());
 export const readinessSchema = z.object({ status: z.enum(['ready', 'degraded', 'not_ready']), components: z.record(z.string(), componentHealthSchema) }).meta({ id: 'Readiness' });
 

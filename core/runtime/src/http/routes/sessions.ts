@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { messageBody } from '../../calls/plan';
 import { createBody, type CallOrigin, type SessionService } from '../../sessions/session-service';
 import { route, type Route } from '../api/route';
-import { callEvents, callResultSchema, sessionViewSchema } from '../api/schemas';
+import { callEvents, callResultSchema, sessionTurnSchema, sessionViewSchema } from '../api/schemas';
 import { callerSignal } from '../caller-signal';
 import { streamCall, wantsEventStream } from '../event-stream';
 import { requireJson } from '../require-json';
@@ -63,6 +63,23 @@ export function sessionRoutes(sessions: SessionService, heartbeatMs: number): Ro
       responses: { 200: { description: 'The session', json: sessionViewSchema } },
       problems: [404],
       handlers: [async (req, res) => void res.json(await sessions.get(req.caller.name, String(req.params.sessionId)))],
+    }),
+    route({
+      method: 'get',
+      path: '/v1/sessions/:sessionId/turns',
+      operationId: 'listSessionTurns',
+      summary: "A session's answered turns, oldest first: what was asked and the answer",
+      description: 'Kept with the session on the platform (in Redis with REDIS_URL, so any replica answers) and dropped with it. A turn that failed is not in the log.',
+      tags: ['sessions'],
+      params: sessionId,
+      responses: { 200: { description: 'The turns', json: z.object({ sessionId: z.string(), turns: z.array(sessionTurnSchema) }) } },
+      problems: [404],
+      handlers: [
+        async (req, res) => {
+          const id = String(req.params.sessionId);
+          res.json({ sessionId: id, turns: await sessions.turns(req.caller.name, id) });
+        },
+      ],
     }),
     route({
       method: 'delete',
