@@ -84,7 +84,7 @@ export function webSocketEndpoint(deps: WebSocketDeps): { wss: WebSocketServer; 
       return;
     }
     void admit(req, deps).then(
-      (caller) => wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, caller, deps)),
+      () => wss.handleUpgrade(req, socket, head, (ws) => serve(ws, req, deps)),
       (err: unknown) => refuseUpgrade(socket, err),
     );
   };
@@ -121,7 +121,7 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
 /** What an HTTP server's 'upgrade' event calls. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSocketDeps): void {
+function serve(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
   const ip = req.socket.remoteAddress;
   const calls = new Map<string, AbortController>();
   const send = (payload: Record<string, unknown>) => {
@@ -129,6 +129,17 @@ function serve(ws: WebSocket, req: IncomingMessage, caller: Caller, deps: WebSoc
   };
 
   ws.on('message', (raw) => {
+    // The key is checked again for every message, as every HTTP request is: a key revoked or
+    // expired since the upgrade ends the socket (its running calls with it), and a key
+    // changed since (roles, plugins, limits) applies to the next call.
+    let caller: Caller;
+    try {
+      caller = deps.authenticator.authenticate(req.headers);
+    } catch (err) {
+      send({ type: 'error', id: null, problem: problemBody(toPlatformError(err), 'ws') });
+      ws.close(1008, 'the API key is no longer valid');
+      return;
+    }
     let parsed: z.infer<typeof clientMessage>;
     try {
       parsed = clientMessage.parse(JSON.parse(String(raw)));

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { FakeEngine, unitRuntime, waitUntil } from '@ccp/testing';
 import request from 'supertest';
+import WebSocket from 'ws';
 import { generateKey, hashKey } from '../../auth/api-keys';
 import type { Runtime } from '../../composition-root';
 import { CLOCK, override } from '../../tokens';
@@ -151,6 +153,37 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
       expect(line()).toMatchObject({ key: 'queued', transport: 'job', outcome: 'key_revoked' });
       expect(engine.requests).toHaveLength(1);
     } finally {
+      await rt.dispose();
+    }
+  }, 30_000);
+
+  it('applies a change to a key, and its revocation, to the next message of a WebSocket opened before', async () => {
+    const rt = await start();
+    const server = await rt.listen(0, '127.0.0.1');
+    try {
+      const made = await request(rt.app).post('/v1/admin/keys').set(asAdmin).send({ name: 'socket' }).expect(201);
+      const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/ws`, { headers: { authorization: `Bearer ${made.body.secret}` } });
+      const received: { type: string; id: string | null; problem?: { code: string } }[] = [];
+      ws.on('message', (raw) => received.push(JSON.parse(String(raw)) as (typeof received)[number]));
+      const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const invoke = (id: string) => ws.send(JSON.stringify({ type: 'invoke', id, plugin: 'code-review', operation: 'review', input: review }));
+      invoke('before');
+      expect(await waitUntil(() => received.some((m) => m.id === 'before' && m.type === 'result'), 5_000)).toBe(true);
+      // Narrowed to another plugin: the next call on the same socket is refused as a request would be.
+      await request(rt.app).patch(`/v1/admin/keys/${made.body.key.id}`).set(asAdmin).send({ plugins: ['doc-generator'] }).expect(200);
+      invoke('narrowed');
+      expect(await waitUntil(() => received.some((m) => m.id === 'narrowed' && m.type === 'error'), 5_000)).toBe(true);
+      expect(received.find((m) => m.id === 'narrowed')?.problem?.code).toBe('forbidden');
+      // Revoked: the next message is answered key_revoked and the socket is closed (1008, policy violation).
+      await request(rt.app).delete(`/v1/admin/keys/${made.body.key.id}`).set(asAdmin).expect(200);
+      invoke('revoked');
+      expect(await closed).toBe(1008);
+      expect(received.at(-1)).toMatchObject({ type: 'error', id: null, problem: { code: 'key_revoked' } });
+      expect(received.some((m) => m.id === 'revoked')).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       await rt.dispose();
     }
   }, 30_000);
