@@ -306,7 +306,7 @@ describe('the web console in a browser', () => {
     expect(rows.every((t) => t.includes('success'))).toBe(true);
     // The keys of the config file, read-only, and the spend of the calls above from the ledger.
     await w.page.getByTestId('keys').locator('tr[data-key="dev"]').waitFor();
-    await w.page.getByTestId('spend').locator('tfoot').waitFor();
+    await w.page.getByTestId('spend-table').locator('tfoot').waitFor();
     expect(await axe(w.page)).toEqual([]);
     await shot(w.page, 'admin');
     // The status after the calls of the tests before (the breaker closed by hand after the storm).

@@ -1,7 +1,7 @@
 import { abortReason, ClaudeError, type Engine, type ClaudeEvent, type ClaudeRequest, type ClaudeResult } from '@ccp/runtime';
 
-/** What the fake does for one call: answer with an output, throw, or wait for the caller's signal. */
-export type FakeStep = { output: unknown } | { error: Error } | { waitForAbort: true };
+/** What the fake does for one call: answer with an output (at $0.001 unless `costUsd` says), throw, or wait for the caller's signal. */
+export type FakeStep = { output: unknown; costUsd?: number } | { error: Error } | { waitForAbort: true };
 
 /**
  * A scripted {@link Engine} for unit tests, given for the AGENT_ENGINE token: the
@@ -37,7 +37,7 @@ export class FakeEngine implements Engine {
       output: step.output,
       text: JSON.stringify(step.output),
       usage: { inputTokens: 100, outputTokens: 20, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-      costUsd: 0.001,
+      costUsd: step.costUsd ?? 0.001,
       durationMs: 5,
       numTurns: 1,
       sessionId: `fake-${this.requests.length}`,

@@ -17,4 +17,5 @@ export type Usage = Schemas['Usage'];
 export type ApiKey = Schemas['ApiKey'];
 export type IssuedApiKey = Schemas['IssuedApiKey'];
 export type UsageReport = Schemas['UsageReport'];
+export type KeyBudgets = Schemas['KeyBudgets'];
 export type AuditLine = operations['getAuditTail']['responses'][200]['content']['application/json']['entries'][number];

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 /** Loads `load()` now and every `everyMs` (when given) while the view is shown; the latest answer or error. */
@@ -33,4 +33,22 @@ export function usePoll<T>(load: () => Promise<T>, everyMs: number | undefined, 
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) return `${err.problem.status}${err.problem.code ? ` ${err.problem.code}` : ''}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The content width in px of the element given the returned ref, followed as it resizes, so a
+ * chart is drawn at the size it is shown (text in a scaled-down SVG would be unreadably small
+ * on a phone). Undefined until first measured; the element must be rendered from the start.
+ */
+export function useWidth<T extends HTMLElement>(): [{ current: T | null }, number | undefined] {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState<number>();
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const observer = new ResizeObserver(([entry]) => entry && setWidth(Math.floor(entry.contentRect.width)));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { SimReply } from '@ccp/testing';
 
 // What the console's browser tests share: Chromium, a page watched for errors, axe-core,
@@ -54,6 +54,15 @@ export async function axe(page: Page): Promise<string[]> {
 export async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: join(IMAGES, `console-${name}.png`), fullPage });
+}
+
+/** Writes docs/images/console-<name>.png of the page from the top of `first` to the bottom of `last` (a card or a run of cards). */
+export async function shotOf(page: Page, name: string, first: Locator, last = first): Promise<void> {
+  await page.evaluate('window.scrollTo(0, 0)');
+  const [a, b] = [await first.boundingBox(), await last.boundingBox()];
+  if (!a || !b) throw new Error(`nothing to photograph for console-${name}.png: the element is not shown`);
+  const x = Math.min(a.x, b.x);
+  await page.screenshot({ path: join(IMAGES, `console-${name}.png`), fullPage: true, clip: { x, y: a.y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: b.y + b.height - a.y } });
 }
 
 /** Follows the navigation's link to a view and waits until it is shown. */

@@ -47,6 +47,12 @@ describe('the usage ledger', () => {
     ]);
     expect((await usageReport(db, { ...range, groupBy: 'day' })).map((r) => [r.group, r.calls])).toEqual([['2026-12-01', 2], ['2026-12-02', 1]]);
     expect((await usageReport(db, { ...range, groupBy: 'operation', keyId: 'key_a' })).map((r) => [r.group, r.calls])).toEqual([['code-review/review', 2]]);
+    // A second grouping inside the first: per day, per key (with the key's name) or per plugin.
+    expect((await usageReport(db, { ...range, groupBy: 'day', splitBy: 'key' })).map((r) => [r.group, r.split, r.keyName, r.calls, r.costUsd])).toEqual([['2026-12-01', 'key_a', 'ci-bot', 2, 0.01], ['2026-12-02', 'file:other', 'other', 1, 0]]);
+    const dayPlugin = await usageReport(db, { ...range, groupBy: 'day', splitBy: 'plugin' });
+    expect(dayPlugin.map((r) => [r.group, r.split, r.calls])).toEqual([['2026-12-01', 'code-review', 2], ['2026-12-02', 'doc-generator', 1]]);
+    expect(dayPlugin[0]).not.toHaveProperty('keyName');
+    expect(usageCsv(dayPlugin, 'day', 'plugin').split('\r\n')[1]).toBe('2026-12-01,code-review,2,2,100,10,5,1,0.01');
     expect(await db.query('SELECT job_id, transport FROM ccp_ledger WHERE job_id IS NOT NULL')).toEqual([{ job_id: 'job-1', transport: 'job' }]);
     expect(usageCsv(byKey, 'key').split('\r\n')[0]).toBe('group,keyName,calls,answered,inputTokens,outputTokens,cacheReadInputTokens,cacheCreationInputTokens,costUsd');
     expect(usageCsv([{ ...byKey[0]!, keyName: '=cmd()' }], 'key')).toContain(",'=cmd(),");

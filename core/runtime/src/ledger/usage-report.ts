@@ -3,11 +3,13 @@ import type { Database, SqlValue } from '../db/database';
 /** How usage rows are grouped. */
 export type UsageGroup = 'key' | 'plugin' | 'operation' | 'day';
 
-/** A usage question: a half-open time range, a grouping, optionally one key only. */
+/** A usage question: a half-open time range, a grouping (and a second one inside it), optionally one key only. */
 export interface UsageQuery {
   readonly from: Date;
   readonly to: Date;
   readonly groupBy: UsageGroup;
+  /** A second grouping inside each group (e.g. day, then plugin): one row per pair. */
+  readonly splitBy?: UsageGroup;
   /** Only this key's calls (GET /v1/usage: a key sees its own). */
   readonly keyId?: string;
 }
@@ -16,7 +18,9 @@ export interface UsageQuery {
 export interface UsageRow {
   /** The key id, plugin id, `plugin/operation`, or UTC day (YYYY-MM-DD). */
   readonly group: string;
-  /** With groupBy=key: the key's name (the latest it was used under). */
+  /** With splitBy: the second group, in the same terms. */
+  readonly split?: string;
+  /** With groupBy=key or splitBy=key: the key's name (the latest it was used under). */
   readonly keyName?: string;
   readonly calls: number;
   /** Calls that answered (success or a cache hit). */
@@ -37,6 +41,7 @@ const GROUP_SQL: Record<UsageGroup, string> = {
 
 interface Raw {
   grp: string;
+  part: string | null;
   key_name: string | null;
   calls: number;
   answered: number;
@@ -50,7 +55,7 @@ interface Raw {
 /** Rounds dollars to 6 decimals, as every usage figure is shown. */
 const usd = (v: string | number) => Math.round(Number(v) * 1e6) / 1e6;
 
-/** Answers a usage question from the ledger: one SQL aggregate, sorted by group. */
+/** Answers a usage question from the ledger: one SQL aggregate, sorted by group (then split). */
 export async function usageReport(db: Database, q: UsageQuery): Promise<UsageRow[]> {
   const params: SqlValue[] = [q.from, q.to];
   const where = ['at >= $1', 'at < $2'];
@@ -59,19 +64,22 @@ export async function usageReport(db: Database, q: UsageQuery): Promise<UsageRow
     where.push(`key_id = $${params.length}`);
   }
   const group = GROUP_SQL[q.groupBy];
+  const split = q.splitBy ? GROUP_SQL[q.splitBy] : undefined;
+  const named = q.groupBy === 'key' || q.splitBy === 'key';
   const rows = await db.query<Raw>(
-    `SELECT ${group} AS grp, ${q.groupBy === 'key' ? 'max(key_name)' : 'NULL'} AS key_name,
+    `SELECT ${group} AS grp, ${split ?? 'NULL'} AS part, ${named ? 'max(key_name)' : 'NULL'} AS key_name,
        count(*)::float8 AS calls,
        count(*) FILTER (WHERE outcome IN ('success', 'cache_hit'))::float8 AS answered,
        sum(input_tokens)::float8 AS input_tokens, sum(output_tokens)::float8 AS output_tokens,
        sum(cache_read_tokens)::float8 AS cache_read, sum(cache_write_tokens)::float8 AS cache_write,
        sum(cost_usd)::text AS cost
-     FROM ccp_ledger WHERE ${where.join(' AND ')} GROUP BY 1 ORDER BY 1`,
+     FROM ccp_ledger WHERE ${where.join(' AND ')} GROUP BY ${split ? '1, 2 ORDER BY 1, 2' : '1 ORDER BY 1'}`,
     params,
   );
   return rows.map((r) => ({
     group: r.grp,
-    ...(q.groupBy === 'key' ? { keyName: r.key_name ?? '' } : {}),
+    ...(split ? { split: r.part ?? '' } : {}),
+    ...(named ? { keyName: r.key_name ?? '' } : {}),
     calls: Number(r.calls),
     answered: Number(r.answered),
     inputTokens: Number(r.input_tokens),
@@ -82,7 +90,7 @@ export async function usageReport(db: Database, q: UsageQuery): Promise<UsageRow
   }));
 }
 
-const CSV_COLUMNS = ['group', 'keyName', 'calls', 'answered', 'inputTokens', 'outputTokens', 'cacheReadInputTokens', 'cacheCreationInputTokens', 'costUsd'] as const;
+const CSV_COLUMNS = ['group', 'split', 'keyName', 'calls', 'answered', 'inputTokens', 'outputTokens', 'cacheReadInputTokens', 'cacheCreationInputTokens', 'costUsd'] as const;
 
 /** A value as one CSV field (RFC 4180), with a leading `=`, `+`, `-` or `@` defused for spreadsheets. */
 function field(v: unknown): string {
@@ -91,9 +99,9 @@ function field(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** A report as CSV with a header line (keyName only for groupBy=key). */
-export function usageCsv(rows: readonly UsageRow[], groupBy: UsageGroup): string {
-  const columns = CSV_COLUMNS.filter((c) => c !== 'keyName' || groupBy === 'key');
+/** A report as CSV with a header line (split only with splitBy; keyName only when one of the two groupings is key). */
+export function usageCsv(rows: readonly UsageRow[], groupBy: UsageGroup, splitBy?: UsageGroup): string {
+  const columns = CSV_COLUMNS.filter((c) => (c !== 'split' || splitBy) && (c !== 'keyName' || groupBy === 'key' || splitBy === 'key'));
   return [columns.join(','), ...rows.map((r) => columns.map((c) => field(r[c as keyof UsageRow])).join(','))].join('\r\n') + '\r\n';
 }
 

@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks';
-import { api, apiText } from '../api';
-import type { ApiKey, IssuedApiKey, UsageReport } from '../api-types';
+import { api } from '../api';
+import type { ApiKey, IssuedApiKey } from '../api-types';
 import { errorText, usePoll } from '../hooks';
+import { TableBox } from './table-box';
 
 /*
- * Key management (/v1/admin/keys) and spend from the usage ledger (GET /v1/admin/usage), read
- * with the types generated from the routes' own declarations (a server without a database
- * answers them 503, and the panels show that problem).
+ * Key management (/v1/admin/keys), read with the types generated from the routes' own
+ * declarations (a server without a database answers them 503, and the panel shows that
+ * problem). Spend and budgets are in admin-spend.tsx.
  */
 
 /** How a key is recognised without its secret: each live secret's prefix and last 4 characters. */
@@ -61,7 +62,7 @@ export function KeysPanel() {
         <button type="submit">Create a key</button>
       </form>
       {data ? (
-        <div class="table-wrap">
+        <TableBox label="Keys">
           <table>
             <caption>Keys ({data.length})</caption>
             <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Roles</th><th scope="col">Plugins</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
@@ -86,58 +87,8 @@ export function KeysPanel() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableBox>
       ) : null}
-    </div>
-  );
-}
-
-/** Spend from the ledger, grouped by key, plugin or day, with a CSV download of the same query. */
-export function SpendPanel() {
-  const [groupBy, setGroupBy] = useState<'key' | 'plugin' | 'day'>('day');
-  // `to` is exclusive and defaults to now, so it is left out: today's calls are in.
-  const from = new Date(Date.now() - 30 * 86_400_000);
-  const query = `from=${from.toISOString().slice(0, 10)}&groupBy=${groupBy}`;
-  const { data, error, reload } = usePoll(() => api<UsageReport>('GET', `/v1/admin/usage?${query}&format=json`), undefined, [query]);
-  const [csv, setCsv] = useState<string>();
-  const [csvProblem, setCsvProblem] = useState<string>();
-  const download = async () => {
-    try {
-      setCsv(URL.createObjectURL(new Blob([await apiText(`/v1/admin/usage?${query}&format=csv`, 'text/csv')], { type: 'text/csv' })));
-      setCsvProblem(undefined);
-    } catch (err) {
-      setCsv(undefined);
-      setCsvProblem(errorText(err));
-    }
-  };
-  const usd = (x: number) => `$${x.toFixed(4)}`;
-  return (
-    <div class="card" data-testid="spend">
-      <h2>Spend, last 30 days</h2>
-      <label for="spend-group">Group by</label>
-      <select id="spend-group" value={groupBy} onChange={(e) => setGroupBy(e.currentTarget.value as 'key' | 'plugin' | 'day')}>
-        <option value="day">day</option><option value="key">key</option><option value="plugin">plugin</option>
-      </select>{' '}
-      <button type="button" onClick={reload}>Refresh spend</button>
-      {error ? <p class="error" role="alert">{error}</p> : null}
-      {data ? (
-        <div class="table-wrap">
-          <table>
-            <caption>Spend by {groupBy}, {data.from.slice(0, 10)} to {data.to.slice(0, 10)}</caption>
-            <thead><tr><th scope="col">{groupBy}</th><th scope="col">Calls</th><th scope="col">Answered</th><th scope="col">Input tokens</th><th scope="col">Output tokens</th><th scope="col">Cost (USD)</th></tr></thead>
-            <tbody>
-              {data.groups.map((g) => (
-                <tr key={g.group}>
-                  <td>{g.keyName ? `${g.keyName} (${g.group})` : g.group}</td><td>{g.calls}</td><td>{g.answered}</td><td>{g.inputTokens}</td><td>{g.outputTokens}</td><td>{usd(g.costUsd)}</td>
-                </tr>
-              ))}
-            </tbody>
-            <tfoot><tr><th scope="row">Total</th><td>{data.total.calls}</td><td>{data.total.answered}</td><td>{data.total.inputTokens}</td><td>{data.total.outputTokens}</td><td>{usd(data.total.costUsd)}</td></tr></tfoot>
-          </table>
-        </div>
-      ) : null}
-      <button type="button" onClick={() => void download()}>Prepare the CSV</button> {csv ? <a href={csv} download={`usage-by-${groupBy}.csv`}>Download usage-by-{groupBy}.csv</a> : null}
-      {csvProblem ? <p class="error" role="alert">{csvProblem}</p> : null}
     </div>
   );
 }

@@ -2,12 +2,15 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import type { AuditLine } from '../api-types';
 import { errorText, usePoll } from '../hooks';
-import { KeysPanel, SpendPanel } from './admin-keys';
+import { KeysPanel } from './admin-keys';
+import { BudgetPanel, SpendPanel } from './admin-spend';
+import { TableBox } from './table-box';
 
 /**
  * Admin keys only (the navigation hides it from others, and every route it calls answers
- * 403 to them). The audit tail with filters, API keys and spend from the usage ledger (on a
- * server without a database those two say so: their routes answer 503 database_unavailable).
+ * 403 to them). The audit tail with filters, API keys, spend from the usage ledger (on a
+ * server without a database those two say so: their routes answer 503 database_unavailable)
+ * and the budgets' live counters against each key's budget.
  */
 export function AdminView() {
   const [filters, setFilters] = useState({ key: '', plugin: '', outcome: '' });
@@ -40,7 +43,7 @@ export function AdminView() {
         </form>
         {error ? <p class="error" role="alert">{error}</p> : null}
         {data ? (
-          <div class="table-wrap">
+          <TableBox label="Audit lines">
             <table data-testid="audit">
               <caption>Audit lines ({data.entries.length})</caption>
               <thead><tr><th scope="col">Time</th><th scope="col">Key</th><th scope="col">Call</th><th scope="col">Transport</th><th scope="col">Outcome</th><th scope="col">Tokens in/out</th><th scope="col">Cost</th><th scope="col">Duration</th></tr></thead>
@@ -59,7 +62,7 @@ export function AdminView() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableBox>
         ) : null}
       </div>
       <div class="card">
@@ -68,6 +71,7 @@ export function AdminView() {
       </div>
       <KeysPanel />
       <SpendPanel />
+      <BudgetPanel />
     </section>
   );
 }

@@ -123,6 +123,34 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
     }
   }, 60_000);
 
+  it('splits each day of the usage report by plugin (groupBy=day&splitBy=plugin), in JSON and CSV; splitBy equal to groupBy is a 400', async () => {
+    const rt = await start(new FakeEngine({ output: goodOutput }).script({ output: goodOutput }, { output: goodOutput }, { output: { documents: [], summary: 'Nothing to document.' } }));
+    try {
+      const day = (d: Date) => d.toISOString().slice(0, 10);
+      const today = day(now);
+      now = new Date(now.getTime() - 2 * 86_400_000);
+      const earlier = day(now);
+      await request(rt.app).post('/v1/plugins/code-review/review').set(asAdmin).send(review).expect(200);
+      now = new Date(now.getTime() + 2 * 86_400_000);
+      await request(rt.app).post('/v1/plugins/code-review/review').set(asAdmin).send(review).expect(200);
+      await request(rt.app).post('/v1/plugins/doc-generator/generate').set(asAdmin).send({ ...review, style: 'tsdoc' }).expect(200);
+      const split = () => request(rt.app).get('/v1/admin/usage?groupBy=day&splitBy=plugin').set(asAdmin).expect(200);
+      expect(await waitUntil(async () => (await split()).body.total.calls === 3, 5_000)).toBe(true);
+      const body = (await split()).body;
+      expect(body.splitBy).toBe('plugin');
+      expect(body.groups.map((g: { group: string; split: string; calls: number }) => [g.group, g.split, g.calls])).toEqual([[earlier, 'code-review', 1], [today, 'code-review', 1], [today, 'doc-generator', 1]]);
+      const byKey = (await request(rt.app).get('/v1/admin/usage?groupBy=day&splitBy=key').set(asAdmin).expect(200)).body;
+      expect(byKey.groups.map((g: { split: string; keyName: string }) => [g.split, g.keyName])).toEqual([['file:ops', 'ops'], ['file:ops', 'ops']]);
+      const csv = await request(rt.app).get('/v1/admin/usage?groupBy=day&splitBy=plugin&format=csv').set(asAdmin).expect(200);
+      expect(csv.headers['content-disposition']).toContain('usage-day-plugin.csv');
+      expect(csv.text.split('\r\n')[0]).toBe('group,split,calls,answered,inputTokens,outputTokens,cacheReadInputTokens,cacheCreationInputTokens,costUsd');
+      const same = await request(rt.app).get('/v1/admin/usage?groupBy=day&splitBy=day').set(asAdmin).expect(400);
+      expect(same.body.errors).toEqual([{ field: 'splitBy', message: 'splitBy must differ from groupBy (leave it out for one grouping)' }]);
+    } finally {
+      await rt.dispose();
+    }
+  }, 30_000);
+
   it("records a background job's call with its job id, transport and engine in the line the ledger takes", async () => {
     const rt = await start();
     try {
