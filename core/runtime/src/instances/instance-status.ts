@@ -7,6 +7,13 @@ type GaugeLike = { get(): Promise<{ values: { value: number; labels: Partial<Rec
 /** The sum of a gauge's values, of those with `label` when given. */
 const gauge = async (g: GaugeLike, label?: [string, string]) => (await g.get()).values.filter((v) => !label || v.labels[label[0]] === label[1]).reduce((sum, v) => sum + v.value, 0);
 
+/**
+ * How long the status waits for the list: a Redis that answers does so in milliseconds; one
+ * that accepts but does not answer (frozen, swapping) would hold the status for the command
+ * timeout, after the rate limit has already waited that long for it.
+ */
+export const LIST_TIMEOUT_MS = 500;
+
 /** One instance as the status lists it. */
 export type ListedInstance = InstanceSummary & { readonly serving: boolean; readonly ageSeconds: number };
 
@@ -75,10 +82,12 @@ export class InstanceStatus {
 
   /**
    * Every other live instance, by id, each with the seconds since it last published; throws
-   * what the registry throws (a shared store that does not answer).
+   * what the registry throws, or when it has not answered within {@link LIST_TIMEOUT_MS}.
    */
   async others(): Promise<ListedInstance[]> {
-    const records = await this.deps.registry.list();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the instance list took over ${LIST_TIMEOUT_MS} ms`)), LIST_TIMEOUT_MS)));
+    const records = await Promise.race([this.deps.registry.list(), late]).finally(() => clearTimeout(timer));
     const t = this.now();
     return records
       .filter((r) => r.instanceId !== this.deps.instanceId)
