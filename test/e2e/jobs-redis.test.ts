@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
 import { stringify } from 'yaml';
@@ -14,7 +14,9 @@ import { postJson, processesUnder, startRedis, startServerProcess, startSimulato
 // simulator's record: at most one conversation per job), and any job's events can be read
 // from any replica, live and resumed with Last-Event-ID. Then a batch submitted on one
 // survivor ends on the other, its jobs run by both; and a survivor drained by SIGTERM finishes
-// its running jobs while the other runs the rest.
+// its running jobs while the other runs the rest. Throughout, GET /v1/status on each replica
+// lists the live replicas: all three at first, the killed one gone once its summary expires,
+// the drained one shown draining, then gone as soon as it has exited.
 
 const JOBS = 30;
 const GRACE_MS = 5_000; // the drain time, and so the lock: a dead replica's jobs are taken over within ~3 of these
@@ -23,6 +25,12 @@ interface Sse { id: number; event: string; data: Record<string, unknown> }
 
 /** The Anthropic key a request to the simulator came with (the CLI sends x-api-key, the SDK a bearer token). */
 const keyOf = (r: RecordedRequest) => r.headers['x-api-key'] || r.headers.authorization?.replace(/^Bearer /, '');
+
+/** The instances a replica's GET /v1/status lists, and which of them are draining. */
+async function listed(base: string, headers: Record<string, string>): Promise<{ ids: string[]; draining: string[] }> {
+  const body = (await (await fetch(`${base}/v1/status`, { headers })).json()) as { instances: { instanceId: string; draining: boolean }[] };
+  return { ids: body.instances.map((i) => i.instanceId), draining: body.instances.filter((i) => i.draining).map((i) => i.instanceId) };
+}
 
 /** A job's event stream from one replica, to its end (or `stopAfter` events), with its SSE ids. */
 async function jobEvents(base: string, id: string, headers: Record<string, string>, timeoutMs: number, stopAfter = Infinity): Promise<Sse[]> {
@@ -59,6 +67,7 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
   const headers = key.headers;
   /** The replicas left once one was killed. */
   let survivors: ServerProcess[] = [];
+  const idOf = (r: ServerProcess) => `${hostname()}:${r.child.pid}`;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -87,6 +96,8 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     );
     replicas.push(...started);
     for (const r of replicas) expect(r.url).not.toBe('');
+    // Each published its summary when it started: every replica lists all three, itself first.
+    for (const r of replicas) expect((await listed(r.url, headers)).ids).toEqual([idOf(r), ...replicas.filter((o) => o !== r).map(idOf).sort()]);
   }, 60_000);
 
   afterAll(async () => {
@@ -191,7 +202,10 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
       expect({ n, rest }).toEqual({ n, rest: all.slice(1) });
     }
     expect(Date.now() - started).toBeLessThan(110_000);
-  }, 150_000);
+    // The killed replica removed nothing: its summary runs out (15 s after its last), and the survivors list only themselves.
+    const alive = survivors.map(idOf).sort().join();
+    expect(await waitUntil(async () => (await Promise.all(survivors.map(async (r) => (await listed(r.url, headers)).ids.sort().join()))).every((l) => l === alive), 20_000, 250)).toBe(true);
+  }, 170_000);
 
   it('ends a batch submitted on one replica on the other, whichever ran its jobs', async () => {
     const [a, b] = survivors as [ServerProcess, ServerProcess];
@@ -219,9 +233,16 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     const leavingKey = `sk-ant-replica-${replicas.indexOf(leaving)}`;
     expect(await waitUntil(() => sim.messageRequests().some((r) => keyOf(r) === leavingKey && r.completedAt === undefined && /d\d\.ts/.test(JSON.stringify(r.messages))), 20_000, 10)).toBe(true);
     const exited = once(leaving.child, 'exit');
+    let gone = false;
+    void exited.then(() => (gone = true));
     leaving.child.kill('SIGTERM');
+    // While it finishes its jobs the other lists it as draining (published as the drain starts)…
+    expect(await waitUntil(async () => gone || (await listed(staying.url, headers)).draining.includes(idOf(leaving)), 10_000, 50)).toBe(true);
+    expect(gone).toBe(false);
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
+    // …and once it has exited, not at all: it removed its summary, no expiry to wait for.
+    expect((await listed(staying.url, headers)).ids).toEqual([idOf(staying)]);
     // A clean drain: no error logged on the way out (a job, the queue or Redis).
     expect(leaving.output().split('\n').filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
     const states = new Map<string, string>();

@@ -11,7 +11,8 @@ import { refusedUpgrade } from './support/ws';
 // route that needs it answers at once with a typed 503 shared_state_unavailable and a
 // Retry-After (a call among them audited), a session turn whose record cannot be saved
 // is a 503 with its spend still audited, and once Redis is back calls succeed again
-// without a restart.
+// without a restart. The status, which on-call reads during the outage, still answers 200:
+// this instance, the others unknown.
 
 /** A refusal during an outage must come at once, not after reconnect attempts. */
 const REFUSED_WITHIN_MS = 1000;
@@ -40,6 +41,13 @@ describe('Redis outage', () => {
     must(res.ms < withinMs, 'the refusal', `within ${withinMs} ms`, `${res.ms} ms`);
   };
   const givenUp = (res: Answer) => refusedAtOnce(res, GIVEN_UP_WITHIN_MS);
+  /** GET /v1/status during an outage: 200 with this instance alone, the others unknown, in time. */
+  const statusAlone = (res: Answer, withinMs: number) => {
+    must(res.status === 200, 'the status', 200, `${res.status} ${res.text.slice(0, 150)}`);
+    const instances = (res.json?.instances ?? []) as { serving: boolean }[];
+    must(res.json?.instancesSource === 'unknown' && instances.length === 1 && instances[0]?.serving === true, 'the instances', 'this one alone, the others unknown', { source: res.json?.instancesSource, instances: instances.length });
+    must(res.ms < withinMs, 'the status', `within ${withinMs} ms`, `${res.ms} ms`);
+  };
 
   it('killed, then restarted on the same port', async () => {
     const p = new Probe('Redis killed and restarted', server, 'one route or transport while Redis is down, then calls once it is back');
@@ -60,6 +68,7 @@ describe('Redis outage', () => {
       expectProblemBody(refused.body, 'shared_state_unavailable');
       must(Date.now() - started < REFUSED_WITHIN_MS, 'the refusal', `within ${REFUSED_WITHIN_MS} ms`, `${Date.now() - started} ms`);
     }, down);
+    await p.attempt('GET /v1/status (on-call) while Redis is down', async () => statusAlone(await p.get('GET /v1/status', '/v1/status'), REFUSED_WITHIN_MS), down);
     await p.attempt('/health/ready while Redis is down', async () => {
       const res = await p.get('/health/ready', '/health/ready');
       must(res.status === 503, '/health/ready', 503, res.status);
@@ -117,6 +126,7 @@ describe('Redis outage', () => {
         p.attempt('GET /v1/plugins (not a call)', async () => givenUp(await p.get('GET /v1/plugins', '/v1/plugins', bounded)), frozen),
         p.attempt('an operation', async () => givenUp(await p.post('commit-message', GOOD_CALL.path, GOOD_CALL.body, bounded)), frozen),
         p.attempt('a session start', async () => givenUp(await p.post('session start', '/v1/plugins/code-review/sessions', {}, { ...bounded, call: false })), frozen),
+        p.attempt('GET /v1/status (on-call)', async () => statusAlone(await p.get('GET /v1/status', '/v1/status', bounded), GIVEN_UP_WITHIN_MS), frozen),
       ]);
     } finally {
       redis.thaw();

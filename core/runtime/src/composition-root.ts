@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { LOGGER, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
 import pino from 'pino';
@@ -48,6 +49,8 @@ import { BatchService } from './jobs/batch-service';
 import { MemoryBatchStore } from './jobs/memory-batch-store';
 import { RedisBatchStore } from './jobs/redis-batch-store';
 import { WebhookPolicy } from './jobs/webhooks/webhook-policy';
+import { publishInstance } from './instances/instance-publisher';
+import { InstanceStatus } from './instances/instance-status';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { BudgetLimit } from './limits/budget';
 import { checkPluginIds } from './limits/check-plugin-ids';
@@ -55,6 +58,7 @@ import { deriveCapacity, type Capacity } from './limits/capacity';
 import { ConcurrencyLimit } from './limits/concurrency';
 import { PluginRateLimit, RequestRateLimit } from './limits/rate-limits';
 import { createLogger } from './logging/logger';
+import { HourWindow, windowCounts } from './metrics/hour-window';
 import { Metrics } from './metrics/metrics';
 import { buildRegistry } from './plugins/build-registry';
 import type { PluginRegistry } from './plugins/registry';
@@ -65,7 +69,8 @@ import { createSources } from './sources/sources';
 import { createSharedState, type SharedState } from './state/shared-state';
 import {
   AGENT_DECORATED, AGENT_ENGINE, AGENT_SDK, APP, AUDIT_LOG, AUTHENTICATOR, DATABASE, KEY_DIRECTORY, KEYS, LEDGER, BUDGET_LIMIT, CACHE_STORE, CALL_RUNNER, CAPACITY, CLOCK, CONCURRENCY_LIMIT, CONFIG, ENGINE_ROUTER, MESSAGES_ENGINE,
-  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, MCP_SESSIONS, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE, SOURCES, WEBHOOKS, type Override,
+  BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, INSTANCE_ID, INSTANCE_STATUS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, MCP_SESSIONS, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE,
+  SOURCES, STATUS_WINDOW, WEBHOOKS, type Override,
 } from './tokens';
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
@@ -237,8 +242,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Commands fail fast while the store is away (no offline queue): wait for it before serving,
   // boundedly, so the first calls after boot are not refused; a store still away is reported.
   if (!(await state.ready(STATE_READY_WAIT_MS))) logger.warn({}, `the shared state store (Redis) did not answer within ${STATE_READY_WAIT_MS / 1000} s; calls get 503 shared_state_unavailable until it does (see /health/ready)`);
-  // Hooks run newest first: the agent engine (registered last) ends every process before
-  // the sockets, the container and the shared state go.
+  // Hooks run newest first: the agent engine (registered last but for the status's own) ends
+  // every process before the sockets, the container and the shared state go.
   if (!options.shared) lifecycle.addShutdownHook('shared state', () => state.close()); // borrowed state belongs to whoever made it
   // Keys and the ledger: a database given by the process (it outlives a reload) is its own; else this runtime opens one, or none.
   const database = options.shared?.database ?? (await openDatabase(config, secrets, logger));
@@ -257,6 +262,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(METRICS, { useValue: options.shared?.metrics ?? new Metrics() });
   c.register(CLOCK, { useValue: () => new Date() });
   c.register(SHARED_STATE, { useValue: state });
+  c.register(INSTANCE_ID, { useValue: `${hostname()}:${process.pid}` });
   once(c, PLUGIN_REGISTRY, () => buildRegistry(config, options.builtins, options.baseDir ?? process.cwd()));
   once(c, CACHE_STORE, () => (config.cache.enabled ? (state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries)) : undefined));
   c.register(DATABASE, { useFactory: () => database });
@@ -347,6 +353,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const database = db && directory && ledger ? { kind: db.kind, location: db.location, keysStale: () => directory.stale, ledgerFailing: () => ledger.failingNow, ledgerBacklog: () => ledger.backlog } : undefined;
     return healthChecks(config, secrets, resolve(k, PLUGIN_REGISTRY), state, lifecycle, resolve(k, AGENT_DECORATED).breaker, resolve(k, AUDIT_LOG), database);
   });
+  once(c, STATUS_WINDOW, (k) => new HourWindow(() => windowCounts(resolve(k, METRICS)), () => resolve(k, CLOCK)().getTime()));
+  once(c, INSTANCE_STATUS, (k) => new InstanceStatus({
+    instanceId: resolve(k, INSTANCE_ID), version: PLATFORM_VERSION, startedAt: resolve(k, CLOCK)().getTime(), metrics: resolve(k, METRICS), breaker: resolve(k, AGENT_DECORATED).breaker,
+    lifecycle, registry: state.instances, shared: state.kind === 'redis', now: () => resolve(k, CLOCK)().getTime(),
+  }));
   once(c, APP, (k) =>
     createApp({
       config, logger, metrics: resolve(k, METRICS), registry: resolve(k, PLUGIN_REGISTRY), planner: resolve(k, PLANNER), runner: resolve(k, CALL_RUNNER), health: resolve(k, HEALTH_CHECKS),
@@ -354,6 +365,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(config.mcp.enabled ? { mcp: resolve(k, MCP_SESSIONS) } : {}),
       limits: { requests: resolve(k, REQUEST_RATE_LIMIT), concurrency: resolve(k, CONCURRENCY_LIMIT), budget: resolve(k, BUDGET_LIMIT) },
       keys: resolve(k, KEYS), database: resolve(k, DATABASE), now: resolve(k, CLOCK),
+      status: { instances: resolve(k, INSTANCE_STATUS), window: resolve(k, STATUS_WINDOW), now: () => resolve(k, CLOCK)().getTime() },
       budgetedKeys: () => [...config.auth.keys, ...(resolve(k, KEY_DIRECTORY)?.list().filter((key) => !key.revokedAt) ?? [])],
     }),
   );
@@ -416,6 +428,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const agent = resolve(c, AGENT_ENGINE) as { close?: () => Promise<void> };
   lifecycle.addShutdownHook('agent engine: running queries, pool and spares', () => agent.close?.());
+  // The status's last hour: a snapshot now (the metrics may have been counting before a reload), then one a minute.
+  const stopSnapshots = await resolve(c, STATUS_WINDOW).start();
+  lifecycle.addShutdownHook('status snapshots', stopSnapshots);
+  // Registered last, so it runs first: the instance leaves the others' status as soon as its drain ends.
+  const status = resolve(c, INSTANCE_STATUS);
+  await publishInstance({ registry: state.instances, summary: () => status.summary(), lifecycle, logger });
   return {
     app,
     upgrade: ws.upgrade,

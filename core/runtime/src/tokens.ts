@@ -21,11 +21,13 @@ import type { JobService } from './jobs/job-service';
 import type { JobQueue } from './jobs/job-queue';
 import type { JobStore } from './jobs/job-store';
 import type { WebhookDispatcher } from './jobs/webhooks/webhook-dispatcher';
+import type { InstanceStatus } from './instances/instance-status';
 import type { Lifecycle } from './lifecycle/lifecycle';
 import type { BudgetLimit } from './limits/budget';
 import type { Capacity } from './limits/capacity';
 import type { ConcurrencyLimit } from './limits/concurrency';
 import type { PluginRateLimit, RequestRateLimit } from './limits/rate-limits';
+import type { HourWindow } from './metrics/hour-window';
 import type { Metrics } from './metrics/metrics';
 import type { PluginRegistry } from './plugins/registry';
 import type { SessionService } from './sessions/session-service';
@@ -91,6 +93,12 @@ export const SOURCES = token<RepositorySources>('RepositorySources');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
 /** The MCP sessions open on this instance (`/mcp`). */
 export const MCP_SESSIONS = token<McpSessions>('McpSessions');
+/** This instance's id in the status and the shared list of instances: host name and process id (tests running several runtimes in one process give each its own). */
+export const INSTANCE_ID = token<string>('InstanceId');
+/** This instance's summary and the list of every live instance. */
+export const INSTANCE_STATUS = token<InstanceStatus>('InstanceStatus');
+/** The status's last hour: snapshots of the calls per plugin and the time-to-first-token histogram. */
+export const STATUS_WINDOW = token<HourWindow>('StatusWindow');
 export const APP = token<Express>('ExpressApp');
 
 /** One service given instead of the one the composition root would build. */

@@ -42,7 +42,7 @@ import { consoleRoutes, loadConsoleAssets, type ConsoleAssets } from './routes/c
 import { sessionRoutes } from './routes/sessions';
 import { mcpRoutes } from './mcp/mcp-routes';
 import type { McpSessions } from './mcp/mcp-sessions';
-import { statusRoutes } from './routes/status';
+import { statusRoutes, type StatusSources } from './routes/status';
 import { clientMessage, serverEvent, webSocketRoute } from './websocket';
 
 /** The platform version reported in the API description. */
@@ -90,6 +90,8 @@ export interface AppDeps {
   readonly now: () => Date;
   /** MCP sessions (absent: no /mcp routes, `mcp.enabled: false`). */
   readonly mcp?: McpSessions;
+  /** What `GET /v1/status` reads: this instance, the others, the last hour's counts. */
+  readonly status: StatusSources;
   /** The audit log (absent: no /v1/admin/audit tail). */
   readonly audit?: AuditLog;
   /** The built web console (absent: read from the @ccp/console package; `null`: none, /console answers 503). */
@@ -130,7 +132,7 @@ export function createApp(deps: AppDeps): Express {
     ...adminRoutes(config, deps.limits, deps.breaker, deps.jobs, deps.budgetedKeys, deps.audit),
     ...keyRoutes(deps.keys),
     ...usageRoutes(deps.database, deps.now),
-    ...statusRoutes(deps.metrics, deps.breaker, PLATFORM_VERSION),
+    ...statusRoutes(deps.status),
     webSocketRoute(),
     ...(deps.mcp ? mcpRoutes(deps.mcp, config.cors.origins) : []),
     // Last, so API calls never walk the documentation's or the console's routes.

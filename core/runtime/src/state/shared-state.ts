@@ -5,10 +5,12 @@ import { RedisSessions } from '../sessions/redis-sessions';
 import { RedisTranscripts } from '../sessions/redis-transcripts';
 import type { SessionRepository } from '../sessions/session-record';
 import { MemoryTranscripts, type TranscriptStore } from '../sessions/transcripts';
+import { MemoryInstances, type InstanceRegistry } from './instances';
+import { RedisInstances } from './redis-instances';
 
 /**
  * Everything replicas must share: sessions and their transcripts, concurrency and budget
- * counters, and (through `redis`) rate-limit buckets. In memory by default; in Redis, over
+ * counters, each instance's summary for the status view, and (through `redis`) rate-limit buckets. In memory by default; in Redis, over
  * one connection, when REDIS_URL is set.
  */
 export interface SharedState {
@@ -20,6 +22,8 @@ export interface SharedState {
   readonly sessions: SessionRepository;
   readonly transcripts: TranscriptStore;
   readonly counters: Counters;
+  /** The live instances (in memory: this process's only). */
+  readonly instances: InstanceRegistry;
   /** Whether the backing store answers now. */
   healthy(): boolean;
   /** Resolves once the store answers, or after `timeoutMs` (false: it did not; calls then get 503s until it does). */
@@ -60,6 +64,7 @@ export function createSharedState(redisUrl: string | undefined, sessionTtlMs: nu
       sessions,
       transcripts,
       counters: new MemoryCounters(),
+      instances: new MemoryInstances(),
       healthy: () => true,
       ready: async () => true,
       close: async () => {
@@ -78,6 +83,7 @@ export function createSharedState(redisUrl: string | undefined, sessionTtlMs: nu
     sessions: new RedisSessions(redis, transcripts),
     transcripts,
     counters: new RedisCounters(redis),
+    instances: new RedisInstances(redis),
     healthy: () => redis.status === 'ready',
     ready: (timeoutMs) => connected(redis, timeoutMs),
     close: async () => {

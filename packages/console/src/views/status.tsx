@@ -1,6 +1,7 @@
 import { api } from '../api';
 import type { Status } from '../api-types';
 import { usePoll } from '../hooks';
+import { InstancesTable } from './instances';
 
 const seconds = (v: number | null) => (v === null ? 'no samples' : `${v.toFixed(2)} s`);
 
@@ -19,11 +20,12 @@ export function StatusView() {
             <div class="card stat"><h2>Circuit breaker</h2><p><span class={`badge breaker-${s.breaker.state}`} data-testid="breaker-state">{s.breaker.state}</span></p>{s.breaker.state !== 'closed' && s.breaker.retryAfterSeconds ? <p class="muted">trial query in {s.breaker.retryAfterSeconds} s</p> : null}</div>
             <div class="card stat"><h2>Admission</h2><p data-testid="admission">{s.admission.running} running / {s.admission.limits.inFlight} · {s.admission.queued} queued</p><p class="muted">{s.admission.limits.starting} starting at once, pool up to {s.admission.limits.poolProcesses}</p></div>
             <div class="card stat"><h2>Pool processes</h2><p data-testid="pool">{s.pool.warming} warming · {s.pool.spare} spare · {s.pool.idle} idle · {s.pool.busy} busy</p></div>
-            <div class="card stat"><h2>Time to first token</h2><p data-testid="ttft">p50 {seconds(s.timeToFirstToken.p50Seconds)} · p95 {seconds(s.timeToFirstToken.p95Seconds)}</p><p class="muted">{s.timeToFirstToken.samples} queries since start</p></div>
+            <div class="card stat"><h2>Time to first token</h2><p data-testid="ttft">p50 {seconds(s.timeToFirstToken.p50Seconds)} · p95 {seconds(s.timeToFirstToken.p95Seconds)}</p><p class="muted">{s.timeToFirstToken.samples} queries in the window below</p></div>
           </div>
+          <InstancesTable status={s} />
           <div class="card">
-            <h2>Requests and errors per plugin</h2>
-            <p class="muted">Since <time dateTime={s.window.since}>{new Date(s.window.since).toLocaleTimeString()}</time> (the last hour, or since the instance started)</p>
+            <h2>Requests and errors per plugin on this instance</h2>
+            <p class="muted">Since <time dateTime={s.window.since}>{new Date(s.window.since).toLocaleTimeString()}</time>: the last hour, give or take a minute, or since this instance started; time to first token covers the same window</p>
             <BarChart rows={s.plugins} />
             <div class="table-wrap">
               <table>

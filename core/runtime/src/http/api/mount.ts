@@ -1,3 +1,4 @@
+import { PlatformError } from '@ccp/plugin-api';
 import type { ErrorRequestHandler, Express, Request, RequestHandler } from 'express';
 import { isAudited } from '../../calls/stages/audit';
 import type { Route } from './route';
@@ -17,6 +18,10 @@ export interface RouteGuards {
 const COUNTED = Symbol('counted as a call');
 type Marked = Request & { [COUNTED]?: boolean };
 
+/** The per-key limit, letting a request pass when the store it counts in does not answer. */
+const passWhenStoreDown = (limit: RequestHandler): RequestHandler => (req, res, next) =>
+  limit(req, res, (err?: unknown) => next(err instanceof PlatformError && err.code === 'shared_state_unavailable' ? undefined : err));
+
 /**
  * Serves each declared route on the app: a public route as declared, any other behind the
  * caller's authentication and the per-key rate limit (which lets a call pass: the call
@@ -33,7 +38,8 @@ export function mountRoutes(app: Express, routes: readonly Route[], guards?: Rou
       next();
     };
     const body = guards?.parseJson && r.method !== 'get' && r.method !== 'delete' ? [guards.parseJson] : [];
-    const guard = r.public || !guards || !perKey ? body : [guards.authenticate, ...body, mark, perKey];
+    const limit = perKey && r.servedWhileSharedStateDown ? passWhenStoreDown(perKey) : perKey;
+    const guard = r.public || !guards || !limit ? body : [guards.authenticate, ...body, mark, limit];
     const audit = guards?.auditRefusal;
     const isCall = r.auditedAsCall ?? r.countedAsCall;
     const audited: ErrorRequestHandler[] =

@@ -61,6 +61,12 @@ export interface Route extends RouteDoc {
    * counts it, yet it was a call.)
    */
   readonly auditedAsCall?: (req: Request) => boolean;
+  /**
+   * Served while the shared state (Redis) does not answer: the per-key rate limit, which
+   * cannot count then, lets the request pass instead of refusing it with the typed 503.
+   * For what on-call reads during an outage (`GET /v1/status`), not for what costs anything.
+   */
+  readonly servedWhileSharedStateDown?: boolean;
   /** Other paths this route serves in the document (e.g. one per plugin operation); the route's own path when absent. */
   readonly expand?: () => readonly RouteDoc[];
   readonly handlers: readonly RequestHandler[];

@@ -1,9 +1,5 @@
 import { FakeEngine, unitRuntime } from '@ccp/testing';
-import express from 'express';
 import request from 'supertest';
-import { ANONYMOUS } from '../../auth/caller';
-import { Metrics } from '../../metrics/metrics';
-import { mountRoutes } from '../api/mount';
 import type { Runtime } from '../../composition-root';
 import { hashKey } from '../../auth/api-keys';
 import { histogramQuantile, statusRoutes } from './status';
@@ -26,36 +22,6 @@ describe('histogramQuantile', () => {
   });
 });
 
-describe('the per-plugin window of GET /v1/status', () => {
-  it('counts the calls of about the last hour, from snapshots taken when asked (at most one a minute)', async () => {
-    const metrics = new Metrics({ defaultMetrics: false });
-    const MIN = 60_000;
-    let now = 0;
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = ANONYMOUS;
-      next();
-    });
-    mountRoutes(app, statusRoutes(metrics, undefined, '0.1.0', () => now));
-    const window = async () => {
-      const body = (await request(app).get('/v1/status').expect(200)).body as { window: { since: string }; plugins: { plugin: string; requests: number; errors: number }[] };
-      return { since: (Date.parse(body.window.since) - 0) / MIN, plugins: body.plugins };
-    };
-    now = 10 * MIN;
-    metrics.queries.inc({ plugin: 'code-review', outcome: 'success' }, 3);
-    expect(await window()).toEqual({ since: 0, plugins: [{ plugin: 'code-review', requests: 3, errors: 0 }] });
-    now = 30 * MIN;
-    metrics.queries.inc({ plugin: 'code-review', outcome: 'success' });
-    metrics.queries.inc({ plugin: 'code-review', outcome: 'timeout' });
-    expect(await window()).toEqual({ since: 0, plugins: [{ plugin: 'code-review', requests: 5, errors: 1 }] });
-    // An hour after the first snapshot: only what came since it.
-    now = 70 * MIN;
-    expect(await window()).toEqual({ since: 10, plugins: [{ plugin: 'code-review', requests: 2, errors: 1 }] });
-    now = 100 * MIN;
-    expect(await window()).toEqual({ since: 30, plugins: [{ plugin: 'code-review', requests: 0, errors: 0 }] });
-  });
-});
-
 describe('GET /v1/status, GET /v1/me and GET /v1/admin/audit', () => {
   let runtime: Runtime;
   beforeAll(async () => {
@@ -74,6 +40,9 @@ describe('GET /v1/status, GET /v1/me and GET /v1/admin/audit', () => {
     const admin = await request(runtime.app).get('/v1/status').set(bearer(adminKey)).expect(200);
     expect(admin.body).toMatchObject({ instanceId: expect.stringMatching(/:\d+$/), breaker: { state: 'closed', retryAfterSeconds: 0 }, admission: { running: 0, queued: 0 }, pool: { warming: 0, spare: 0, idle: 0, busy: 0 } });
     expect(admin.body.admission.limits.inFlight).toBeGreaterThan(0);
+    // Without Redis: this instance alone, as it is now.
+    expect(admin.body.instancesSource).toBe('local');
+    expect(admin.body.instances).toEqual([{ instanceId: admin.body.instanceId, version: admin.body.version, startedAt: expect.any(String), draining: false, breaker: admin.body.breaker, admission: admin.body.admission, pool: admin.body.pool, publishedAt: expect.any(String), serving: true, ageSeconds: 0 }]);
     expect(admin.body.plugins.map((p: { plugin: string }) => p.plugin)).toEqual(['code-review', 'doc-generator']);
     expect(admin.body.plugins[0]).toEqual({ plugin: 'code-review', requests: 1, errors: 0 });
     const user = await request(runtime.app).get('/v1/status').set(bearer(userKey)).expect(200);
