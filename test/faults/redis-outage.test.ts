@@ -12,12 +12,14 @@ import { refusedUpgrade } from './support/ws';
 // Retry-After (a call among them audited), a session turn whose record cannot be saved
 // is a 503 with its spend still audited, and once Redis is back calls succeed again
 // without a restart. The status, which on-call reads during the outage, still answers 200:
-// this instance, the others unknown.
+// this instance, the others unknown. A server stopped while Redis is down still exits 0.
 
 /** A refusal during an outage must come at once, not after reconnect attempts. */
 const REFUSED_WITHIN_MS = 1000;
 /** A store that accepts connections but never answers can only be given up on: within a few seconds, not never. */
 const GIVEN_UP_WITHIN_MS = 3000;
+/** A server stopped during an outage: its drain (nothing in flight) plus the shutdown hooks that wait on Redis, each cut at 5 s. */
+const STOPPED_WITHIN_MS = 20_000;
 
 describe('Redis outage', () => {
   let sim: Simulator;
@@ -113,6 +115,22 @@ describe('Redis outage', () => {
       must(res.status === 200, 'the turn', 200, `${res.status} ${res.text.slice(0, 150)}`);
     });
     await p.finish({ agentCall: false });
+  }, PROBE_TIMEOUT_MS);
+
+  it('killed, then the server stopped (SIGTERM) while it is down', async () => {
+    // A server of its own: it is stopped during the outage, and the others need theirs.
+    const own = await bootServer({ simulator: sim, redisUrl: redis.url });
+    const p = new Probe('SIGTERM during a Redis outage', own, `the server stopped while Redis is down: it exits 0 within ${STOPPED_WITHIN_MS / 1000} s, not never`);
+    await redis.kill();
+    try {
+      await p.attempt('a call while Redis is down', async () => refusedAtOnce(await p.post('commit-message', GOOD_CALL.path, GOOD_CALL.body)), { goodCall: false });
+      // Closing the job queue and the Redis connection waits for a Redis that is not there:
+      // each shutdown hook has a time limit, so the process still exits, and exits 0.
+      own.sigterm();
+      await p.finish({ shutdown: true, shutdownWithinMs: STOPPED_WITHIN_MS });
+    } finally {
+      await redis.restart();
+    }
   }, PROBE_TIMEOUT_MS);
 
   it('frozen (SIGSTOP), then thawed', async () => {

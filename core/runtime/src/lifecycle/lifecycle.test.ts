@@ -1,3 +1,5 @@
+import { LogCapture } from '@ccp/testing';
+import pino from 'pino';
 import { Lifecycle } from './lifecycle';
 
 describe('Lifecycle', () => {
@@ -77,6 +79,18 @@ describe('Lifecycle', () => {
     await Promise.all([lifecycle.shutdown(), lifecycle.shutdown()]);
     expect(ran).toEqual(['last', 'first']);
     expect(lifecycle.draining).toBe(true);
+  });
+
+  it('goes on past a shutdown hook that does not finish in time, and logs it', async () => {
+    const log = new LogCapture();
+    const lifecycle = new Lifecycle(pino({ level: 'info' }, log), 50);
+    const ran: string[] = [];
+    lifecycle.addShutdownHook('first', () => void ran.push('first'));
+    lifecycle.addShutdownHook('hangs', () => new Promise<void>(() => undefined));
+    lifecycle.addShutdownHook('slow but allowed', () => new Promise<void>((resolve) => setTimeout(() => resolve(void ran.push('slow')), 100)), { timeoutMs: 1_000 });
+    await lifecycle.shutdown();
+    expect(ran).toEqual(['slow', 'first']);
+    expect(log.lines.filter((l) => l.hook === 'hangs').map((l) => [l.msg, l.timeoutMs])).toEqual([['shutdown hook did not finish in time; going on without it', 50]]);
   });
 });
 

@@ -16,7 +16,11 @@ export interface Ticket {
 interface Hook {
   readonly name: string;
   readonly run: () => Promise<void> | void;
+  readonly timeoutMs: number;
 }
+
+/** How long a shutdown hook may take before the next one runs anyway (a Redis or database gone away must not keep the process up). */
+export const SHUTDOWN_HOOK_TIMEOUT_MS = 5_000;
 
 /**
  * The process's one lifecycle (Backstage `coreServices.lifecycle`, Fastify `onClose`): it
@@ -32,7 +36,10 @@ export class Lifecycle {
   private readonly drainListeners: (() => void)[] = [];
   private shutdownRun: Promise<void> | undefined;
 
-  constructor(private readonly logger?: Logger) {}
+  constructor(
+    private readonly logger?: Logger,
+    private readonly hookTimeoutMs = SHUTDOWN_HOOK_TIMEOUT_MS,
+  ) {}
 
   get draining(): boolean {
     return this.drainingSince !== undefined;
@@ -84,9 +91,13 @@ export class Lifecycle {
     }
   }
 
-  /** Registers a hook run on shutdown; hooks run in reverse order of registration. */
-  addShutdownHook(name: string, run: () => Promise<void> | void): void {
-    this.hooks.push({ name, run });
+  /**
+   * Registers a hook run on shutdown; hooks run in reverse order of registration, each for
+   * at most `timeoutMs` (5 s unless given): one still running then is logged and left
+   * behind, and the next runs, so the process always gets to exit.
+   */
+  addShutdownHook(name: string, run: () => Promise<void> | void, options: { timeoutMs?: number } = {}): void {
+    this.hooks.push({ name, run, timeoutMs: options.timeoutMs ?? this.hookTimeoutMs });
   }
 
   /**
@@ -140,11 +151,20 @@ export class Lifecycle {
     this.shutdownRun ??= (async () => {
       for (const hook of [...this.hooks].reverse()) {
         const started = Date.now();
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await hook.run();
+          const run = Promise.resolve().then(hook.run);
+          const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), hook.timeoutMs)));
+          if ((await Promise.race([run, late])) === 'late') {
+            run.catch(() => undefined); // it may still fail; it is no longer waited for
+            this.logger?.error({ hook: hook.name, ms: Date.now() - started, timeoutMs: hook.timeoutMs }, 'shutdown hook did not finish in time; going on without it');
+            continue;
+          }
           this.logger?.info({ hook: hook.name, ms: Date.now() - started }, 'shutdown hook done');
         } catch (err) {
           this.logger?.error({ hook: hook.name, ms: Date.now() - started, err }, 'shutdown hook failed');
+        } finally {
+          clearTimeout(timer);
         }
       }
     })();

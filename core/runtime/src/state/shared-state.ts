@@ -13,6 +13,9 @@ import { RedisInstances } from './redis-instances';
  * counters, each instance's summary for the status view, and (through `redis`) rate-limit buckets. In memory by default; in Redis, over
  * one connection, when REDIS_URL is set.
  */
+/** How long closing waits for Redis to answer QUIT before it drops the connection. */
+const QUIT_TIMEOUT_MS = 1_000;
+
 export interface SharedState {
   readonly kind: 'memory' | 'redis';
   /** The Redis connection, when there is one (rate limits build their store on it). */
@@ -87,7 +90,12 @@ export function createSharedState(redisUrl: string | undefined, sessionTtlMs: nu
     healthy: () => redis.status === 'ready',
     ready: (timeoutMs) => connected(redis, timeoutMs),
     close: async () => {
-      await redis.quit().catch(() => redis.disconnect());
+      // QUIT waits for Redis to answer it; with Redis away (reconnecting) that may be never.
+      let timer: NodeJS.Timeout | undefined;
+      const quit = redis.quit().then(() => true, () => false);
+      const answered = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), QUIT_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      if (!answered) redis.disconnect();
     },
   };
 }
