@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { postJson, startRedis, startSimulator, startTestRuntime, waitUntil, type Simulator, type TestRedis, type TestRuntime } from '@ccp/testing';
 
 // Sessions shared through a real redis-server: a conversation started on instance A
@@ -53,6 +54,18 @@ describe('sessions across instances with Redis', () => {
       ]);
       expect(log.turns[0]?.result).toMatchObject({ summary: 's', filesReviewed: ['a.ts'] });
       expect(log.turns[1]?.result).toEqual({ text: 'TURN-TWO-ANSWER' });
+      // In Redis the log is a list expiring with the session, and deleted with it.
+      const raw = new Redis(redis.url);
+      try {
+        const ttl = await raw.pttl(`ccp:session-turns:${sessionId}`);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(3_600_000);
+        expect(await raw.llen(`ccp:session-turns:${sessionId}`)).toBe(3);
+        expect((await fetch(`${b.url}/v1/sessions/${sessionId}`, { method: 'DELETE' })).status).toBe(204);
+        expect(await raw.exists(`ccp:session-turns:${sessionId}`)).toBe(0);
+      } finally {
+        await raw.quit();
+      }
       const ready = (await (await fetch(`${b.url}/health/ready`)).json()) as { components: { sharedState: unknown } };
       expect(ready.components.sharedState).toEqual({ status: 'ok', kind: 'redis' });
     } finally {

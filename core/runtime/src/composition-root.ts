@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LOGGER, type Logger, type PluginDefinition, type Token } from '@ccp/plugin-api';
 import type { Express } from 'express';
@@ -72,6 +73,13 @@ import {
   BATCH_STORE, BATCH_WEBHOOKS, BATCHES, GIT_RUNNER, HEALTH_CHECKS, INSTANCE_ID, INSTANCE_STATUS, JOBS, JOB_QUEUE, JOB_STORE, LIFECYCLE, MCP_SESSIONS, METRICS, PLANNER, PLUGIN_RATE_LIMIT, PLUGIN_REGISTRY, REQUEST_RATE_LIMIT, SECRETS, SESSIONS, SHARED_STATE,
   SOURCES, STATUS_WINDOW, WEBHOOKS, type Override,
 } from './tokens';
+
+/**
+ * This process's instance id: host name, process id and 4 random hex digits, the same for
+ * every runtime of the process (a reload keeps it) and unique across processes even where
+ * they share a host name and pid (containers on one host network, each node at pid 1 or 7).
+ */
+const PROCESS_INSTANCE_ID = `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
 
 /** What a caller of {@link createRuntime} gives; everything else is built here. */
 export interface RuntimeOptions {
@@ -252,7 +260,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Bounded: a disk that does not answer cannot hold up shutdown.
   lifecycle.addShutdownHook('audit log', () => resolve(c, AUDIT_LOG).close());
   // After every call and job has ended (their lines are in), before the database closes.
-  lifecycle.addShutdownHook('usage ledger', () => resolve(c, LEDGER)?.close());
+  // Its last flush may carry a backlog: longer than the default 5 s, so spend rows are not cut off.
+  lifecycle.addShutdownHook('usage ledger', () => resolve(c, LEDGER)?.close(), { timeoutMs: 10_000 });
   lifecycle.addShutdownHook('key directory', () => resolve(c, KEY_DIRECTORY)?.close());
 
   c.register(CONFIG, { useValue: config });
@@ -262,7 +271,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   c.register(METRICS, { useValue: options.shared?.metrics ?? new Metrics() });
   c.register(CLOCK, { useValue: () => new Date() });
   c.register(SHARED_STATE, { useValue: state });
-  c.register(INSTANCE_ID, { useValue: `${hostname()}:${process.pid}` });
+  c.register(INSTANCE_ID, { useValue: PROCESS_INSTANCE_ID });
   once(c, PLUGIN_REGISTRY, () => buildRegistry(config, options.builtins, options.baseDir ?? process.cwd()));
   once(c, CACHE_STORE, () => (config.cache.enabled ? (state.redis ? new RedisCacheStore(state.redis) : new MemoryCacheStore(config.cache.maxEntries)) : undefined));
   c.register(DATABASE, { useFactory: () => database });
@@ -427,7 +436,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     ws.wss.close();
   });
   const agent = resolve(c, AGENT_ENGINE) as { close?: () => Promise<void> };
-  lifecycle.addShutdownHook('agent engine: running queries, pool and spares', () => agent.close?.());
+  // Waits for spares still starting and ends every process (3 s, then SIGTERM, 1 s, then SIGKILL):
+  // longer than the default 5 s, so no claude process outlives the server.
+  lifecycle.addShutdownHook('agent engine: running queries, pool and spares', () => agent.close?.(), { timeoutMs: 15_000 });
   // The status's last hour: a snapshot now (the metrics may have been counting before a reload), then one a minute.
   const stopSnapshots = await resolve(c, STATUS_WINDOW).start();
   lifecycle.addShutdownHook('status snapshots', stopSnapshots);

@@ -93,7 +93,7 @@ export const SOURCES = token<RepositorySources>('RepositorySources');
 export const HEALTH_CHECKS = token<Record<string, HealthCheck>>('HealthChecks');
 /** The MCP sessions open on this instance (`/mcp`). */
 export const MCP_SESSIONS = token<McpSessions>('McpSessions');
-/** This instance's id in the status and the shared list of instances: host name and process id (tests running several runtimes in one process give each its own). */
+/** This instance's id in the status and the shared list of instances: host name, process id and a random suffix (tests running several runtimes in one process give each its own). */
 export const INSTANCE_ID = token<string>('InstanceId');
 /** This instance's summary and the list of every live instance. */
 export const INSTANCE_STATUS = token<InstanceStatus>('InstanceStatus');

@@ -136,6 +136,8 @@ function serve(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
     try {
       caller = deps.authenticator.authenticate(req.headers);
     } catch (err) {
+      // The socket's calls end now, not when the client acknowledges the close.
+      for (const controller of calls.values()) controller.abort(err);
       send({ type: 'error', id: null, problem: problemBody(toPlatformError(err), 'ws') });
       ws.close(1008, 'the API key is no longer valid');
       return;

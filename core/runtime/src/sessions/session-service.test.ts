@@ -82,6 +82,20 @@ describe('SessionService', () => {
     expect((await request(rt.app).get(`/v1/sessions/${sessionId}/turns`).expect(404)).body.code).toBe('session_not_found');
   });
 
+  it('lets a session at its turn limit be read, with its turns, but not continued', async () => {
+    await start({ maxTurns: 2 });
+    const { sessionId } = (await create({ input: review }).expect(201)).body as { sessionId: string };
+    const say = (text: string) => request(rt.app).post(`/v1/sessions/${sessionId}/messages`).send({ text });
+    await say('the last one').expect(200);
+    // Read as often as the caller likes: the limit ends the conversation, not the record.
+    for (let i = 0; i < 2; i++) {
+      expect((await request(rt.app).get(`/v1/sessions/${sessionId}`).expect(200)).body).toMatchObject({ turns: 2, maxTurns: 2 });
+      expect((await request(rt.app).get(`/v1/sessions/${sessionId}/turns`).expect(200)).body.turns).toHaveLength(2);
+    }
+    expect((await say('one too many').expect(404)).body.code).toBe('session_not_found');
+    expect((await request(rt.app).get(`/v1/sessions/${sessionId}/turns`).expect(404)).body.code).toBe('session_not_found');
+  });
+
   it('refuses a bad first input with 400 and keeps no session', async () => {
     await start();
     expect((await create({ input: { files: 'nope' } }).expect(400)).body.code).toBe('invalid_input');

@@ -116,13 +116,14 @@ export class SessionService {
     return this.runner.run({ kind: 'message', ...origin, sessionId, body }, sink, signal);
   }
 
+  /** The session; one at its turn limit can still be read (and its turns), not continued. */
   async get(owner: string, sessionId: string): Promise<SessionView> {
-    return this.view(await this.owned(owner, sessionId));
+    return this.view(await this.owned(owner, sessionId, true));
   }
 
   /** The session's answered turns, oldest first: what was asked and the answer. */
   async turns(owner: string, sessionId: string): Promise<SessionTurn[]> {
-    await this.owned(owner, sessionId);
+    await this.owned(owner, sessionId, true);
     return failClosed(this.sessions.turns(sessionId));
   }
 
@@ -132,7 +133,7 @@ export class SessionService {
 
   /** Deletes a session; a session answering a message is busy (409), not half-deleted. */
   async delete(owner: string, sessionId: string): Promise<void> {
-    const record = await this.owned(owner, sessionId);
+    const record = await this.owned(owner, sessionId, true);
     const plugin = this.planner.plugin(record.plugin, ANONYMOUS);
     const release = await failClosed(this.sessions.lock(sessionId, plugin.timeoutMs + 60_000));
     if (!release) throw new ConflictError('session_busy', `Session ${sessionId} is still answering another message. Wait for that answer, then try again.`, { retryAfterSeconds: 1 });
@@ -143,8 +144,8 @@ export class SessionService {
     }
   }
 
-  private async owned(owner: string, sessionId: string): Promise<SessionRecord> {
-    return ownedSession(this.sessions, owner, sessionId, this.settings, await failClosed(this.sessions.get(sessionId)));
+  private async owned(owner: string, sessionId: string, reading = false): Promise<SessionRecord> {
+    return ownedSession(this.sessions, owner, sessionId, this.settings, await failClosed(this.sessions.get(sessionId)), reading);
   }
 
   private view(r: SessionRecord): SessionView {

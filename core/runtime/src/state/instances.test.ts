@@ -89,6 +89,19 @@ describe('the instance registry in Redis', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(10_000);
     expect(await redis.smembers(`${p}instances`)).toEqual(['host:7']);
+    // The set of ids expires with its freshest record: it outlives no instance.
+    const indexTtl = await redis.pttl(`${p}instances`);
+    expect(indexTtl).toBeGreaterThan(0);
+    expect(indexTtl).toBeLessThanOrEqual(10_000);
+  });
+
+  it('drops the ids of expired records from the set whenever an instance publishes, status read or not', async () => {
+    const [registry, other, redis] = redisPair();
+    const p = `test:${prefix}:`;
+    await registry.publish(summary('killed'), { owner: 'r1', ttlMs: 100, claim: true });
+    expect(await waitUntil(async () => (await redis.exists(`${p}instance:killed`)) === 0, 5_000)).toBe(true);
+    await other.publish(summary('live'), { owner: 'r2', ttlMs: 10_000, claim: true });
+    expect(await redis.smembers(`${p}instances`)).toEqual(['live']);
   });
 
   it("drops an expired instance's id from the set when listing, and skips a record it cannot read", async () => {
@@ -97,6 +110,7 @@ describe('the instance registry in Redis', () => {
     await registry.publish(summary('short'), { owner: 'r', ttlMs: 100, claim: true });
     await redis.hset(`${p}instance:odd`, 'owner', 'x', 'summary', '{"instanceId":"odd"}');
     await redis.sadd(`${p}instances`, 'odd');
+    await redis.pexpire(`${p}instances`, 10_000); // as the live instance's publish would
     expect(await waitUntil(async () => (await registry.list()).length === 0, 5_000)).toBe(true);
     expect(await redis.smembers(`${p}instances`)).toEqual(['odd']);
   });

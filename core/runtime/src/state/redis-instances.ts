@@ -1,13 +1,19 @@
 import type { Redis } from 'ioredis';
 import { instanceSummary, type InstanceRegistry, type InstanceSummary, type PublishAs } from './instances';
 
-// KEYS: record, index. ARGV: summary, owner, claim (1/0), ttl ms, instance id.
+// KEYS: record, index. ARGV: summary, owner, claim (1/0), ttl ms, instance id, record key prefix.
+// The index lives as long as its longest-lived record, and each publish drops the ids whose
+// record has expired (instances killed), so it stays as small as the fleet.
 const PUBLISH = `
 local owner = redis.call('hget', KEYS[1], 'owner')
 if ARGV[3] == '0' and owner and owner ~= ARGV[2] then return 0 end
 redis.call('hset', KEYS[1], 'owner', ARGV[2], 'summary', ARGV[1])
 redis.call('pexpire', KEYS[1], ARGV[4])
+for _, id in ipairs(redis.call('smembers', KEYS[2])) do
+  if redis.call('exists', ARGV[6] .. id) == 0 then redis.call('srem', KEYS[2], id) end
+end
 redis.call('sadd', KEYS[2], ARGV[5])
+if redis.call('pttl', KEYS[2]) < tonumber(ARGV[4]) then redis.call('pexpire', KEYS[2], ARGV[4]) end
 return 1`;
 
 // KEYS: record, index. ARGV: owner, instance id.
@@ -46,7 +52,7 @@ export class RedisInstances implements InstanceRegistry {
   }
 
   async publish(summary: InstanceSummary, as: PublishAs): Promise<void> {
-    await this.redis.eval(PUBLISH, 2, this.recordKey(summary.instanceId), this.index, JSON.stringify(summary), as.owner, as.claim ? '1' : '0', String(as.ttlMs), summary.instanceId);
+    await this.redis.eval(PUBLISH, 2, this.recordKey(summary.instanceId), this.index, JSON.stringify(summary), as.owner, as.claim ? '1' : '0', String(as.ttlMs), summary.instanceId, `${this.prefix}instance:`);
   }
 
   async remove(instanceId: string, owner: string): Promise<void> {

@@ -186,7 +186,8 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
   }, 30_000);
 
   it('applies a change to a key, and its revocation, to the next message of a WebSocket opened before', async () => {
-    const rt = await start();
+    const engine = new FakeEngine({ output: goodOutput });
+    const rt = await start(engine);
     const server = await rt.listen(0, '127.0.0.1');
     try {
       const made = await request(rt.app).post('/v1/admin/keys').set(asAdmin).send({ name: 'socket' }).expect(201);
@@ -198,6 +199,10 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
       const invoke = (id: string) => ws.send(JSON.stringify({ type: 'invoke', id, plugin: 'code-review', operation: 'review', input: review }));
       invoke('before');
       expect(await waitUntil(() => received.some((m) => m.id === 'before' && m.type === 'result'), 5_000)).toBe(true);
+      // A call that runs until it is ended, started before the key changes.
+      engine.script({ waitForAbort: true });
+      invoke('running');
+      expect(await waitUntil(() => engine.requests.length === 2, 5_000)).toBe(true);
       // Narrowed to another plugin: the next call on the same socket is refused as a request would be.
       await request(rt.app).patch(`/v1/admin/keys/${made.body.key.id}`).set(asAdmin).send({ plugins: ['doc-generator'] }).expect(200);
       invoke('narrowed');
@@ -209,6 +214,10 @@ describe('/v1/admin/keys and the ledger, on the embedded database', () => {
       expect(await closed).toBe(1008);
       expect(received.at(-1)).toMatchObject({ type: 'error', id: null, problem: { code: 'key_revoked' } });
       expect(received.some((m) => m.id === 'revoked')).toBe(false);
+      // The running call ended with the socket (its audit line is written when it is over).
+      const ended = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invocation' && l.key === 'socket' && l.outcome !== 'success' && l.outcome !== 'forbidden');
+      expect(await waitUntil(() => ended() !== undefined, 5_000)).toBe(true);
+      expect(ended()).toMatchObject({ transport: 'ws', plugin: 'code-review' });
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -38,7 +38,7 @@ describe('GET /v1/status, GET /v1/me and GET /v1/admin/audit', () => {
 
   it('reports breaker, admission, pool and calls per plugin, only the plugins the key may use', async () => {
     const admin = await request(runtime.app).get('/v1/status').set(bearer(adminKey)).expect(200);
-    expect(admin.body).toMatchObject({ instanceId: expect.stringMatching(/:\d+$/), breaker: { state: 'closed', retryAfterSeconds: 0 }, admission: { running: 0, queued: 0 }, pool: { warming: 0, spare: 0, idle: 0, busy: 0 } });
+    expect(admin.body).toMatchObject({ instanceId: expect.stringMatching(/:\d+:[0-9a-f]{4}$/), breaker: { state: 'closed', retryAfterSeconds: 0 }, admission: { running: 0, queued: 0 }, pool: { warming: 0, spare: 0, idle: 0, busy: 0 } });
     expect(admin.body.admission.limits.inFlight).toBeGreaterThan(0);
     // Without Redis: this instance alone, as it is now.
     expect(admin.body.instancesSource).toBe('local');

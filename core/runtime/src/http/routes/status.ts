@@ -16,7 +16,7 @@ const instanceEntry = instanceSummary
 /** `GET /v1/status`. */
 export const statusSchema = z
   .object({
-    instanceId: z.string().meta({ description: 'This instance: host name and process id' }),
+    instanceId: z.string().meta({ description: 'This instance: host name, process id and 4 random hex digits (unique across processes that share a host name)' }),
     version: z.string(),
     uptimeSeconds: z.number(),
     breaker: breakerSummary,

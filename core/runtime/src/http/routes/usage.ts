@@ -50,7 +50,7 @@ const QUERY_DOC = {
   to: { description: 'End (exclusive), an ISO 8601 date or date-time; now when absent', schema: z.string() },
   groupBy: { description: 'key | plugin | operation | day (UTC); day when absent', schema: z.enum(GROUPS) },
   splitBy: { description: 'A second grouping inside each group, other than groupBy (e.g. groupBy=day&splitBy=plugin): one row per pair, sorted by group then split', schema: z.enum(GROUPS) },
-  format: { description: 'json (default) or csv (text/csv, one line per group)', schema: z.enum(['json', 'csv']) },
+  format: { description: 'json (default) or csv (text/csv, one line per group, or per group and split with splitBy)', schema: z.enum(['json', 'csv']) },
 };
 
 function noDatabase(): never {
