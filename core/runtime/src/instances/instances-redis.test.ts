@@ -30,7 +30,7 @@ describe('GET /v1/status lists every instance sharing a Redis', () => {
     redis = await startRedis();
   });
   afterAll(async () => {
-    // Redis is back by now (a runtime's job queue does not close while it is away).
+    // Redis is back by now: a runtime disposed while it is away takes 5 s a hook that waits on it.
     for (const rt of runtimes) await rt.dispose();
     await redis?.stop();
   });
