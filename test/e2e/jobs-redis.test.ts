@@ -67,7 +67,9 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
   const headers = key.headers;
   /** The replicas left once one was killed. */
   let survivors: ServerProcess[] = [];
-  const idOf = (r: ServerProcess) => `${hostname()}:${r.child.pid}`;
+  /** Each replica's instance id, as it names itself: host name, pid and a random suffix. */
+  const instanceIds = new Map<ServerProcess, string>();
+  const idOf = (r: ServerProcess) => instanceIds.get(r) as string;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -96,6 +98,11 @@ describe('background jobs on Redis across three replicas, one killed mid-run', (
     );
     replicas.push(...started);
     for (const r of replicas) expect(r.url).not.toBe('');
+    for (const r of replicas) {
+      const own = ((await (await fetch(`${r.url}/v1/status`, { headers })).json()) as { instanceId: string }).instanceId;
+      expect(own).toMatch(new RegExp(`^${hostname()}:${r.child.pid}:[0-9a-f]{4}$`));
+      instanceIds.set(r, own);
+    }
     // Each published its summary when it started: every replica lists all three, itself first.
     for (const r of replicas) expect((await listed(r.url, headers)).ids).toEqual([idOf(r), ...replicas.filter((o) => o !== r).map(idOf).sort()]);
   }, 60_000);
