@@ -96,7 +96,7 @@ export class LivePool {
     this.starting++;
     try {
       const spare = this.spares.take(request);
-      if (!spare && !this.makeRoom(request)) {
+      if (!spare && !(await this.makeRoom(request))) {
         this.deps.metrics.poolLeases.inc({ plugin: request.pluginId, result: 'full' });
         return undefined;
       }
@@ -154,23 +154,30 @@ export class LivePool {
     return live;
   }
 
-  /** Room for one more process: ends an idle process (least recently used first) or someone else's spare; false when none. */
-  private makeRoom(request: ClaudeRequest): boolean {
+  /**
+   * Room for one more process: ends an idle process (least recently used first) or someone
+   * else's spare, and resolves once it has exited, so the processes alive never exceed
+   * `maxProcesses` even for the moment an ended one takes to go; false when none can go.
+   */
+  private async makeRoom(request: ClaudeRequest): Promise<boolean> {
     if (this.live + this.starting + this.spares.size <= this.settings.maxProcesses) return true;
-    return this.endLeastRecentlyUsed() || this.spares.evictOne(request);
+    const exited = this.endLeastRecentlyUsed() ?? this.spares.evictOne(request);
+    if (!exited) return false;
+    await exited;
+    return true;
   }
 
-  /** Ends the idle process unused the longest; false when none is idle. */
-  private endLeastRecentlyUsed(): boolean {
+  /** Ends the idle process unused the longest: its exit, or undefined when none is idle. */
+  private endLeastRecentlyUsed(): Promise<void> | undefined {
     let oldest: LiveQuery | undefined;
     for (const list of this.idle.values()) for (const l of list) if (!oldest || l.lastUsedAt < oldest.lastUsedAt) oldest = l;
-    if (!oldest) return false;
+    if (!oldest) return undefined;
     const list = this.idle.get(oldest.key) ?? [];
     list.splice(list.indexOf(oldest), 1);
     if (list.length === 0) this.idle.delete(oldest.key);
-    void oldest.discard();
+    const exited = oldest.discard().catch(() => undefined);
     this.observe();
-    return true;
+    return exited;
   }
 
   /**

@@ -78,7 +78,7 @@ class ControlledLauncher extends ProcessLauncher {
 /** Lets the settled prewarms reach the pool. */
 const settle = () => new Promise((r) => setImmediate(r));
 
-function setup(pool: Record<string, unknown> = {}, others = () => 0, reclaim = () => false) {
+function setup(pool: Record<string, unknown> = {}, others = () => 0, reclaim = (): Promise<void> | undefined => undefined) {
   const launcher = new ControlledLauncher();
   const log = new LogCapture();
   const parsed = parseConfig({ pool: { enabled: true, sparesPerOperation: 1, maxProcesses: 4, ...pool } }).pool;
@@ -149,10 +149,10 @@ describe('SparePool', () => {
     } finally {
       now.mockRestore();
     }
-    expect(spares.evictOne(request('c'))).toBe(true); // a's, the older
-    expect(spares.evictOne(request('b'))).toBe(false); // only b's is left, and b is asking
-    expect(spares.evictOne(request('c'))).toBe(true);
-    expect(spares.evictOne(request('c'))).toBe(false);
+    await expect(spares.evictOne(request('c'))).resolves.toBeUndefined(); // a's, the older: a promise of its exit
+    expect(spares.evictOne(request('b'))).toBeUndefined(); // only b's is left, and b is asking
+    expect(spares.evictOne(request('c'))).toBeInstanceOf(Promise);
+    expect(spares.evictOne(request('c'))).toBeUndefined();
     await settle();
     expect(launcher.happened).toEqual(['a discarded', 'b discarded']);
   });
@@ -170,19 +170,25 @@ describe('SparePool', () => {
     expect(launcher.happened).toEqual(['dead discarded']);
   });
 
-  it('stays within maxProcesses with the other pool processes; a claimed spare may reclaim an idle one for its replacement', async () => {
+  it('stays within maxProcesses with the other pool processes; a claimed spare may reclaim an idle one for its replacement, started once that one has exited', async () => {
     let live = 0;
-    const reclaim = jest.fn(() => true);
+    let exit: () => void = () => undefined;
+    const reclaim = jest.fn(() => new Promise<void>((resolve) => (exit = resolve)));
     const { launcher, spares, shutdown } = setup({ maxProcesses: 1 }, () => live, reclaim);
     close = shutdown;
     spares.take(request('a'));
     spares.take(request('b'));
+    await settle();
     expect(launcher.started.map((s) => s.template.operation)).toEqual(['a']); // no room for b's
     launcher.started[0]?.ready('a');
     await settle();
     live = 1; // the claimed spare now runs as a live process
     expect(spares.take(request('a'))).toBeDefined();
     expect(reclaim).toHaveBeenCalledTimes(1);
+    await settle();
+    expect(launcher.started).toHaveLength(1); // the reclaimed process has not exited yet
+    exit();
+    await settle();
     expect(launcher.started.map((s) => s.template.operation)).toEqual(['a', 'a']);
   });
 

@@ -39,8 +39,8 @@ export class SparePool {
       metrics: Metrics;
       /** Other pool processes that count toward `maxProcesses`. */
       others: () => number;
-      /** Ends one idle process to make room for a spare; false when there is none. */
-      reclaim: () => boolean;
+      /** Ends one idle process to make room for a spare: its exit, or undefined when there is none. */
+      reclaim: () => Promise<void> | undefined;
     },
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(settings.maxIdleMs, 30_000)));
@@ -63,18 +63,18 @@ export class SparePool {
     this.deps.metrics.poolProcesses.set({ state: 'warming' }, [...this.warming.values()].reduce((a, b) => a + b, 0));
   }
 
-  /** Ends the oldest parked spare of another operation, to make room; false when there is none. */
-  evictOne(except: ClaudeRequest): boolean {
+  /** Ends the oldest parked spare of another operation, to make room: its exit, or undefined when there is none. */
+  evictOne(except: ClaudeRequest): Promise<void> | undefined {
     const keep = keyOf(except);
     let oldest: { key: string; entry: Entry } | undefined;
     for (const [key, list] of this.ready) {
       if (key !== keep && list[0] && (!oldest || list[0].bornAt < oldest.entry.bornAt)) oldest = { key, entry: list[0] };
     }
-    if (!oldest) return false;
+    if (!oldest) return undefined;
     this.ready.get(oldest.key)?.shift();
-    void oldest.entry.spare.discard();
+    const exited = oldest.entry.spare.discard().catch(() => undefined);
     this.observe();
-    return true;
+    return exited;
   }
 
   /** A ready spare for this request's operation, or undefined. Also starts its replacement. */
@@ -101,11 +101,13 @@ export class SparePool {
     const template = this.templates.get(key);
     if (!template || this.closed) return;
     const have = (this.ready.get(key)?.length ?? 0) + (this.warming.get(key) ?? 0);
-    const room = () => this.size + this.deps.others() < this.settings.maxProcesses || (mayReclaim && this.deps.reclaim());
-    for (let i = have; i < this.settings.sparesPerOperation && room(); i++) {
+    // Room now, or once the idle process ended to make it has exited (never one over the cap).
+    const room = (): true | Promise<void> | undefined => (this.size + this.deps.others() < this.settings.maxProcesses ? true : mayReclaim ? this.deps.reclaim() : undefined);
+    for (let i = have; i < this.settings.sparesPerOperation; i++) {
+      const ready = room();
+      if (!ready) break;
       this.warming.set(key, (this.warming.get(key) ?? 0) + 1);
-      const started: Promise<void> = this.deps.launcher
-        .spare(template)
+      const started: Promise<void> = (ready === true ? this.deps.launcher.spare(template) : ready.then(() => this.deps.launcher.spare(template)))
         .then((spare) => {
           // Closing waits for this chain: the spare is gone before close() resolves.
           if (this.closed) return spare.discard();
