@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { within } from '../lifecycle/within';
 
 /** An open file the sink appends to. */
 export interface SinkFile {
@@ -71,17 +72,6 @@ const describeError = (err: unknown): string => {
   const e = err as NodeJS.ErrnoException;
   return e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
 };
-
-/** Resolves when `work` settles or after `ms`, whichever comes first; never rejects. */
-async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  await Promise.race([work.then(() => undefined, () => undefined), timeout]);
-  clearTimeout(timer);
-}
 
 /**
  * Appends audit lines to a file without ever holding up a caller or the event loop.
@@ -161,14 +151,14 @@ export class FileAuditSink extends EventEmitter<AuditSinkEvents> {
       this.retryTimer = undefined;
       const deadline = Date.now() + this.closeTimeoutMs;
       if (this.queue.length > 0) this.kick(true);
-      if (this.pumping) await bounded(this.pumping, this.closeTimeoutMs);
+      if (this.pumping) await within(this.pumping, this.closeTimeoutMs);
       const left = this.queue.length;
       if (left > 0) {
         this.queue.length = 0;
         this.queuedBytes = 0;
         this.drop(left, 'still queued when the sink closed');
       }
-      if (this.file) await bounded(this.file.close(), Math.max(deadline - Date.now(), 100));
+      if (this.file) await within(this.file.close(), Math.max(deadline - Date.now(), 100));
       this.file = undefined;
     })();
     return this.closing;

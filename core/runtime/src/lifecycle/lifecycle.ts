@@ -1,5 +1,6 @@
 import { UnavailableError, type Logger } from '@ccp/plugin-api';
 import { shuttingDownError } from '../engine/types';
+import { within } from './within';
 
 /** One call in flight, as the lifecycle tracks it. */
 export interface Ticket {
@@ -131,11 +132,7 @@ export class Lifecycle {
     this.startDraining();
     const started = Date.now();
     if (this.inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
-      const outcome = await Promise.race([Promise.all(this.inFlight.values()).then(() => 'finished' as const), expired]);
-      clearTimeout(timer);
-      if (outcome === 'expired') {
+      if (!(await within(Promise.all(this.inFlight.values()), graceMs))) {
         const left = this.inFlight.size;
         for (const controller of this.inFlight.keys()) controller.abort(shuttingDownError());
         this.logger?.warn({ calls: left, graceMs }, 'drain time over: ending the calls still running');
@@ -151,20 +148,17 @@ export class Lifecycle {
     this.shutdownRun ??= (async () => {
       for (const hook of [...this.hooks].reverse()) {
         const started = Date.now();
-        let timer: NodeJS.Timeout | undefined;
+        const run = Promise.resolve().then(hook.run);
+        if (!(await within(run, hook.timeoutMs))) {
+          run.catch(() => undefined); // it may still fail; it is no longer waited for
+          this.logger?.error({ hook: hook.name, ms: Date.now() - started, timeoutMs: hook.timeoutMs }, 'shutdown hook did not finish in time; going on without it');
+          continue;
+        }
         try {
-          const run = Promise.resolve().then(hook.run);
-          const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), hook.timeoutMs)));
-          if ((await Promise.race([run, late])) === 'late') {
-            run.catch(() => undefined); // it may still fail; it is no longer waited for
-            this.logger?.error({ hook: hook.name, ms: Date.now() - started, timeoutMs: hook.timeoutMs }, 'shutdown hook did not finish in time; going on without it');
-            continue;
-          }
+          await run;
           this.logger?.info({ hook: hook.name, ms: Date.now() - started }, 'shutdown hook done');
         } catch (err) {
           this.logger?.error({ hook: hook.name, ms: Date.now() - started, err }, 'shutdown hook failed');
-        } finally {
-          clearTimeout(timer);
         }
       }
     })();

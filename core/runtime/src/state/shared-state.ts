@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { MemoryCounters, RedisCounters, type Counters } from '../limits/counters';
+import { within } from '../lifecycle/within';
 import { MemorySessions } from '../sessions/memory-sessions';
 import { RedisSessions } from '../sessions/redis-sessions';
 import { RedisTranscripts } from '../sessions/redis-transcripts';
@@ -91,11 +92,8 @@ export function createSharedState(redisUrl: string | undefined, sessionTtlMs: nu
     ready: (timeoutMs) => connected(redis, timeoutMs),
     close: async () => {
       // QUIT waits for Redis to answer it; with Redis away (reconnecting) that may be never.
-      let timer: NodeJS.Timeout | undefined;
       const quit = redis.quit().then(() => true, () => false);
-      const answered = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), QUIT_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-      if (!answered) redis.disconnect();
+      if (!((await within(quit, QUIT_TIMEOUT_MS)) && (await quit))) redis.disconnect();
     },
   };
 }
