@@ -152,12 +152,15 @@ export const NEAR = 0.8;
 export const levelOf = (used: number): BudgetLevel => (used >= 1 ? 'over' : used >= NEAR ? 'near' : 'ok');
 
 /** Every key's day and month budget with its spend, the most used first (keys without a budget have none). */
+/** The share of a budget spent: Infinity for a zero budget that has been spent on. */
+export const shareUsed = (spentUsd: number, budgetUsd: number): number => (budgetUsd > 0 ? spentUsd / budgetUsd : spentUsd > 0 ? Infinity : 0);
+
 export function budgetUses(keys: readonly BudgetedKey[]): BudgetUse[] {
   const out: BudgetUse[] = [];
   for (const k of keys) {
     const add = (period: BudgetUse['period'], spentUsd: number, budgetUsd: number | undefined) => {
       if (budgetUsd === undefined) return;
-      const used = budgetUsd > 0 ? spentUsd / budgetUsd : spentUsd > 0 ? Infinity : 0;
+      const used = shareUsed(spentUsd, budgetUsd);
       out.push({ key: k.name, period, spentUsd, budgetUsd, used, level: levelOf(used) });
     };
     add('today', k.spentTodayUsd, k.budget?.dailyUsd);

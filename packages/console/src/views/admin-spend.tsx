@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, apiText } from '../api';
 import type { KeyBudgets, UsageReport } from '../api-types';
 import { errorText, usePoll, useWidth } from '../hooks';
-import { budgetUses, money, NEAR, percent, spendSummary, stackDays, usd, utcDays } from '../spend-chart';
+import { budgetUses, money, NEAR, percent, shareUsed, spendSummary, stackDays, usd, utcDays } from '../spend-chart';
 import { BudgetChart, budgetText, DailySpendChart, Legend } from './spend-charts';
 import { TableBox } from './table-box';
 
@@ -130,7 +130,7 @@ export function SpendPanel() {
 }
 
 /** A budget cell: the budget and the share of it spent, or none. */
-const budgetCell = (spent: number, budget: number | undefined) => (budget === undefined ? 'none' : `${money(budget)} (${percent(budget > 0 ? spent / budget : spent > 0 ? Infinity : 0)} spent)`);
+const budgetCell = (spent: number, budget: number | undefined) => (budget === undefined ? 'none' : `${money(budget)} (${percent(shareUsed(spent, budget))} spent)`);
 
 /** Each key's spend today and this month from the budgets' live counters, against its budgets, the most used first. */
 export function BudgetPanel() {
